@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds the gluster server image offline: a debootstrapped Debian base with
+# glusterfs-server, plus the gluster-server binary as its entrypoint.
+#
+# usage: build/server-image.sh BINARY [IMAGE]
+set -euo pipefail
+
+binary=$1 image=${2:-gluster-server:latest}
+base=gluster-server-base:bookworm
+here=$(dirname "$0")
+
+"$here/base-image.sh" "$base" glusterfs-server,procps,iproute2
+
+container=$(docker create "$base" /bin/true)
+trap 'docker rm -f "$container" >/dev/null' EXIT
+docker cp "$binary" "$container:/usr/local/bin/gluster-server"
+docker commit \
+  --change 'ENTRYPOINT ["/usr/local/bin/gluster-server"]' \
+  --change 'CMD []' \
+  --change 'LABEL org.opencontainers.image.title=gluster-server' \
+  "$container" "$image" >/dev/null
+echo "built $image ($(docker image inspect -f '{{.Size}}' "$image" | numfmt --to=iec))"

@@ -1,0 +1,83 @@
+// Package control is the authenticated HTTP API that a gluster server
+// container offers for creating, inspecting and deleting volumes, and the
+// client the plugin uses to call it. glusterd accepts write requests only on
+// its local unix socket, so remote hosts go through this API.
+package control
+
+import (
+	"errors"
+	"net/http"
+)
+
+// DefaultPort is where the control API listens unless configured otherwise.
+const DefaultPort = 24080
+
+// CreateRequest asks for a replicated volume. Replica counts every brick,
+// the arbiter included; zero means as many as there are servers, up to 3.
+// Servers, when set, restricts the bricks to those servers.
+type CreateRequest struct {
+	Name    string            `json:"name"`
+	Replica int               `json:"replica,omitempty"`
+	Arbiter bool              `json:"arbiter,omitempty"`
+	Servers []string          `json:"servers,omitempty"`
+	Options map[string]string `json:"options,omitempty"`
+}
+
+// Volume describes a gluster volume. Bricks' Online and Clients are filled
+// only by the single-volume endpoint, which asks glusterd for its status.
+type Volume struct {
+	Name    string            `json:"name"`
+	ID      string            `json:"id"`
+	Status  string            `json:"status"`
+	Replica int               `json:"replica"`
+	Arbiter bool              `json:"arbiter,omitempty"`
+	Bricks  []Brick           `json:"bricks"`
+	Options map[string]string `json:"options,omitempty"`
+	// Clients are the hosts with a client (a FUSE mount, say) connected to
+	// any brick; the servers' own self-heal daemons are not counted.
+	Clients []string `json:"clients,omitempty"`
+}
+
+// Brick is one brick of a volume, in brick order.
+type Brick struct {
+	Server  string `json:"server"`
+	Path    string `json:"path"`
+	Arbiter bool   `json:"arbiter,omitempty"`
+	Online  bool   `json:"online"`
+}
+
+// Peer is a member of the storage pool.
+type Peer struct {
+	Address   string `json:"address"`
+	UUID      string `json:"uuid"`
+	Connected bool   `json:"connected"`
+	Self      bool   `json:"self,omitempty"`
+}
+
+// errorBody is the body of every failed request.
+type errorBody struct {
+	Error string `json:"error"`
+}
+
+// Errors callers branch on. The server maps them to HTTP status codes and
+// the client maps the codes back.
+var (
+	ErrInvalid      = errors.New("invalid request")
+	ErrUnauthorized = errors.New("missing or wrong control API token")
+	ErrNotFound     = errors.New("volume not found")
+	ErrConflict     = errors.New("conflict")
+	ErrInUse        = errors.New("volume in use")
+	ErrUnavailable  = errors.New("not enough servers available")
+)
+
+var statusOf = []struct {
+	err  error
+	code int
+}{
+	{ErrInvalid, http.StatusBadRequest},
+	{ErrUnauthorized, http.StatusUnauthorized},
+	{ErrNotFound, http.StatusNotFound},
+	{ErrConflict, http.StatusConflict},
+	{ErrInUse, http.StatusLocked},
+	{ErrUnavailable, http.StatusServiceUnavailable},
+}

@@ -1,0 +1,136 @@
+package control
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+)
+
+// Client calls one server's control API.
+type Client struct {
+	base  string
+	token string
+	http  *http.Client
+}
+
+// NewClient returns a client for the server at host:port.
+func NewClient(host string, port int, token string, hc *http.Client) *Client {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	u := url.URL{Scheme: "http", Host: net.JoinHostPort(host, strconv.Itoa(port))}
+	return &Client{base: u.String(), token: token, http: hc}
+}
+
+// Create creates a volume, or returns the existing one with that layout.
+func (c *Client) Create(ctx context.Context, req CreateRequest) (Volume, error) {
+	var vol Volume
+	err := c.do(ctx, http.MethodPost, "/v1/volumes", req, &vol)
+	return vol, err
+}
+
+// Volume describes a volume, its bricks' online state and its clients.
+func (c *Client) Volume(ctx context.Context, name string) (Volume, error) {
+	var vol Volume
+	err := c.do(ctx, http.MethodGet, "/v1/volumes/"+url.PathEscape(name), nil, &vol)
+	return vol, err
+}
+
+// Volumes lists every volume, without status.
+func (c *Client) Volumes(ctx context.Context) ([]Volume, error) {
+	var vols []Volume
+	err := c.do(ctx, http.MethodGet, "/v1/volumes", nil, &vols)
+	return vols, err
+}
+
+// Delete stops and deletes a volume and its bricks.
+func (c *Client) Delete(ctx context.Context, name string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/volumes/"+url.PathEscape(name), nil, nil)
+}
+
+// Start starts a volume.
+func (c *Client) Start(ctx context.Context, name string) error {
+	return c.do(ctx, http.MethodPost, "/v1/volumes/"+url.PathEscape(name)+"/start", nil, nil)
+}
+
+// Stop stops a volume.
+func (c *Client) Stop(ctx context.Context, name string) error {
+	return c.do(ctx, http.MethodPost, "/v1/volumes/"+url.PathEscape(name)+"/stop", nil, nil)
+}
+
+// Peers lists the storage pool.
+func (c *Client) Peers(ctx context.Context) ([]Peer, error) {
+	var peers []Peer
+	err := c.do(ctx, http.MethodGet, "/v1/peers", nil, &peers)
+	return peers, err
+}
+
+// RemoveBrick removes the server's brick directory of a deleted volume.
+func (c *Client) RemoveBrick(ctx context.Context, volume string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/bricks/"+url.PathEscape(volume), nil, nil)
+}
+
+func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		data, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("control API %s: %w", c.base, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		var e errorBody
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+		if json.Unmarshal(data, &e) != nil || e.Error == "" {
+			e.Error = fmt.Sprintf("HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(data))
+		}
+		return &APIError{Server: c.base, Code: resp.StatusCode, Message: e.Error}
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("control API %s %s: decoding answer: %w", method, path, err)
+	}
+	return nil
+}
+
+// APIError is a failure the server reported. It matches the package's
+// sentinel errors through errors.Is.
+type APIError struct {
+	Server  string
+	Code    int
+	Message string
+}
+
+func (e *APIError) Error() string { return e.Message }
+
+// Is reports whether the HTTP status stands for target.
+func (e *APIError) Is(target error) bool {
+	for _, s := range statusOf {
+		if s.err == target {
+			return s.code == e.Code
+		}
+	}
+	return false
+}

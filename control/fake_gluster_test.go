@@ -1,0 +1,129 @@
+package control
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+
+	"github.com/glusterdocker/gluster/glustercli"
+)
+
+// fakeGluster is an in-memory pool: enough of glusterd's behaviour for the
+// service's logic. Real glusterd is exercised by the end-to-end tests.
+type fakeGluster struct {
+	mu      sync.Mutex
+	peers   []glustercli.Peer
+	vols    map[string]glustercli.Volume
+	clients map[string][]string // volume -> client addresses on its first brick
+	badKeys map[string]bool     // options Set refuses
+	calls   []string
+}
+
+func newFakeGluster(peers ...string) *fakeGluster {
+	f := &fakeGluster{vols: map[string]glustercli.Volume{}, clients: map[string][]string{}, badKeys: map[string]bool{}}
+	for i, p := range peers {
+		host := p
+		if i == 0 {
+			host = "localhost"
+		}
+		f.peers = append(f.peers, glustercli.Peer{UUID: fmt.Sprint("uuid-", i), Hostname: host, Connected: true})
+	}
+	return f
+}
+
+func (f *fakeGluster) record(format string, args ...any) {
+	f.calls = append(f.calls, fmt.Sprintf(format, args...))
+}
+
+func (f *fakeGluster) Volumes(context.Context) ([]glustercli.Volume, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []glustercli.Volume
+	for _, name := range slices.Sorted(maps.Keys(f.vols)) {
+		out = append(out, f.vols[name])
+	}
+	return out, nil
+}
+
+func (f *fakeGluster) Volume(_ context.Context, name string) (glustercli.Volume, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	v, ok := f.vols[name]
+	if !ok {
+		return v, fmt.Errorf("%w: %s", glustercli.ErrNotFound, name)
+	}
+	return v, nil
+}
+
+func (f *fakeGluster) Status(_ context.Context, name string) (glustercli.Status, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	v := f.vols[name]
+	st := glustercli.Status{Volume: name}
+	for i, b := range v.Bricks {
+		bs := glustercli.BrickStatus{Host: b.Host, Path: b.Path, Online: true}
+		if i == 0 {
+			bs.Clients = f.clients[name]
+		}
+		st.Bricks = append(st.Bricks, bs)
+	}
+	return st, nil
+}
+
+func (f *fakeGluster) Peers(context.Context) ([]glustercli.Peer, error) {
+	return slices.Clone(f.peers), nil
+}
+
+func (f *fakeGluster) Create(_ context.Context, a glustercli.CreateArgs) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("create %s", a.Name)
+	if _, ok := f.vols[a.Name]; ok {
+		return &glustercli.Error{Message: "Volume " + a.Name + " already exists"}
+	}
+	v := glustercli.Volume{Name: a.Name, ID: "id-" + a.Name, Status: "Created", Replica: a.Replica, Bricks: a.Bricks, Options: map[string]string{}}
+	if a.Arbiter {
+		v.Arbiter = 1
+		v.Bricks[len(v.Bricks)-1].Arbiter = true
+	}
+	f.vols[a.Name] = v
+	return nil
+}
+
+func (f *fakeGluster) setStatus(name, status string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("%s %s", status, name)
+	v, ok := f.vols[name]
+	if !ok {
+		return fmt.Errorf("%w: %s", glustercli.ErrNotFound, name)
+	}
+	v.Status = status
+	f.vols[name] = v
+	return nil
+}
+
+func (f *fakeGluster) Start(_ context.Context, name string) error {
+	return f.setStatus(name, "Started")
+}
+func (f *fakeGluster) Stop(_ context.Context, name string) error { return f.setStatus(name, "Stopped") }
+
+func (f *fakeGluster) Delete(_ context.Context, name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("delete %s", name)
+	delete(f.vols, name)
+	return nil
+}
+
+func (f *fakeGluster) Set(_ context.Context, name, key, value string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.badKeys[key] {
+		return &glustercli.Error{Message: "option : " + key + " does not exist"}
+	}
+	f.vols[name].Options[key] = value
+	return nil
+}

@@ -1,0 +1,154 @@
+package control
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// maxBody bounds request bodies; a create request is a few hundred bytes.
+const maxBody = 64 << 10
+
+// changeTimeout bounds a change once started. A change runs to its end even
+// if the caller goes away, so that a rollback is never cut short.
+const changeTimeout = 3 * time.Minute
+
+// NewHandler serves the control API for svc. Every request must carry
+// "Authorization: Bearer TOKEN"; token must not be empty.
+func NewHandler(svc *Service, token string, logger *slog.Logger) http.Handler {
+	h := &handler{svc: svc, logger: logger}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/volumes", h.list)
+	mux.HandleFunc("POST /v1/volumes", h.create)
+	mux.HandleFunc("GET /v1/volumes/{name}", h.get)
+	mux.HandleFunc("DELETE /v1/volumes/{name}", h.delete)
+	mux.HandleFunc("POST /v1/volumes/{name}/start", h.start)
+	mux.HandleFunc("POST /v1/volumes/{name}/stop", h.stop)
+	mux.HandleFunc("GET /v1/peers", h.peers)
+	mux.HandleFunc("DELETE /v1/bricks/{name}", h.removeBrick)
+	return requireToken(token, mux)
+}
+
+type handler struct {
+	svc    *Service
+	logger *slog.Logger
+}
+
+func requireToken(token string, next http.Handler) http.Handler {
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := []byte(r.Header.Get("Authorization"))
+		if subtle.ConstantTimeCompare(got, want) != 1 {
+			writeError(w, fmt.Errorf("%w: send the server's token as \"Authorization: Bearer TOKEN\"", ErrUnauthorized))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (h *handler) list(w http.ResponseWriter, r *http.Request) {
+	vols, err := h.svc.List(r.Context())
+	reply(w, http.StatusOK, vols, err)
+}
+
+func (h *handler) get(w http.ResponseWriter, r *http.Request) {
+	vol, err := h.svc.Get(r.Context(), r.PathValue("name"))
+	reply(w, http.StatusOK, vol, err)
+}
+
+func (h *handler) peers(w http.ResponseWriter, r *http.Request) {
+	peers, err := h.svc.Peers(r.Context())
+	reply(w, http.StatusOK, peers, err)
+}
+
+func (h *handler) create(w http.ResponseWriter, r *http.Request) {
+	var req CreateRequest
+	if err := decodeStrict(r.Body, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	ctx, cancel := changeContext(r)
+	defer cancel()
+	vol, created, err := h.svc.Create(ctx, req)
+	code := http.StatusOK
+	if created {
+		code = http.StatusCreated
+	}
+	reply(w, code, vol, err)
+}
+
+func (h *handler) delete(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := changeContext(r)
+	defer cancel()
+	reply(w, http.StatusNoContent, nil, h.svc.Delete(ctx, r.PathValue("name")))
+}
+
+func (h *handler) start(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := changeContext(r)
+	defer cancel()
+	reply(w, http.StatusNoContent, nil, h.svc.Start(ctx, r.PathValue("name")))
+}
+
+func (h *handler) stop(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := changeContext(r)
+	defer cancel()
+	reply(w, http.StatusNoContent, nil, h.svc.Stop(ctx, r.PathValue("name")))
+}
+
+func (h *handler) removeBrick(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := changeContext(r)
+	defer cancel()
+	reply(w, http.StatusNoContent, nil, h.svc.RemoveLocalBrick(ctx, r.PathValue("name")))
+}
+
+func changeContext(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(r.Context()), changeTimeout)
+}
+
+// decodeStrict decodes one JSON value and refuses unknown fields, so that a
+// misspelt option is an error rather than silently ignored.
+func decodeStrict(body io.Reader, v any) error {
+	dec := json.NewDecoder(io.LimitReader(body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: request body: %w", ErrInvalid, err)
+	}
+	if dec.More() {
+		return fmt.Errorf("%w: request body: more than one JSON value", ErrInvalid)
+	}
+	return nil
+}
+
+func reply(w http.ResponseWriter, code int, body any, err error) {
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if body == nil {
+		w.WriteHeader(code)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	code := http.StatusInternalServerError
+	for _, s := range statusOf {
+		if errors.Is(err, s.err) {
+			code = s.code
+			break
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(errorBody{Error: strings.TrimSpace(err.Error())})
+}

@@ -1,0 +1,431 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/glusterdocker/gluster/glustercli"
+	"github.com/glusterdocker/gluster/names"
+)
+
+// Gluster is what the service needs from the gluster CLI.
+type Gluster interface {
+	Volumes(ctx context.Context) ([]glustercli.Volume, error)
+	Volume(ctx context.Context, name string) (glustercli.Volume, error)
+	Status(ctx context.Context, name string) (glustercli.Status, error)
+	Peers(ctx context.Context) ([]glustercli.Peer, error)
+	Create(ctx context.Context, args glustercli.CreateArgs) error
+	Start(ctx context.Context, name string) error
+	Stop(ctx context.Context, name string) error
+	Delete(ctx context.Context, name string) error
+	Set(ctx context.Context, name, key, value string) error
+}
+
+var _ Gluster = (*glustercli.CLI)(nil)
+
+// BrickRemover removes a volume's brick directory on one server. Gluster
+// leaves brick directories behind on delete, and a name cannot be reused
+// while they hold the old volume's attributes.
+type BrickRemover func(ctx context.Context, server, volume string) error
+
+// Service carries out volume operations against the local glusterd. All
+// changes made through one server are serialized; glusterd's own cluster
+// lock orders them across servers.
+type Service struct {
+	self      string // this server's cluster address
+	brickRoot string
+	gluster   Gluster
+	removeAt  BrickRemover
+	logger    *slog.Logger
+	mu        sync.Mutex
+}
+
+// NewService returns a service for the server at address self whose bricks
+// live under brickRoot. removeAt removes brick directories on other servers.
+func NewService(self, brickRoot string, gluster Gluster, removeAt BrickRemover, logger *slog.Logger) *Service {
+	return &Service{self: self, brickRoot: brickRoot, gluster: gluster, removeAt: removeAt, logger: logger}
+}
+
+// List describes every volume, without status.
+func (s *Service) List(ctx context.Context) ([]Volume, error) {
+	vols, err := s.gluster.Volumes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Volume, 0, len(vols))
+	for _, v := range vols {
+		out = append(out, fromGluster(v))
+	}
+	return out, nil
+}
+
+// Get describes one volume with the online state of its bricks and the
+// hosts of its connected clients.
+func (s *Service) Get(ctx context.Context, name string) (Volume, error) {
+	if err := names.ValidateVolume(name); err != nil {
+		return Volume{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	v, err := s.volume(ctx, name)
+	if err != nil {
+		return Volume{}, err
+	}
+	vol := fromGluster(v)
+	if !v.Started() {
+		return vol, nil
+	}
+	st, err := s.gluster.Status(ctx, name)
+	if err != nil {
+		return Volume{}, fmt.Errorf("status of volume %s: %w", name, err)
+	}
+	online := map[string]bool{}
+	for _, b := range st.Bricks {
+		online[b.Host+":"+b.Path] = b.Online
+	}
+	for i, b := range vol.Bricks {
+		vol.Bricks[i].Online = online[b.Server+":"+b.Path]
+	}
+	vol.Clients = clientHosts(st, s.self)
+	return vol, nil
+}
+
+func (s *Service) volume(ctx context.Context, name string) (glustercli.Volume, error) {
+	v, err := s.gluster.Volume(ctx, name)
+	if errors.Is(err, glustercli.ErrNotFound) {
+		return v, fmt.Errorf("%w: %s", ErrNotFound, name)
+	}
+	return v, err
+}
+
+// clientHosts lists the hosts connected to any brick, leaving out one
+// connection per brick for each server whose self-heal daemon runs: those
+// daemons are clients of every brick too.
+func clientHosts(st glustercli.Status, self string) []string {
+	healers := map[string]bool{}
+	for _, d := range st.SelfHeal {
+		if d.Online {
+			healers[hostOf(d.Host, self)] = true
+		}
+	}
+	hosts := map[string]bool{}
+	for _, b := range st.Bricks {
+		perHost := map[string]int{}
+		for _, c := range b.Clients {
+			host := c
+			if i := strings.LastIndex(c, ":"); i > 0 {
+				host = c[:i]
+			}
+			perHost[host]++
+		}
+		for host, n := range perHost {
+			if healers[host] {
+				n--
+			}
+			if n > 0 {
+				hosts[host] = true
+			}
+		}
+	}
+	return slices.Sorted(maps.Keys(hosts))
+}
+
+// hostOf turns gluster's "localhost", the answering node, into its address.
+func hostOf(host, self string) string {
+	if host == "localhost" {
+		return self
+	}
+	return host
+}
+
+// Peers lists the storage pool.
+func (s *Service) Peers(ctx context.Context) ([]Peer, error) {
+	peers, err := s.gluster.Peers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Peer, 0, len(peers))
+	for _, p := range peers {
+		out = append(out, Peer{Address: hostOf(p.Hostname, s.self), UUID: p.UUID, Connected: p.Connected, Self: p.Hostname == "localhost"})
+	}
+	slices.SortFunc(out, func(a, b Peer) int { return strings.Compare(a.Address, b.Address) })
+	return out, nil
+}
+
+// Create creates and starts a replicated volume. A volume that exists with
+// the same layout is returned as it is; on any failure nothing is left
+// behind: no volume, no brick directory.
+func (s *Service) Create(ctx context.Context, req CreateRequest) (vol Volume, created bool, err error) {
+	if err := validateCreate(req); err != nil {
+		return Volume{}, false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	log := s.logger.With("volume", req.Name)
+
+	if existing, err := s.volume(ctx, req.Name); err == nil {
+		return s.adopt(ctx, req, existing)
+	} else if !errors.Is(err, ErrNotFound) {
+		return Volume{}, false, err
+	}
+
+	servers, err := s.placement(ctx, req)
+	if err != nil {
+		return Volume{}, false, err
+	}
+	replica := len(servers)
+	bricks := make([]glustercli.Brick, len(servers))
+	for i, server := range servers {
+		bricks[i] = glustercli.Brick{Host: server, Path: s.brickPath(req.Name)}
+	}
+	log.Info("creating volume", "replica", replica, "arbiter", req.Arbiter, "servers", servers)
+	err = s.gluster.Create(ctx, glustercli.CreateArgs{Name: req.Name, Replica: replica, Arbiter: req.Arbiter, Bricks: bricks})
+	if errors.Is(err, glustercli.ErrExists) {
+		// Created through another server meanwhile.
+		existing, err := s.volume(ctx, req.Name)
+		if err != nil {
+			return Volume{}, false, err
+		}
+		return s.adopt(ctx, req, existing)
+	}
+	if err != nil {
+		s.removeBricks(ctx, req.Name, servers)
+		return Volume{}, false, fmt.Errorf("creating volume %s on %s: %w", req.Name, strings.Join(servers, ", "), err)
+	}
+	if err := s.configureAndStart(ctx, req); err != nil {
+		log.Warn("rolling back volume", "error", err)
+		if rerr := s.destroy(ctx, req.Name, servers); rerr != nil {
+			log.Error("rollback failed", "error", rerr)
+			err = fmt.Errorf("%w; rolling back also failed: %w", err, rerr)
+		}
+		return Volume{}, false, err
+	}
+	v, err := s.volume(ctx, req.Name)
+	if err != nil {
+		return Volume{}, false, err
+	}
+	log.Info("volume created", "id", v.ID)
+	return fromGluster(v), true, nil
+}
+
+func (s *Service) configureAndStart(ctx context.Context, req CreateRequest) error {
+	for _, key := range slices.Sorted(maps.Keys(req.Options)) {
+		if err := s.gluster.Set(ctx, req.Name, key, req.Options[key]); err != nil {
+			return fmt.Errorf("%w: option %s=%s: %w", ErrInvalid, key, req.Options[key], err)
+		}
+	}
+	if err := s.gluster.Start(ctx, req.Name); err != nil {
+		return fmt.Errorf("starting volume %s: %w", req.Name, err)
+	}
+	return nil
+}
+
+// adopt returns an existing volume if it has the requested layout, and
+// starts it if it was left created but not started.
+func (s *Service) adopt(ctx context.Context, req CreateRequest, v glustercli.Volume) (Volume, bool, error) {
+	if err := sameLayout(req, v); err != nil {
+		return Volume{}, false, fmt.Errorf("%w: volume %s exists with another layout: %w", ErrConflict, req.Name, err)
+	}
+	if !v.Started() {
+		if err := s.gluster.Start(ctx, req.Name); err != nil {
+			return Volume{}, false, fmt.Errorf("starting existing volume %s: %w", req.Name, err)
+		}
+		v.Status = "Started"
+	}
+	return fromGluster(v), false, nil
+}
+
+func sameLayout(req CreateRequest, v glustercli.Volume) error {
+	if req.Replica != 0 && len(v.Bricks) != req.Replica {
+		return fmt.Errorf("it has %d bricks, replica %d was asked for", len(v.Bricks), req.Replica)
+	}
+	if req.Arbiter != (v.Arbiter > 0) {
+		return fmt.Errorf("arbiter is %t, %t was asked for", v.Arbiter > 0, req.Arbiter)
+	}
+	for _, b := range v.Bricks {
+		if len(req.Servers) > 0 && !slices.Contains(req.Servers, b.Host) {
+			return fmt.Errorf("its brick on %s is outside the servers asked for", b.Host)
+		}
+	}
+	for k, want := range req.Options {
+		if got, ok := v.Options[k]; !ok || got != want {
+			return fmt.Errorf("option %s is %q, %q was asked for", k, got, want)
+		}
+	}
+	return nil
+}
+
+// placement chooses the servers for a new volume's bricks among the
+// connected members of the pool.
+func (s *Service) placement(ctx context.Context, req CreateRequest) ([]string, error) {
+	peers, err := s.Peers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var connected []string
+	for _, p := range peers {
+		if p.Connected && (len(req.Servers) == 0 || slices.Contains(req.Servers, p.Address)) {
+			connected = append(connected, p.Address)
+		}
+	}
+	for _, want := range req.Servers {
+		if !slices.ContainsFunc(peers, func(p Peer) bool { return p.Address == want }) {
+			return nil, fmt.Errorf("%w: server %s is not a member of the pool (members: %s)", ErrInvalid, want, addresses(peers))
+		}
+	}
+	replica := req.Replica
+	if replica == 0 {
+		replica = min(len(connected), 3)
+		if req.Arbiter {
+			replica = 3
+		}
+	}
+	vols, err := s.gluster.Volumes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	load := map[string]int{}
+	for _, v := range vols {
+		for _, b := range v.Bricks {
+			load[b.Host]++
+		}
+	}
+	return placeBricks(max(replica, 1), connected, load)
+}
+
+func addresses(peers []Peer) string {
+	out := make([]string, len(peers))
+	for i, p := range peers {
+		out[i] = p.Address
+	}
+	return strings.Join(out, ", ")
+}
+
+// Start starts a volume.
+func (s *Service) Start(ctx context.Context, name string) error {
+	return s.change(ctx, name, "starting", s.gluster.Start)
+}
+
+// Stop stops a volume; connected clients lose it.
+func (s *Service) Stop(ctx context.Context, name string) error {
+	return s.change(ctx, name, "stopping", s.gluster.Stop)
+}
+
+func (s *Service) change(ctx context.Context, name, what string, op func(context.Context, string) error) error {
+	if err := names.ValidateVolume(name); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.volume(ctx, name); err != nil {
+		return err
+	}
+	s.logger.Info(what+" volume", "volume", name)
+	if err := op(ctx, name); err != nil {
+		return fmt.Errorf("%s volume %s: %w", what, name, err)
+	}
+	return nil
+}
+
+// Delete stops and deletes a volume and removes its brick directories. It
+// refuses while clients are connected, naming their hosts.
+func (s *Service) Delete(ctx context.Context, name string) error {
+	if err := names.ValidateVolume(name); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, err := s.Get(ctx, name)
+	if err != nil {
+		return err
+	}
+	if len(v.Clients) > 0 {
+		return fmt.Errorf("%w: volume %s has clients connected from %s: unmount it there first",
+			ErrInUse, name, strings.Join(v.Clients, ", "))
+	}
+	servers := make([]string, len(v.Bricks))
+	for i, b := range v.Bricks {
+		servers[i] = b.Server
+	}
+	return s.destroy(ctx, name, servers)
+}
+
+// destroy stops and deletes a volume, then removes its bricks on servers.
+func (s *Service) destroy(ctx context.Context, name string, servers []string) error {
+	s.logger.Info("deleting volume", "volume", name, "servers", servers)
+	if err := s.gluster.Stop(ctx, name); err != nil {
+		return fmt.Errorf("stopping volume %s: %w", name, err)
+	}
+	if err := s.gluster.Delete(ctx, name); err != nil {
+		return fmt.Errorf("deleting volume %s (every server of the pool must be up): %w", name, err)
+	}
+	if failed := s.removeBricks(ctx, name, servers); len(failed) > 0 {
+		return fmt.Errorf("volume %s deleted, but its brick directory %s is left on %s: remove it there before reusing the name",
+			name, s.brickPath(name), strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// removeBricks removes the volume's brick directory on each server and
+// returns the servers where that failed.
+func (s *Service) removeBricks(ctx context.Context, volume string, servers []string) (failed []string) {
+	for _, server := range servers {
+		var err error
+		if server == s.self {
+			err = s.RemoveLocalBrick(ctx, volume)
+		} else {
+			err = s.removeAt(ctx, server, volume)
+		}
+		if err != nil {
+			s.logger.Error("removing brick directory", "volume", volume, "server", server, "error", err)
+			failed = append(failed, server)
+		}
+	}
+	return failed
+}
+
+// RemoveLocalBrick removes this server's brick directory of a volume that
+// gluster no longer knows, so the name can be used again.
+func (s *Service) RemoveLocalBrick(ctx context.Context, volume string) error {
+	if err := names.ValidateVolume(volume); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	if _, err := s.volume(ctx, volume); err == nil {
+		return fmt.Errorf("%w: volume %s still exists, its bricks stay", ErrConflict, volume)
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	dir := filepath.Join(s.brickRoot, volume)
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("removing brick directory %s: %w", dir, err)
+	}
+	s.logger.Info("brick directory removed", "volume", volume, "path", dir)
+	return nil
+}
+
+func (s *Service) brickPath(volume string) string {
+	return path.Join(s.brickRoot, volume)
+}
+
+func fromGluster(v glustercli.Volume) Volume {
+	vol := Volume{
+		Name:    v.Name,
+		ID:      v.ID,
+		Status:  v.Status,
+		Replica: len(v.Bricks),
+		Arbiter: v.Arbiter > 0,
+		Options: v.Options,
+		Bricks:  make([]Brick, len(v.Bricks)),
+	}
+	for i, b := range v.Bricks {
+		vol.Bricks[i] = Brick{Server: b.Host, Path: b.Path, Arbiter: b.Arbiter}
+	}
+	return vol
+}

@@ -1,0 +1,74 @@
+package control
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"unicode"
+
+	"github.com/glusterdocker/gluster/names"
+)
+
+// maxReplica bounds replica counts to what makes sense for one replica set.
+const maxReplica = 16
+
+var (
+	hostPattern   = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$`)
+	optionPattern = regexp.MustCompile(`^[a-z][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+$`)
+)
+
+// validateCreate checks everything about a request that can be checked
+// without asking gluster, so that a bad request creates nothing.
+func validateCreate(req CreateRequest) error {
+	if err := names.ValidateVolume(req.Name); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	if req.Replica < 0 || req.Replica > maxReplica {
+		return fmt.Errorf("%w: replica %d: use 1 to %d", ErrInvalid, req.Replica, maxReplica)
+	}
+	if req.Arbiter && req.Replica != 3 && req.Replica != 0 {
+		return fmt.Errorf("%w: an arbiter needs replica 3 (two data bricks and the arbiter), got replica %d", ErrInvalid, req.Replica)
+	}
+	seen := map[string]bool{}
+	for _, s := range req.Servers {
+		if err := ValidateHost(s); err != nil {
+			return fmt.Errorf("%w: servers: %w", ErrInvalid, err)
+		}
+		if seen[s] {
+			return fmt.Errorf("%w: servers: %q is listed twice", ErrInvalid, s)
+		}
+		seen[s] = true
+	}
+	for k, v := range req.Options {
+		if err := validateOption(k, v); err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
+	}
+	return nil
+}
+
+// ValidateHost accepts an IP address or a DNS name.
+func ValidateHost(host string) error {
+	if net.ParseIP(host) != nil {
+		return nil
+	}
+	if len(host) > 253 || !hostPattern.MatchString(host) {
+		return fmt.Errorf("%q is neither an IP address nor a host name", host)
+	}
+	return nil
+}
+
+func validateOption(key, value string) error {
+	if !optionPattern.MatchString(key) || len(key) > 128 {
+		return fmt.Errorf("option %q: gluster option names look like performance.cache-size", key)
+	}
+	if len(value) > 1024 {
+		return fmt.Errorf("option %s: the value is longer than 1024 characters", key)
+	}
+	for _, r := range value {
+		if unicode.IsControl(r) {
+			return fmt.Errorf("option %s: the value contains a control character", key)
+		}
+	}
+	return nil
+}

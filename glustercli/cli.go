@@ -1,0 +1,259 @@
+// Package glustercli runs the gluster command line against the local glusterd
+// and turns its XML answers into Go values. Write operations need glusterd's
+// unix socket: over TCP glusterd accepts read-only requests only.
+package glustercli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os/exec"
+	"strings"
+	"time"
+)
+
+// DefaultSocket is where Debian's glusterd listens for local CLI requests.
+const DefaultSocket = "/run/glusterd.socket"
+
+// Sentinel errors callers branch on; the wrapped *Error says the rest.
+var (
+	ErrNotFound = errors.New("gluster volume does not exist")
+	ErrExists   = errors.New("gluster volume already exists")
+	ErrBusy     = errors.New("another gluster transaction is in progress")
+	ErrStarted  = errors.New("gluster volume already started")
+	ErrStopped  = errors.New("gluster volume is not started")
+)
+
+// Error is a gluster command that answered with a failure.
+type Error struct {
+	Args    []string
+	OpErrno int
+	Message string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("gluster %s: %s", strings.Join(e.Args, " "), e.Message)
+}
+
+// Is maps gluster's messages onto the sentinel errors: opErrno alone is not
+// specific enough (30800 covers most failures).
+func (e *Error) Is(target error) bool {
+	msg := e.Message
+	switch target {
+	case ErrNotFound:
+		return strings.Contains(msg, "does not exist") && strings.HasPrefix(msg, "Volume")
+	case ErrExists:
+		return strings.Contains(msg, "already exists")
+	case ErrBusy:
+		return strings.Contains(msg, "Another transaction is in progress") ||
+			strings.Contains(msg, "Locking failed") ||
+			strings.Contains(msg, "is busy")
+	case ErrStarted:
+		return strings.Contains(msg, "already started")
+	case ErrStopped:
+		return strings.Contains(msg, "is not started") || strings.Contains(msg, "not in started state")
+	}
+	return false
+}
+
+// ExecFunc runs a command with its arguments as a list and returns its
+// standard output. It is the seam unit tests replace.
+type ExecFunc func(ctx context.Context, name string, args ...string) ([]byte, error)
+
+// CLI runs gluster commands. The zero value is not usable: use New.
+type CLI struct {
+	binary  string
+	socket  string
+	exec    ExecFunc
+	retries time.Duration
+	logger  *slog.Logger
+}
+
+// New returns a CLI that talks to glusterd through socket. exec may be nil
+// for the real command; busyRetry bounds how long a command is retried while
+// glusterd reports another transaction in progress.
+func New(socket string, exec ExecFunc, busyRetry time.Duration, logger *slog.Logger) *CLI {
+	if exec == nil {
+		exec = runCommand
+	}
+	return &CLI{binary: "gluster", socket: socket, exec: exec, retries: busyRetry, logger: logger}
+}
+
+func runCommand(ctx context.Context, name string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil && len(out) == 0 {
+		return nil, fmt.Errorf("%w: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	// gluster --xml reports failures in opRet, sometimes with a non-zero
+	// exit status: the XML is the answer either way.
+	return out, nil
+}
+
+// run executes one gluster command, retrying while glusterd is busy with
+// another transaction, and returns the decoded answer.
+func (c *CLI) run(ctx context.Context, args ...string) (*cliOutput, error) {
+	full := append([]string{"--glusterd-sock=" + c.socket, "--mode=script", "--xml"}, args...)
+	deadline := time.Now().Add(c.retries)
+	delay := 200 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		start := time.Now()
+		data, err := c.exec(ctx, c.binary, full...)
+		if err != nil {
+			return nil, fmt.Errorf("running gluster %s: %w", strings.Join(args, " "), err)
+		}
+		out, err := decode(data)
+		if err != nil {
+			return nil, fmt.Errorf("gluster %s: %w", strings.Join(args, " "), err)
+		}
+		c.logger.Debug("gluster command", "args", args, "op_ret", out.OpRet, "duration", time.Since(start))
+		if out.OpRet == 0 {
+			return out, nil
+		}
+		msg := strings.TrimSpace(out.OpErrstr)
+		if msg == "" {
+			msg = strings.TrimSpace(out.Output)
+		}
+		cerr := &Error{Args: args, OpErrno: out.OpErrno, Message: msg}
+		if !errors.Is(cerr, ErrBusy) || time.Now().Add(delay).After(deadline) {
+			return nil, cerr
+		}
+		c.logger.Info("gluster busy, retrying", "args", args, "attempt", attempt, "delay", delay)
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w (gave up: %w)", cerr, ctx.Err())
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 2*time.Second)
+	}
+}
+
+// Volumes lists every volume of the pool.
+func (c *CLI) Volumes(ctx context.Context) ([]Volume, error) {
+	out, err := c.run(ctx, "volume", "info")
+	if err != nil {
+		return nil, err
+	}
+	vols := make([]Volume, 0, len(out.VolInfo.Volumes))
+	for _, v := range out.VolInfo.Volumes {
+		vols = append(vols, v.volume())
+	}
+	return vols, nil
+}
+
+// Volume describes one volume; the error wraps ErrNotFound if it is missing.
+func (c *CLI) Volume(ctx context.Context, name string) (Volume, error) {
+	out, err := c.run(ctx, "volume", "info", name)
+	if err != nil {
+		var cerr *Error
+		// `volume info NAME` says only "Volume does not exist".
+		if errors.As(err, &cerr) && strings.Contains(cerr.Message, "does not exist") {
+			return Volume{}, fmt.Errorf("%w: %s", ErrNotFound, name)
+		}
+		return Volume{}, err
+	}
+	if len(out.VolInfo.Volumes) != 1 {
+		return Volume{}, fmt.Errorf("gluster volume info %s: expected one volume, got %d", name, len(out.VolInfo.Volumes))
+	}
+	return out.VolInfo.Volumes[0].volume(), nil
+}
+
+// Status reports the brick processes of a started volume and their clients.
+func (c *CLI) Status(ctx context.Context, name string) (Status, error) {
+	out, err := c.run(ctx, "volume", "status", name, "clients")
+	if err != nil {
+		return Status{}, err
+	}
+	if len(out.VolStatus.Volumes) != 1 {
+		return Status{}, fmt.Errorf("gluster volume status %s: expected one volume, got %d", name, len(out.VolStatus.Volumes))
+	}
+	st := out.VolStatus.Volumes[0].status()
+	// `status ... clients` leaves out the self-heal daemons: ask for them
+	// separately, since their connections must not count as clients.
+	full, err := c.run(ctx, "volume", "status", name, "shd")
+	if err != nil {
+		return Status{}, err
+	}
+	if len(full.VolStatus.Volumes) == 1 {
+		st.SelfHeal = full.VolStatus.Volumes[0].status().SelfHeal
+	}
+	return st, nil
+}
+
+// Peers lists the pool, the answering node included as "localhost".
+func (c *CLI) Peers(ctx context.Context) ([]Peer, error) {
+	out, err := c.run(ctx, "pool", "list")
+	if err != nil {
+		return nil, err
+	}
+	peers := make([]Peer, 0, len(out.Peers))
+	for _, p := range out.Peers {
+		peers = append(peers, Peer{UUID: p.UUID, Hostname: p.Hostname, Connected: p.Connected == 1, State: p.StateStr})
+	}
+	return peers, nil
+}
+
+// Probe adds host to the pool; probing a member again succeeds.
+func (c *CLI) Probe(ctx context.Context, host string) error {
+	_, err := c.run(ctx, "peer", "probe", host)
+	return err
+}
+
+// CreateArgs describes a new replicated volume.
+type CreateArgs struct {
+	Name    string
+	Replica int  // bricks in the replica set, arbiter included
+	Arbiter bool // the last brick holds metadata only
+	Bricks  []Brick
+}
+
+// Create creates a volume. force is always given: bricks on the same file
+// system as the container's root are refused otherwise, and the caller
+// already places replicas on distinct servers.
+func (c *CLI) Create(ctx context.Context, a CreateArgs) error {
+	args := []string{"volume", "create", a.Name}
+	if a.Arbiter {
+		args = append(args, "replica", fmt.Sprint(a.Replica-1), "arbiter", "1")
+	} else if a.Replica > 1 {
+		args = append(args, "replica", fmt.Sprint(a.Replica))
+	}
+	for _, b := range a.Bricks {
+		args = append(args, b.Host+":"+b.Path)
+	}
+	args = append(args, "force")
+	_, err := c.run(ctx, args...)
+	return err
+}
+
+// Start starts a volume; starting a started volume succeeds.
+func (c *CLI) Start(ctx context.Context, name string) error {
+	_, err := c.run(ctx, "volume", "start", name)
+	if errors.Is(err, ErrStarted) {
+		return nil
+	}
+	return err
+}
+
+// Stop stops a volume; stopping a stopped volume succeeds.
+func (c *CLI) Stop(ctx context.Context, name string) error {
+	_, err := c.run(ctx, "volume", "stop", name)
+	if errors.Is(err, ErrStopped) {
+		return nil
+	}
+	return err
+}
+
+// Delete deletes a stopped volume. Brick directories stay on the servers.
+func (c *CLI) Delete(ctx context.Context, name string) error {
+	_, err := c.run(ctx, "volume", "delete", name)
+	return err
+}
+
+// Set sets one volume option.
+func (c *CLI) Set(ctx context.Context, name, key, value string) error {
+	_, err := c.run(ctx, "volume", "set", name, key, value)
+	return err
+}

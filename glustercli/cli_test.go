@@ -1,0 +1,218 @@
+package glustercli
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// scripted answers each command with the fixture named for its arguments.
+type scripted struct {
+	t       *testing.T
+	answers map[string][]string // "volume info" -> fixtures, consumed in order
+	calls   []string
+}
+
+func (s *scripted) exec(_ context.Context, name string, args ...string) ([]byte, error) {
+	if name != "gluster" || len(args) < 3 || args[1] != "--mode=script" || args[2] != "--xml" {
+		s.t.Fatalf("unexpected command %s %v", name, args)
+	}
+	key := strings.Join(args[3:], " ")
+	s.calls = append(s.calls, key)
+	fixtures := s.answers[key]
+	if len(fixtures) == 0 {
+		s.t.Fatalf("no answer for %q", key)
+	}
+	next := fixtures[0]
+	if len(fixtures) > 1 {
+		s.answers[key] = fixtures[1:]
+	}
+	return os.ReadFile("testdata/" + next)
+}
+
+func newScripted(t *testing.T, answers map[string][]string) (*CLI, *scripted) {
+	s := &scripted{t: t, answers: answers}
+	return New(DefaultSocket, s.exec, time.Second, discard), s
+}
+
+func TestVolume(t *testing.T) {
+	cli, _ := newScripted(t, map[string][]string{
+		"volume info gv0":  {"info.xml"},
+		"volume info nope": {"info-missing.xml"},
+	})
+	got, err := cli.Volume(context.Background(), "gv0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Volume{
+		Name: "gv0", ID: "e7822b6b-69d3-4499-a2b7-484e81bfbb2b", Status: "Started", Type: "Replicate",
+		Replica: 2,
+		Bricks: []Brick{
+			{Host: "172.30.77.11", Path: "/bricks/gv0"},
+			{Host: "172.30.77.12", Path: "/bricks/gv0"},
+		},
+	}
+	if got.Options["performance.cache-size"] != "64MB" || len(got.Options) != 6 {
+		t.Errorf("options = %v", got.Options)
+	}
+	got.Options = nil
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Volume() =\n%+v\nwant\n%+v", got, want)
+	}
+	if _, err := cli.Volume(context.Background(), "nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("missing volume: err = %v, want ErrNotFound", err)
+	}
+}
+
+func TestVolumesEmpty(t *testing.T) {
+	cli, _ := newScripted(t, map[string][]string{"volume info": {"info-empty.xml"}})
+	vols, err := cli.Volumes(context.Background())
+	if err != nil || len(vols) != 0 {
+		t.Fatalf("Volumes() = %v, %v; want none", vols, err)
+	}
+}
+
+func TestPeers(t *testing.T) {
+	cli, _ := newScripted(t, map[string][]string{"pool list": {"pool.xml"}})
+	got, err := cli.Peers(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Peer{
+		{UUID: "b3e92ec0-cc64-48d2-9876-65f4a7db00aa", Hostname: "172.30.77.12", Connected: true, State: "Peer in Cluster"},
+		{UUID: "55567e3a-037c-4548-8fe1-b0cccef1117d", Hostname: "localhost", Connected: true},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Peers() = %+v, want %+v", got, want)
+	}
+}
+
+func TestStatus(t *testing.T) {
+	cli, _ := newScripted(t, map[string][]string{
+		"volume status gv0 clients": {"status-clients.xml"},
+		"volume status gv0 shd":     {"status.xml"},
+	})
+	got, err := cli.Status(context.Background(), "gv0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Status{
+		Volume: "gv0",
+		Bricks: []BrickStatus{
+			{Host: "172.30.77.11", Path: "/bricks/gv0", Online: true, Port: 59029, PID: 201, Clients: []string{"172.30.77.11:49149", "172.30.77.12:49149"}},
+			{Host: "172.30.77.12", Path: "/bricks/gv0", Online: true, Port: 60218, PID: 41, Clients: []string{"172.30.77.12:49146"}},
+		},
+		SelfHeal: []Daemon{{Host: "localhost", Online: true, PID: 218}, {Host: "172.30.77.12", Online: true, PID: 58}},
+	}
+	// status.xml also lists bricks; Status keeps the ones with clients.
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Status() =\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		fixture string
+		call    func(*CLI) error
+		want    error
+	}{
+		{"[Error] create existing", "create-exists.xml", func(c *CLI) error {
+			return c.Create(context.Background(), CreateArgs{Name: "gv0", Replica: 2, Bricks: []Brick{{"a", "/b/gv0", false}, {"b", "/b/gv0", false}}})
+		}, ErrExists},
+		{"[Error] status of stopped volume", "status-notstarted.xml", func(c *CLI) error {
+			_, err := c.Status(context.Background(), "gv0")
+			return err
+		}, ErrStopped},
+		{"[Error] probe unreachable", "probe-fail.xml", func(c *CLI) error {
+			return c.Probe(context.Background(), "172.30.77.99")
+		}, nil},
+		{"[Error] bad option", "set-bad.xml", func(c *CLI) error {
+			return c.Set(context.Background(), "gv0", "bogus.key", "1")
+		}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fixed := func(_ context.Context, _ string, _ ...string) ([]byte, error) {
+				return os.ReadFile("testdata/" + tc.fixture)
+			}
+			err := tc.call(New(DefaultSocket, fixed, 0, discard))
+			var cerr *Error
+			if !errors.As(err, &cerr) || cerr.Message == "" {
+				t.Fatalf("err = %v, want a *Error with gluster's message", err)
+			}
+			if tc.want != nil && !errors.Is(err, tc.want) {
+				t.Errorf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestIdempotentStartStop(t *testing.T) {
+	cli, _ := newScripted(t, map[string][]string{
+		"volume start gv0": {"start-again.xml"},
+		"volume stop gv0":  {"status-notstarted.xml"},
+	})
+	if err := cli.Start(context.Background(), "gv0"); err != nil {
+		t.Errorf("Start of a started volume: %v", err)
+	}
+	if err := cli.Stop(context.Background(), "gv0"); err != nil {
+		t.Errorf("Stop of a stopped volume: %v", err)
+	}
+}
+
+func TestCreateArguments(t *testing.T) {
+	bricks := []Brick{{Host: "a", Path: "/b/v"}, {Host: "b", Path: "/b/v"}, {Host: "c", Path: "/b/v"}}
+	tests := []struct {
+		name string
+		args CreateArgs
+		want string
+	}{
+		{"[Success] replica 3", CreateArgs{Name: "v", Replica: 3, Bricks: bricks}, "volume create v replica 3 a:/b/v b:/b/v c:/b/v force"},
+		{"[Success] arbiter", CreateArgs{Name: "v", Replica: 3, Arbiter: true, Bricks: bricks}, "volume create v replica 2 arbiter 1 a:/b/v b:/b/v c:/b/v force"},
+		{"[Success] single brick", CreateArgs{Name: "v", Replica: 1, Bricks: bricks[:1]}, "volume create v a:/b/v force"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cli, s := newScripted(t, map[string][]string{tc.want: {"probe.xml"}})
+			if err := cli.Create(context.Background(), tc.args); err != nil {
+				t.Fatal(err)
+			}
+			if s.calls[0] != tc.want {
+				t.Errorf("ran %q, want %q", s.calls[0], tc.want)
+			}
+		})
+	}
+}
+
+func TestBusyIsRetried(t *testing.T) {
+	busy := []byte(`<cliOutput><opRet>-1</opRet><opErrno>30800</opErrno><opErrstr>Another transaction is in progress for gv0. Please try again after some time.</opErrstr></cliOutput>`)
+	ok, _ := os.ReadFile("testdata/probe.xml")
+	calls := 0
+	exec := func(_ context.Context, _ string, _ ...string) ([]byte, error) {
+		calls++
+		if calls < 3 {
+			return busy, nil
+		}
+		return ok, nil
+	}
+	if err := New(DefaultSocket, exec, 5*time.Second, discard).Start(context.Background(), "gv0"); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	if calls != 3 {
+		t.Errorf("calls = %d, want 3", calls)
+	}
+	calls = -100
+	err := New(DefaultSocket, exec, 0, discard).Start(context.Background(), "gv0")
+	if !errors.Is(err, ErrBusy) {
+		t.Errorf("without retry budget: err = %v, want ErrBusy", err)
+	}
+}

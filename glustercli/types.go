@@ -1,0 +1,59 @@
+package glustercli
+
+// Volume is a gluster volume as `volume info` describes it.
+type Volume struct {
+	Name    string
+	ID      string
+	Status  string // Created, Started or Stopped
+	Type    string // Replicate, Distribute, ...
+	Replica int
+	Arbiter int
+	Bricks  []Brick
+	Options map[string]string
+}
+
+// Started reports whether the volume serves clients.
+func (v Volume) Started() bool { return v.Status == "Started" }
+
+// Brick is one brick of a volume, in the volume's brick order.
+type Brick struct {
+	Host    string
+	Path    string
+	Arbiter bool
+}
+
+// Status is what `volume status VOL clients` reports: the brick processes,
+// the clients connected to each, and the self-heal daemons.
+type Status struct {
+	Volume   string
+	Bricks   []BrickStatus
+	SelfHeal []Daemon
+}
+
+// BrickStatus is one brick process. Clients holds "address:port" of every
+// connection to the brick, self-heal daemons included.
+type BrickStatus struct {
+	Host    string
+	Path    string
+	Online  bool
+	Port    int
+	PID     int
+	Clients []string
+}
+
+// Daemon is a per-node gluster service such as the self-heal daemon. Host is
+// "localhost" for the node that answered.
+type Daemon struct {
+	Host   string
+	Online bool
+	PID    int
+}
+
+// Peer is a member of the trusted storage pool. The node that answered is
+// listed with Hostname "localhost".
+type Peer struct {
+	UUID      string
+	Hostname  string
+	Connected bool
+	State     string
+}

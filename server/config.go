@@ -1,0 +1,69 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/glusterdocker/gluster/control"
+	"github.com/glusterdocker/gluster/glustercli"
+	"github.com/glusterdocker/gluster/settings"
+)
+
+// config holds the server's settings. Environment variables override the
+// TOML file named by $CONFIG.
+type config struct {
+	Address        string   `toml:"address" env:"ADDRESS"`
+	Peers          []string `toml:"peers" env:"PEERS"`
+	BrickRoot      string   `toml:"brick_root" env:"BRICK_ROOT"`
+	Token          string   `toml:"token" env:"TOKEN"`
+	TokenFile      string   `toml:"token_file" env:"TOKEN_FILE"`
+	ControlPort    int      `toml:"control_port" env:"CONTROL_PORT"`
+	GlusterdSocket string   `toml:"glusterd_socket" env:"GLUSTERD_SOCKET"`
+	LogLevel       string   `toml:"log_level" env:"LOG_LEVEL"`
+	LogFormat      string   `toml:"log_format" env:"LOG_FORMAT"`
+}
+
+// defaultConfigFile is read when present; $CONFIG names another.
+const defaultConfigFile = "/etc/gluster-server/server.toml"
+
+func loadConfig(lookup func(string) (string, bool)) (config, error) {
+	cfg := config{
+		BrickRoot:      "/bricks",
+		ControlPort:    control.DefaultPort,
+		GlusterdSocket: glustercli.DefaultSocket,
+		LogLevel:       "info",
+		LogFormat:      "text",
+	}
+	path, explicit := lookup("CONFIG")
+	if !explicit {
+		path = defaultConfigFile
+	}
+	if err := settings.Load(&cfg, path, !explicit, lookup); err != nil {
+		return cfg, err
+	}
+	token, err := settings.Secret(cfg.Token, cfg.TokenFile)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Token = token
+	cfg.Peers = slices.DeleteFunc(cfg.Peers, func(p string) bool { return p == cfg.Address })
+	return cfg, cfg.validate()
+}
+
+func (c config) validate() error {
+	if c.Address == "" {
+		return fmt.Errorf("ADDRESS is not set: set it to the address the other servers and the clients reach this server at")
+	}
+	for _, h := range append([]string{c.Address}, c.Peers...) {
+		if err := control.ValidateHost(h); err != nil {
+			return fmt.Errorf("ADDRESS/PEERS: %w", err)
+		}
+	}
+	if c.Token == "" {
+		return fmt.Errorf("no control API token: set TOKEN or TOKEN_FILE (the same on every server and plugin)")
+	}
+	if c.ControlPort <= 0 || c.ControlPort > 65535 {
+		return fmt.Errorf("CONTROL_PORT %d is not a port number", c.ControlPort)
+	}
+	return nil
+}

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestLoadConfig(t *testing.T) {
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	os.WriteFile(tokenFile, []byte("from-file\n"), 0o600)
+	tests := []struct {
+		name  string
+		env   map[string]string
+		peers []string
+		token string
+		err   string
+	}{
+		{"[Success] own address dropped from peers", map[string]string{"ADDRESS": "10.0.0.1", "PEERS": "10.0.0.1,10.0.0.2", "TOKEN": "t"}, []string{"10.0.0.2"}, "t", ""},
+		{"[Success] token file", map[string]string{"ADDRESS": "h1", "TOKEN_FILE": tokenFile}, nil, "from-file", ""},
+		{"[Error] no address", map[string]string{"TOKEN": "t"}, nil, "", "ADDRESS"},
+		{"[Error] no token", map[string]string{"ADDRESS": "h1"}, nil, "", "TOKEN"},
+		{"[Error] bad peer", map[string]string{"ADDRESS": "h1", "PEERS": "h2;rm", "TOKEN": "t"}, nil, "", "PEERS"},
+		{"[Error] missing config file", map[string]string{"CONFIG": "/nonexistent.toml"}, nil, "", "nonexistent"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := loadConfig(func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok })
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want one naming %s", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(cfg.Peers, tc.peers) || cfg.Token != tc.token || cfg.BrickRoot != "/bricks" {
+				t.Errorf("config = %+v", cfg)
+			}
+		})
+	}
+}

@@ -1,0 +1,92 @@
+// Command gluster-server runs a host-bound GlusterFS server: glusterd in the
+// foreground, the pool formed with its configured peers, and the control API
+// through which plugins create and delete volumes.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/glusterdocker/gluster/control"
+	"github.com/glusterdocker/gluster/glustercli"
+	"github.com/glusterdocker/gluster/logging"
+)
+
+func main() {
+	if os.Getpid() == 1 && os.Getenv(workerEnv) == "" {
+		os.Exit(runAsInit())
+	}
+	cfg, err := loadConfig(os.LookupEnv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gluster-server:", err)
+		os.Exit(2)
+	}
+	logger, err := logging.New(os.Stderr, cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gluster-server:", err)
+		os.Exit(2)
+	}
+	if err := run(cfg, logger); err != nil {
+		logger.Error("gluster-server stopped", "error", err)
+		os.Exit(1)
+	}
+}
+
+func run(cfg config, logger *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+
+	glusterd, err := startGlusterd(logger, cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	exited := make(chan struct{})
+	go func() {
+		err := glusterd.Wait()
+		logger.Info("glusterd exited", "error", err)
+		close(exited)
+	}()
+	defer stopGlusterd(glusterd, exited, logger)
+
+	cli := glustercli.New(cfg.GlusterdSocket, nil, 30*time.Second, logger)
+	if err := waitGlusterd(ctx, cli, exited); err != nil {
+		return err
+	}
+	go formPool(ctx, cli, cfg.Peers, 30*time.Second, logger)
+
+	httpClient := &http.Client{Timeout: 30 * time.Second}
+	removeAt := func(ctx context.Context, server, volume string) error {
+		return control.NewClient(server, cfg.ControlPort, cfg.Token, httpClient).RemoveBrick(ctx, volume)
+	}
+	svc := control.NewService(cfg.Address, cfg.BrickRoot, cli, removeAt, logger)
+	addr := net.JoinHostPort(cfg.Address, strconv.Itoa(cfg.ControlPort))
+	listener, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("control API: %w (is ADDRESS an address of this host?)", err)
+	}
+	srv := &http.Server{Handler: control.NewHandler(svc, cfg.Token, logger), ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(listener) }()
+	logger.Info("control API listening", "address", addr)
+
+	select {
+	case <-ctx.Done():
+		logger.Info("stopping")
+	case <-exited:
+		return errors.New("glusterd exited")
+	case err := <-served:
+		return fmt.Errorf("control API: %w", err)
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
+}

@@ -1,0 +1,103 @@
+// Package settings loads a program's settings from an optional TOML file and
+// then from environment variables, which win. Both the server and the plugin
+// describe their settings as a struct with `toml` and `env` tags.
+package settings
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Load fills dst, a pointer to a struct already holding the defaults, from
+// the TOML file at path (skipped when path is empty or, if optional, when the
+// file does not exist) and then from the environment as lookup reports it.
+func Load(dst any, path string, optional bool, lookup func(string) (string, bool)) error {
+	if path != "" {
+		md, err := toml.DecodeFile(path, dst)
+		switch {
+		case optional && errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			return fmt.Errorf("reading settings file %s: %w", path, err)
+		case len(md.Undecoded()) > 0:
+			return fmt.Errorf("settings file %s: unknown settings %v", path, md.Undecoded())
+		}
+	}
+	return fromEnv(reflect.ValueOf(dst).Elem(), lookup)
+}
+
+func fromEnv(v reflect.Value, lookup func(string) (string, bool)) error {
+	t := v.Type()
+	for i := range t.NumField() {
+		name := t.Field(i).Tag.Get("env")
+		if name == "" {
+			continue
+		}
+		raw, ok := lookup(name)
+		if !ok {
+			continue
+		}
+		if err := set(v.Field(i), raw); err != nil {
+			return fmt.Errorf("environment variable %s=%q: %w", name, raw, err)
+		}
+	}
+	return nil
+}
+
+var durationType = reflect.TypeOf(time.Duration(0))
+
+func set(field reflect.Value, raw string) error {
+	raw = strings.TrimSpace(raw)
+	switch {
+	case field.Type() == durationType:
+		d, err := time.ParseDuration(raw)
+		if err != nil {
+			return fmt.Errorf("want a duration such as 90s or 2m: %w", err)
+		}
+		field.SetInt(int64(d))
+	case field.Kind() == reflect.String:
+		field.SetString(raw)
+	case field.Kind() == reflect.Int:
+		n, err := strconv.Atoi(raw)
+		if err != nil {
+			return fmt.Errorf("want a whole number: %w", err)
+		}
+		field.SetInt(int64(n))
+	case field.Kind() == reflect.Bool:
+		b, err := strconv.ParseBool(raw)
+		if err != nil {
+			return fmt.Errorf("want true or false: %w", err)
+		}
+		field.SetBool(b)
+	case field.Kind() == reflect.Slice && field.Type().Elem().Kind() == reflect.String:
+		field.Set(reflect.ValueOf(List(raw)))
+	default:
+		return fmt.Errorf("unsupported setting type %s", field.Type())
+	}
+	return nil
+}
+
+// List splits a comma- or space-separated list, dropping empty items.
+func List(raw string) []string {
+	return strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == ' ' })
+}
+
+// Secret returns value, or the trimmed content of file when value is empty,
+// so that tokens can come from a mounted secret instead of the environment.
+func Secret(value, file string) (string, error) {
+	if value != "" || file == "" {
+		return value, nil
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("reading secret file: %w", err)
+	}
+	return strings.TrimSpace(string(data)), nil
+}
