@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net"
 	"os"
 	"path"
 	"path/filepath"
@@ -86,14 +87,18 @@ func (s *Service) Get(ctx context.Context, name string) (Volume, error) {
 	if err != nil {
 		return Volume{}, fmt.Errorf("status of volume %s: %w", name, err)
 	}
+	_, addressOf, err := s.pool(ctx)
+	if err != nil {
+		return Volume{}, err
+	}
 	online := map[string]bool{}
 	for _, b := range st.Bricks {
-		online[b.Host+":"+b.Path] = b.Online
+		online[addressOf(b.Host)+":"+b.Path] = b.Online
 	}
 	for i, b := range vol.Bricks {
-		vol.Bricks[i].Online = online[b.Server+":"+b.Path]
+		vol.Bricks[i].Online = online[addressOf(b.Server)+":"+b.Path]
 	}
-	vol.Clients = clientHosts(st, s.self)
+	vol.Clients = clientHosts(st, addressOf)
 	return vol, nil
 }
 
@@ -108,11 +113,11 @@ func (s *Service) volume(ctx context.Context, name string) (glustercli.Volume, e
 // clientHosts lists the hosts connected to any brick, leaving out one
 // connection per brick for each server whose self-heal daemon runs: those
 // daemons are clients of every brick too.
-func clientHosts(st glustercli.Status, self string) []string {
+func clientHosts(st glustercli.Status, addressOf func(string) string) []string {
 	healers := map[string]bool{}
 	for _, d := range st.SelfHeal {
 		if d.Online {
-			healers[hostOf(d.Host, self)] = true
+			healers[addressOf(d.Host)] = true
 		}
 	}
 	hosts := map[string]bool{}
@@ -123,7 +128,7 @@ func clientHosts(st glustercli.Status, self string) []string {
 			if i := strings.LastIndex(c, ":"); i > 0 {
 				host = c[:i]
 			}
-			perHost[host]++
+			perHost[addressOf(host)]++
 		}
 		for host, n := range perHost {
 			if healers[host] {
@@ -137,26 +142,53 @@ func clientHosts(st glustercli.Status, self string) []string {
 	return slices.Sorted(maps.Keys(hosts))
 }
 
-// hostOf turns gluster's "localhost", the answering node, into its address.
-func hostOf(host, self string) string {
-	if host == "localhost" {
-		return self
-	}
-	return host
-}
-
 // Peers lists the storage pool.
 func (s *Service) Peers(ctx context.Context) ([]Peer, error) {
-	peers, err := s.gluster.Peers(ctx)
+	peers, _, err := s.pool(ctx)
+	return peers, err
+}
+
+// pool lists the storage pool, each member under one address, and returns
+// the function that maps any name gluster uses for a member onto that
+// address. Gluster learns some names by reverse lookup, names that clients
+// may not resolve; an IP address is preferred, and "localhost", gluster's
+// name for the node that answered, becomes this server's address.
+func (s *Service) pool(ctx context.Context) ([]Peer, func(string) string, error) {
+	members, err := s.gluster.Peers(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out := make([]Peer, 0, len(peers))
-	for _, p := range peers {
-		out = append(out, Peer{Address: hostOf(p.Hostname, s.self), UUID: p.UUID, Connected: p.Connected, Self: p.Hostname == "localhost"})
+	alias := map[string]string{"localhost": s.self}
+	peers := make([]Peer, 0, len(members))
+	for _, m := range members {
+		addr := s.self
+		if m.Hostname != "localhost" {
+			addr = preferredAddress(m)
+		}
+		for _, h := range append(m.Hostnames, m.Hostname) {
+			if h != "localhost" {
+				alias[h] = addr
+			}
+		}
+		peers = append(peers, Peer{Address: addr, UUID: m.UUID, Connected: m.Connected, Self: m.Hostname == "localhost"})
 	}
-	slices.SortFunc(out, func(a, b Peer) int { return strings.Compare(a.Address, b.Address) })
-	return out, nil
+	slices.SortFunc(peers, func(a, b Peer) int { return strings.Compare(a.Address, b.Address) })
+	addressOf := func(host string) string {
+		if a, ok := alias[host]; ok {
+			return a
+		}
+		return host
+	}
+	return peers, addressOf, nil
+}
+
+func preferredAddress(p glustercli.Peer) string {
+	for _, h := range p.Hostnames {
+		if net.ParseIP(h) != nil {
+			return h
+		}
+	}
+	return p.Hostname
 }
 
 // Create creates and starts a replicated volume. A volume that exists with
@@ -265,7 +297,7 @@ func sameLayout(req CreateRequest, v glustercli.Volume) error {
 // placement chooses the servers for a new volume's bricks among the
 // connected members of the pool.
 func (s *Service) placement(ctx context.Context, req CreateRequest) ([]string, error) {
-	peers, err := s.Peers(ctx)
+	peers, addressOf, err := s.pool(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -294,7 +326,7 @@ func (s *Service) placement(ctx context.Context, req CreateRequest) ([]string, e
 	load := map[string]int{}
 	for _, v := range vols {
 		for _, b := range v.Bricks {
-			load[b.Host]++
+			load[addressOf(b.Host)]++
 		}
 	}
 	return placeBricks(max(replica, 1), connected, load)

@@ -39,9 +39,41 @@ func TestClientHosts(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := clientHosts(tc.status, "10.0.0.1"); !slices.Equal(got, tc.want) {
+			addressOf := func(h string) string {
+				if h == "localhost" {
+					return "10.0.0.1"
+				}
+				return h
+			}
+			if got := clientHosts(tc.status, addressOf); !slices.Equal(got, tc.want) {
 				t.Errorf("clientHosts() = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestPoolPrefersAddresses(t *testing.T) {
+	g := newFakeGluster("10.0.0.1")
+	g.peers = append(g.peers,
+		glustercli.Peer{UUID: "u2", Hostname: "srv2.example", Hostnames: []string{"srv2.example", "10.0.0.2"}, Connected: true},
+		glustercli.Peer{UUID: "u3", Hostname: "srv3", Hostnames: []string{"srv3"}, Connected: false},
+	)
+	svc := NewService("10.0.0.1", t.TempDir(), g, nil, discard)
+	peers, addressOf, err := svc.pool(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Peer{
+		{Address: "10.0.0.1", UUID: "uuid-0", Connected: true, Self: true},
+		{Address: "10.0.0.2", UUID: "u2", Connected: true},
+		{Address: "srv3", UUID: "u3"},
+	}
+	if !slices.Equal(peers, want) {
+		t.Errorf("peers = %+v, want %+v", peers, want)
+	}
+	for in, out := range map[string]string{"localhost": "10.0.0.1", "srv2.example": "10.0.0.2", "10.0.0.2": "10.0.0.2", "srv3": "srv3", "other": "other"} {
+		if got := addressOf(in); got != out {
+			t.Errorf("addressOf(%q) = %q, want %q", in, got, out)
+		}
 	}
 }

@@ -52,7 +52,7 @@ func (e *Error) Is(target error) bool {
 	case ErrStarted:
 		return strings.Contains(msg, "already started")
 	case ErrStopped:
-		return strings.Contains(msg, "is not started") || strings.Contains(msg, "not in started state")
+		return strings.Contains(msg, "is not started") || strings.Contains(msg, "not in the started state")
 	}
 	return false
 }
@@ -191,7 +191,7 @@ func (c *CLI) Peers(ctx context.Context) ([]Peer, error) {
 	}
 	peers := make([]Peer, 0, len(out.Peers))
 	for _, p := range out.Peers {
-		peers = append(peers, Peer{UUID: p.UUID, Hostname: p.Hostname, Connected: p.Connected == 1, State: p.StateStr})
+		peers = append(peers, Peer{UUID: p.UUID, Hostname: p.Hostname, Hostnames: p.Hostnames, Connected: p.Connected == 1, State: p.StateStr})
 	}
 	return peers, nil
 }

@@ -87,7 +87,7 @@ func TestPeers(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Peer{
-		{UUID: "b3e92ec0-cc64-48d2-9876-65f4a7db00aa", Hostname: "172.30.77.12", Connected: true, State: "Peer in Cluster"},
+		{UUID: "b3e92ec0-cc64-48d2-9876-65f4a7db00aa", Hostname: "172.30.77.12", Hostnames: []string{"172.30.77.12"}, Connected: true, State: "Peer in Cluster"},
 		{UUID: "55567e3a-037c-4548-8fe1-b0cccef1117d", Hostname: "localhost", Connected: true},
 	}
 	if !reflect.DeepEqual(got, want) {

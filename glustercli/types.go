@@ -50,10 +50,13 @@ type Daemon struct {
 }
 
 // Peer is a member of the trusted storage pool. The node that answered is
-// listed with Hostname "localhost".
+// listed with Hostname "localhost". Hostnames holds every name the pool
+// knows the peer by: the addresses it was probed with, and names found by
+// reverse lookup of the addresses it connected from.
 type Peer struct {
 	UUID      string
 	Hostname  string
+	Hostnames []string
 	Connected bool
 	State     string
 }

@@ -55,8 +55,9 @@ type xmlVolumeStatus struct {
 
 type xmlPeer struct {
 	UUID      string `xml:"uuid"`
-	Hostname  string `xml:"hostname"`
-	Connected int    `xml:"connected"`
+	Hostname  string   `xml:"hostname"`
+	Hostnames []string `xml:"hostnames>hostname"`
+	Connected int      `xml:"connected"`
 	StateStr  string `xml:"stateStr"`
 }
 

@@ -1,0 +1,231 @@
+package testbed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/glusterdocker/gluster/control"
+)
+
+// ServerImage is the image `make server-image` builds.
+const ServerImage = "gluster-server:latest"
+
+// StateRoot holds every test cluster's host directories.
+const StateRoot = "/var/lib/gluster-testbed"
+
+// Cluster is a set of server containers standing in for storage hosts.
+type Cluster struct {
+	Name    string
+	Network string
+	Token   string
+	Servers []*Server
+}
+
+// Server is one storage host: a container with a static address whose
+// state and bricks live in host directories.
+type Server struct {
+	cluster *Cluster
+	Name    string // container name
+	Address string
+	Dir     string // host directory with glusterd/, log/ and bricks/
+}
+
+// NewCluster prepares n servers on the network 172.30.<octet>.0/24 (the
+// first at .11) and removes what an earlier run with the same name left. It
+// starts nothing; the cluster is removed when the test ends.
+func NewCluster(t testing.TB, name string, octet, n int) *Cluster {
+	t.Helper()
+	c := &Cluster{Name: name, Network: name + "-net", Token: "token-" + name}
+	for i := 1; i <= n; i++ {
+		c.Servers = append(c.Servers, &Server{
+			cluster: c,
+			Name:    fmt.Sprintf("%s-srv%d", name, i),
+			Address: fmt.Sprintf("172.30.%d.%d", octet, 10+i),
+			Dir:     filepath.Join(StateRoot, name, fmt.Sprintf("srv%d", i)),
+		})
+	}
+	c.Remove(t)
+	MustDocker(t, "network", "create", "--subnet", fmt.Sprintf("172.30.%d.0/24", octet), "--label", "gluster-testbed="+name, c.Network)
+	for _, s := range c.Servers {
+		for _, sub := range []string{"glusterd", "log", "bricks"} {
+			if err := os.MkdirAll(filepath.Join(s.Dir, sub), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			c.dumpLogs(t)
+		}
+		c.Remove(t)
+	})
+	return c
+}
+
+// Remove deletes the cluster's containers, network and host directories.
+func (c *Cluster) Remove(t testing.TB) {
+	t.Helper()
+	ctx := context.Background()
+	for _, s := range c.Servers {
+		if _, err := Docker(ctx, "container", "inspect", s.Name); err == nil {
+			MustDocker(t, "rm", "-f", "-v", s.Name)
+		}
+	}
+	if _, err := Docker(ctx, "network", "inspect", c.Network); err == nil {
+		MustDocker(t, "network", "rm", c.Network)
+	}
+	if err := os.RemoveAll(filepath.Join(StateRoot, c.Name)); err != nil {
+		t.Errorf("removing test state: %v", err)
+	}
+}
+
+func (c *Cluster) dumpLogs(t testing.TB) {
+	for _, s := range c.Servers {
+		out, _ := exec.Command("docker", "logs", "--tail", "40", s.Name).CombinedOutput()
+		t.Logf("last log lines of %s:\n%s", s.Name, out)
+	}
+}
+
+// Addresses lists the servers' addresses.
+func (c *Cluster) Addresses() []string {
+	out := make([]string, len(c.Servers))
+	for i, s := range c.Servers {
+		out[i] = s.Address
+	}
+	return out
+}
+
+// StartAll runs every server container.
+func (c *Cluster) StartAll(t testing.TB) {
+	t.Helper()
+	for _, s := range c.Servers {
+		s.Run(t)
+	}
+}
+
+// Run creates and starts the server's container, bound to its host
+// directories, as a storage host's unit would.
+func (s *Server) Run(t testing.TB) {
+	t.Helper()
+	MustDocker(t, "run", "-d", "--name", s.Name, "--hostname", s.Name,
+		"--network", s.cluster.Network, "--ip", s.Address,
+		"--cap-add", "SYS_ADMIN", "--tmpfs", "/run",
+		"--label", "gluster-testbed="+s.cluster.Name,
+		"-e", "ADDRESS="+s.Address,
+		"-e", "PEERS="+strings.Join(s.cluster.Addresses(), ","),
+		"-e", "TOKEN="+s.cluster.Token,
+		"-v", filepath.Join(s.Dir, "glusterd")+":/var/lib/glusterd",
+		"-v", filepath.Join(s.Dir, "log")+":/var/log/glusterfs",
+		"-v", filepath.Join(s.Dir, "bricks")+":/bricks",
+		ServerImage)
+}
+
+// Recreate removes the container and runs a new one on the same host
+// directories.
+func (s *Server) Recreate(t testing.TB) {
+	t.Helper()
+	MustDocker(t, "rm", "-f", "-v", s.Name)
+	s.Run(t)
+}
+
+// Client returns a control API client for this server.
+func (s *Server) Client() *control.Client {
+	return control.NewClient(s.Address, control.DefaultPort, s.cluster.Token, &http.Client{Timeout: 3 * time.Minute})
+}
+
+// BrickDir is the host directory of this server's brick of volume.
+func (s *Server) BrickDir(volume string) string {
+	return filepath.Join(s.Dir, "bricks", volume)
+}
+
+// Gluster runs a read-only gluster command inside the server container,
+// for diagnostics the control API does not offer.
+func (s *Server) Gluster(ctx context.Context, args ...string) (string, error) {
+	return Docker(ctx, append([]string{"exec", s.Name, "gluster", "--mode=script"}, args...)...)
+}
+
+// WaitPool waits until every server answers on the control API and sees
+// every other server connected.
+func (c *Cluster) WaitPool(t testing.TB, timeout time.Duration) {
+	t.Helper()
+	Eventually(t, timeout, "storage pool formed", func() error {
+		for _, s := range c.Servers {
+			if err := s.poolComplete(len(c.Servers)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (s *Server) poolComplete(want int) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	peers, err := s.Client().Peers(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: %w", s.Name, err)
+	}
+	connected := 0
+	for _, p := range peers {
+		if p.Connected {
+			connected++
+		}
+	}
+	if connected != want {
+		return fmt.Errorf("%s sees %d of %d servers connected: %+v", s.Name, connected, want, peers)
+	}
+	return nil
+}
+
+// WaitBricksOnline waits until every brick of volume is online.
+func (c *Cluster) WaitBricksOnline(t testing.TB, volume string, timeout time.Duration) control.Volume {
+	t.Helper()
+	var vol control.Volume
+	Eventually(t, timeout, "bricks of "+volume+" online", func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		var err error
+		vol, err = c.Volume(ctx, volume)
+		if err != nil {
+			return err
+		}
+		for _, b := range vol.Bricks {
+			if !b.Online {
+				return fmt.Errorf("brick %s:%s offline", b.Server, b.Path)
+			}
+		}
+		return nil
+	})
+	return vol
+}
+
+// Volume asks the servers in turn for a volume until one answers.
+func (c *Cluster) Volume(ctx context.Context, name string) (control.Volume, error) {
+	var errs []error
+	for _, s := range c.Servers {
+		vol, err := s.Client().Volume(ctx, name)
+		if err == nil || errors.Is(err, control.ErrNotFound) {
+			return vol, err
+		}
+		errs = append(errs, err)
+	}
+	return control.Volume{}, errors.Join(errs...)
+}
+
+// MountFUSE mounts volume from the host through server with the gluster
+// client, and unmounts it when the test ends.
+func MountFUSE(t testing.TB, server, volume string) string {
+	t.Helper()
+	dir := t.TempDir()
+	MustRun(t, "mount", "-t", "glusterfs", server+":/"+volume, dir)
+	t.Cleanup(func() { _, _ = Run(context.Background(), "umount", dir) })
+	return dir
+}

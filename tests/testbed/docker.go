@@ -1,0 +1,76 @@
+// Package testbed brings up real gluster server containers for end-to-end
+// tests: each "host" is a container on a dedicated bridge network with a
+// static address and its own host directories. Everything it creates is
+// named after the cluster, and only that is removed again.
+package testbed
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Docker runs the docker CLI and returns its trimmed standard output.
+func Docker(ctx context.Context, args ...string) (string, error) {
+	return Run(ctx, "docker", args...)
+}
+
+// Run runs a command with its arguments as a list and returns its trimmed
+// standard output; the error carries standard error.
+func Run(ctx context.Context, name string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return strings.TrimSpace(stdout.String()), fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return strings.TrimSpace(stdout.String()), nil
+}
+
+// MustDocker runs docker and fails the test on error.
+func MustDocker(t testing.TB, args ...string) string {
+	t.Helper()
+	out, err := Docker(context.Background(), args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// MustRun runs a command and fails the test on error.
+func MustRun(t testing.TB, name string, args ...string) string {
+	t.Helper()
+	out, err := Run(context.Background(), name, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Eventually polls check until it succeeds or timeout passes, and fails the
+// test with the last error.
+func Eventually(t testing.TB, timeout time.Duration, what string, check func() error) {
+	t.Helper()
+	if err := Poll(timeout, check); err != nil {
+		t.Fatalf("%s: not within %s: %v", what, timeout, err)
+	}
+}
+
+// Poll calls check until it succeeds or timeout passes; it returns the last
+// error.
+func Poll(timeout time.Duration, check func() error) error {
+	deadline := time.Now().Add(timeout)
+	delay := 100 * time.Millisecond
+	for {
+		err := check()
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(delay)
+		delay = min(delay*2, time.Second)
+	}
+}
