@@ -54,11 +54,11 @@ type xmlVolumeStatus struct {
 }
 
 type xmlPeer struct {
-	UUID      string `xml:"uuid"`
+	UUID      string   `xml:"uuid"`
 	Hostname  string   `xml:"hostname"`
 	Hostnames []string `xml:"hostnames>hostname"`
 	Connected int      `xml:"connected"`
-	StateStr  string `xml:"stateStr"`
+	StateStr  string   `xml:"stateStr"`
 }
 
 func decode(data []byte) (*cliOutput, error) {
