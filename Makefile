@@ -5,14 +5,30 @@ BIN      := bin
 GOFILES  := $(shell find . -name '*.go' -not -path './rootfs/*') go.mod go.sum
 E2E_TIMEOUT ?= 40m
 
-.PHONY: all build server-image unit setup e2e test
+PLUGIN   ?= gluster
+# The servers and token `make plugin` points the plugin at: the demo's.
+SERVERS  ?= 172.30.70.11,172.30.70.12
+TOKEN    ?= demo-token
+
+.PHONY: all build server-image rootfs plugin unit setup e2e test
 
 all: build
 
-build: $(BIN)/gluster-server
+build: $(BIN)/gluster-server $(BIN)/gluster-plugin
 
 $(BIN)/gluster-server: $(GOFILES)
 	CGO_ENABLED=0 $(GO) build -trimpath -o $@ ./server
+
+$(BIN)/gluster-plugin: $(GOFILES)
+	CGO_ENABLED=0 $(GO) build -trimpath -o $@ ./plugin
+
+## rootfs: the managed plugin's root filesystem, built offline
+rootfs: $(BIN)/gluster-plugin
+	build/plugin-rootfs.sh $(BIN)/gluster-plugin rootfs
+
+## plugin: create and enable the managed plugin $(PLUGIN) from config.json and rootfs/
+plugin: rootfs
+	build/plugin.sh $(PLUGIN) $(SERVERS) $(TOKEN)
 
 ## server-image: the gluster server container image, built offline
 server-image: $(BIN)/gluster-server

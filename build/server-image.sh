@@ -11,6 +11,7 @@ here=$(dirname "$0")
 
 "$here/base-image.sh" "$base" glusterfs-server,procps,iproute2
 
+previous=$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)
 container=$(docker create "$base" /bin/true)
 trap 'docker rm -f "$container" >/dev/null' EXIT
 docker cp "$binary" "$container:/usr/local/bin/gluster-server"
@@ -19,4 +20,9 @@ docker commit \
   --change 'CMD []' \
   --change 'LABEL org.opencontainers.image.title=gluster-server' \
   "$container" "$image" >/dev/null
+# The image replaced is of no use any more, unless a container still runs it.
+current=$(docker image inspect -f '{{.Id}}' "$image")
+if [ -n "$previous" ] && [ "$previous" != "$current" ]; then
+  docker rmi "$previous" >/dev/null 2>&1 || true
+fi
 echo "built $image ($(docker image inspect -f '{{.Size}}' "$image" | numfmt --to=iec))"

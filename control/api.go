@@ -23,16 +23,21 @@ type CreateRequest struct {
 	Options map[string]string `json:"options,omitempty"`
 }
 
+// CreatedAtOption is the volume option, free for users in gluster's "user."
+// namespace, that records when a volume was created through this API.
+const CreatedAtOption = "user.created-at"
+
 // Volume describes a gluster volume. Bricks' Online and Clients are filled
 // only by the single-volume endpoint, which asks glusterd for its status.
 type Volume struct {
-	Name    string            `json:"name"`
-	ID      string            `json:"id"`
-	Status  string            `json:"status"`
-	Replica int               `json:"replica"`
-	Arbiter bool              `json:"arbiter,omitempty"`
-	Bricks  []Brick           `json:"bricks"`
-	Options map[string]string `json:"options,omitempty"`
+	Name      string            `json:"name"`
+	ID        string            `json:"id"`
+	Status    string            `json:"status"`
+	Replica   int               `json:"replica"`
+	Arbiter   bool              `json:"arbiter,omitempty"`
+	CreatedAt string            `json:"created_at,omitempty"` // RFC 3339
+	Bricks    []Brick           `json:"bricks"`
+	Options   map[string]string `json:"options,omitempty"`
 	// Clients are the hosts with a client (a FUSE mount, say) connected to
 	// any brick; the servers' own self-heal daemons are not counted.
 	Clients []string `json:"clients,omitempty"`

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/glusterdocker/gluster/glustercli"
 	"github.com/glusterdocker/gluster/names"
@@ -248,6 +249,9 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (vol Volume, cr
 }
 
 func (s *Service) configureAndStart(ctx context.Context, req CreateRequest) error {
+	if err := s.gluster.Set(ctx, req.Name, CreatedAtOption, time.Now().UTC().Format(time.RFC3339)); err != nil {
+		return fmt.Errorf("recording the creation time of volume %s: %w", req.Name, err)
+	}
 	for _, key := range slices.Sorted(maps.Keys(req.Options)) {
 		if err := s.gluster.Set(ctx, req.Name, key, req.Options[key]); err != nil {
 			return fmt.Errorf("%w: option %s=%s: %w", ErrInvalid, key, req.Options[key], err)
@@ -448,13 +452,14 @@ func (s *Service) brickPath(volume string) string {
 
 func fromGluster(v glustercli.Volume) Volume {
 	vol := Volume{
-		Name:    v.Name,
-		ID:      v.ID,
-		Status:  v.Status,
-		Replica: len(v.Bricks),
-		Arbiter: v.Arbiter > 0,
-		Options: v.Options,
-		Bricks:  make([]Brick, len(v.Bricks)),
+		Name:      v.Name,
+		ID:        v.ID,
+		Status:    v.Status,
+		Replica:   len(v.Bricks),
+		Arbiter:   v.Arbiter > 0,
+		CreatedAt: v.Options[CreatedAtOption],
+		Options:   v.Options,
+		Bricks:    make([]Brick, len(v.Bricks)),
 	}
 	for i, b := range v.Bricks {
 		vol.Bricks[i] = Brick{Server: b.Host, Path: b.Path, Arbiter: b.Arbiter}

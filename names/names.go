@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 )
 
 // MaxVolumeLength bounds gluster volume names. Gluster derives process,
@@ -44,4 +45,32 @@ func shorten(s string) string {
 		return s
 	}
 	return s[:32] + "..."
+}
+
+// dockerPattern is what Docker accepts as a volume name.
+var dockerPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+
+// dotEscape stands for '.' in gluster volume names, which have no dot.
+const dotEscape = "__"
+
+// FromDocker maps a Docker volume name onto the gluster volume name that
+// backs it: '.' becomes "__", everything else stays. A name the mapping
+// cannot carry back unchanged is refused with the reason.
+func FromDocker(docker string) (string, error) {
+	if !dockerPattern.MatchString(docker) {
+		return "", fmt.Errorf("%w: %q is not a Docker volume name", ErrInvalid, docker)
+	}
+	gluster := strings.ReplaceAll(docker, ".", dotEscape)
+	if ToDocker(gluster) != docker {
+		return "", fmt.Errorf("%w: %q: '.' is stored as %q in gluster names, so a name must not contain %q or \"_.\"", ErrInvalid, docker, dotEscape, dotEscape)
+	}
+	if err := ValidateVolume(gluster); err != nil {
+		return "", fmt.Errorf("Docker volume %q needs gluster volume %q: %w", docker, shorten(gluster), err)
+	}
+	return gluster, nil
+}
+
+// ToDocker is the inverse of FromDocker.
+func ToDocker(gluster string) string {
+	return strings.ReplaceAll(gluster, dotEscape, ".")
 }

@@ -40,3 +40,54 @@ func TestValidateVolume(t *testing.T) {
 		})
 	}
 }
+
+func TestFromDocker(t *testing.T) {
+	tests := []struct {
+		name, docker, gluster string
+	}{
+		{"[Success] plain", "data", "data"},
+		{"[Success] stack prefix", "web_content", "web_content"},
+		{"[Success] dots", "my.app.data", "my__app__data"},
+		{"[Success] dash", "a-b.c", "a-b__c"},
+		{"[Error] double underscore", "a__b", ""},
+		{"[Error] underscore before dot", "a_.b", ""},
+		{"[Success] underscore after dot", "a._b", "a___b"},
+		{"[Error] slash", "a/b", ""},
+		{"[Error] leading dot", ".a", ""},
+		{"[Error] reserved", "all", ""},
+		{"[Error] too long after mapping", strings.Repeat("a.", 64) + "a", ""},
+		{"[Error] empty", "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := FromDocker(tc.docker)
+			if tc.gluster == "" {
+				if !errors.Is(err, ErrInvalid) {
+					t.Fatalf("FromDocker(%q) = %q, %v; want ErrInvalid", tc.docker, got, err)
+				}
+				return
+			}
+			if err != nil || got != tc.gluster {
+				t.Fatalf("FromDocker(%q) = %q, %v; want %q", tc.docker, got, err, tc.gluster)
+			}
+			if back := ToDocker(got); back != tc.docker {
+				t.Errorf("ToDocker(%q) = %q, want %q", got, back, tc.docker)
+			}
+		})
+	}
+}
+
+func FuzzFromDocker(f *testing.F) {
+	for _, s := range []string{"data", "my.app", "a__b", "a_.b", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, docker string) {
+		gluster, err := FromDocker(docker)
+		if err != nil {
+			return
+		}
+		if ValidateVolume(gluster) != nil || ToDocker(gluster) != docker {
+			t.Fatalf("FromDocker(%q) = %q, which is not a valid reversible gluster name", docker, gluster)
+		}
+	})
+}

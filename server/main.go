@@ -18,12 +18,13 @@ import (
 
 	"github.com/glusterdocker/gluster/control"
 	"github.com/glusterdocker/gluster/glustercli"
+	"github.com/glusterdocker/gluster/initproc"
 	"github.com/glusterdocker/gluster/logging"
 )
 
 func main() {
-	if os.Getpid() == 1 && os.Getenv(workerEnv) == "" {
-		os.Exit(runAsInit())
+	if code, ran := initproc.RunAsInit(); ran {
+		os.Exit(code)
 	}
 	cfg, err := loadConfig(os.LookupEnv)
 	if err != nil {
@@ -45,6 +46,9 @@ func run(cfg config, logger *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
+	if err := os.MkdirAll(cfg.BrickRoot, 0o755); err != nil {
+		return fmt.Errorf("brick root: %w", err)
+	}
 	glusterd, err := startGlusterd(logger, cfg.LogLevel)
 	if err != nil {
 		return err

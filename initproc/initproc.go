@@ -1,7 +1,11 @@
-package main
+// Package initproc lets a program serve as its container's PID 1: gluster's
+// daemons (brick processes, FUSE clients) detach from the process that
+// started them, so only PID 1 can reap them when they exit.
+package initproc
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -9,15 +13,22 @@ import (
 	"time"
 )
 
-// workerEnv marks the child that does the real work when the server runs as
-// a container's PID 1.
-const workerEnv = "GLUSTER_SERVER_WORKER"
+// workerEnv marks the child that does the real work under PID 1.
+const workerEnv = "GLUSTER_INIT_WORKER"
 
-// runAsInit makes PID 1 a minimal init: glusterd daemonizes its brick and
-// self-heal processes, which then become children of PID 1, and only PID 1
-// can reap them. The real work runs in a child process; signals are passed on
-// to it, and when it exits every remaining process is asked to stop.
-func runAsInit() int {
+// RunAsInit makes a program that finds itself PID 1 a minimal init: it runs
+// the same program again as a child, passes signals on to it, reaps every
+// process that exits, and when the child exits asks every remaining process
+// to stop. It returns false at once when the program is not PID 1 or is the
+// child; otherwise it returns true with the child's exit code.
+func RunAsInit() (code int, ran bool) {
+	if os.Getpid() != 1 || os.Getenv(workerEnv) != "" {
+		return 0, false
+	}
+	return supervise(), true
+}
+
+func supervise() int {
 	self, err := os.Executable()
 	if err != nil {
 		self = os.Args[0]
@@ -28,7 +39,7 @@ func runAsInit() int {
 	signals := make(chan os.Signal, 8)
 	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGCHLD)
 	if err := cmd.Start(); err != nil {
-		os.Stderr.WriteString("gluster-server: starting worker: " + err.Error() + "\n")
+		fmt.Fprintln(os.Stderr, "init: starting worker:", err)
 		return 1
 	}
 	worker := cmd.Process.Pid

@@ -1,0 +1,70 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// Cluster calls the control API of whichever server answers first, in the
+// configured order, so that any live server will do.
+type Cluster struct {
+	servers []string
+	clients []*Client
+}
+
+// NewCluster returns a client for the servers at the given addresses.
+func NewCluster(servers []string, port int, token string, hc *http.Client) *Cluster {
+	c := &Cluster{servers: servers}
+	for _, s := range servers {
+		c.clients = append(c.clients, NewClient(s, port, token, hc))
+	}
+	return c
+}
+
+// Servers lists the configured server addresses.
+func (c *Cluster) Servers() []string { return c.servers }
+
+// each calls op on the servers in turn until one gives an answer: success
+// or an error the server itself reported. Only unreachable servers are
+// skipped.
+func (c *Cluster) each(ctx context.Context, op func(*Client) error) error {
+	var unreachable []string
+	var last error
+	for i, client := range c.clients {
+		err := op(client)
+		var apiErr *APIError
+		if err == nil || errors.As(err, &apiErr) || ctx.Err() != nil {
+			return err
+		}
+		unreachable = append(unreachable, c.servers[i])
+		last = err
+	}
+	return fmt.Errorf("%w: no gluster server's control API answered (tried %s): %w",
+		ErrUnavailable, strings.Join(unreachable, ", "), last)
+}
+
+// Create creates a volume through the first server that answers.
+func (c *Cluster) Create(ctx context.Context, req CreateRequest) (vol Volume, err error) {
+	err = c.each(ctx, func(cl *Client) error { vol, err = cl.Create(ctx, req); return err })
+	return vol, err
+}
+
+// Volume describes a volume with its bricks' state and clients.
+func (c *Cluster) Volume(ctx context.Context, name string) (vol Volume, err error) {
+	err = c.each(ctx, func(cl *Client) error { vol, err = cl.Volume(ctx, name); return err })
+	return vol, err
+}
+
+// Volumes lists every volume.
+func (c *Cluster) Volumes(ctx context.Context) (vols []Volume, err error) {
+	err = c.each(ctx, func(cl *Client) error { vols, err = cl.Volumes(ctx); return err })
+	return vols, err
+}
+
+// Delete stops and deletes a volume and its bricks.
+func (c *Cluster) Delete(ctx context.Context, name string) error {
+	return c.each(ctx, func(cl *Client) error { return cl.Delete(ctx, name) })
+}

@@ -1,0 +1,606 @@
+// Package driver answers Docker's volume plugin API with GlusterFS volumes:
+// each Docker volume is a gluster replica volume created through the
+// servers' control API, or a directory of an existing one, mounted once per
+// host with reference counts kept in a state file that survives restarts.
+package driver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/docker/go-plugins-helpers/volume"
+
+	"github.com/glusterdocker/gluster/control"
+	"github.com/glusterdocker/gluster/mounter"
+	"github.com/glusterdocker/gluster/names"
+)
+
+// Cluster is the control API of the gluster servers.
+type Cluster interface {
+	Create(ctx context.Context, req control.CreateRequest) (control.Volume, error)
+	Volume(ctx context.Context, name string) (control.Volume, error)
+	Volumes(ctx context.Context) ([]control.Volume, error)
+	Delete(ctx context.Context, name string) error
+	Servers() []string
+}
+
+// Mounter makes and removes FUSE mounts.
+type Mounter interface {
+	Mount(ctx context.Context, req mounter.Request) error
+	Unmount(ctx context.Context, target string) error
+	IsMounted(target string) (bool, error)
+	IsStale(target string) bool
+}
+
+var (
+	_ volume.Driver = (*Driver)(nil)
+	_ Cluster       = (*control.Cluster)(nil)
+	_ Mounter       = (*mounter.Mounter)(nil)
+)
+
+// Config is what the driver needs to know about its host.
+type Config struct {
+	MountRoot      string        // where FUSE mounts are made: the managed plugin's propagated mount
+	StateDir       string        // state file and client logs; a host directory that outlives the plugin
+	MountTimeout   time.Duration // how long a mount may retry; below Docker's 2 minutes
+	DefaultReplica int           // replica count when a create request sets none; 0 lets the servers choose
+	CacheTTL       time.Duration // how long the cluster's volume list is reused
+}
+
+// Driver implements volume.Driver.
+type Driver struct {
+	cfg     Config
+	cluster Cluster
+	mounter Mounter
+	logger  *slog.Logger
+	cache   *volumeCache
+	locks   keyedLocks
+
+	mu      sync.Mutex // guards volumes and the state file
+	volumes map[string]*volumeState
+}
+
+// New loads the driver's state from cfg.StateDir.
+func New(cfg Config, cluster Cluster, m Mounter, logger *slog.Logger) (*Driver, error) {
+	for _, dir := range []string{cfg.MountRoot, cfg.StateDir, filepath.Join(cfg.StateDir, "logs")} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("creating %s: %w", dir, err)
+		}
+	}
+	volumes, err := loadState(filepath.Join(cfg.StateDir, "state.json"))
+	if err != nil {
+		return nil, err
+	}
+	return &Driver{
+		cfg:     cfg,
+		cluster: cluster,
+		mounter: m,
+		logger:  logger,
+		cache:   &volumeCache{cluster: cluster, ttl: cfg.CacheTTL},
+		volumes: volumes,
+	}, nil
+}
+
+// Capabilities reports global scope: a volume is the same on every host.
+func (d *Driver) Capabilities() *volume.CapabilitiesResponse {
+	return &volume.CapabilitiesResponse{Capabilities: volume.Capability{Scope: "global"}}
+}
+
+// Create creates the gluster volume behind a Docker volume, or adopts the
+// one another host created. Bad options create nothing.
+func (d *Driver) Create(req *volume.CreateRequest) error {
+	opts, err := ParseOptions(req.Options)
+	if err != nil {
+		return err
+	}
+	gluster := opts.Volume
+	if !opts.Existing() {
+		if gluster, err = names.FromDocker(req.Name); err != nil {
+			return err
+		}
+	}
+	defer d.locks.lock(gluster)()
+	log := d.logger.With("volume", req.Name, "gluster", gluster)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	if known := d.state(req.Name); known != nil {
+		if !maps.Equal(known.Options, req.Options) {
+			return fmt.Errorf("volume %s exists with options %v; remove it first to change them", req.Name, known.Options)
+		}
+		return nil
+	}
+	var createdAt string
+	if opts.Existing() {
+		vol, err := d.cluster.Volume(ctx, gluster)
+		if err != nil {
+			return fmt.Errorf("volume=%s: %w", gluster, err)
+		}
+		createdAt = vol.CreatedAt
+		log.Info("using existing gluster volume", "subdir", opts.Subdir)
+	} else {
+		vol, err := d.cluster.Create(ctx, d.createRequest(req.Name, gluster, opts))
+		if errors.Is(err, control.ErrConflict) {
+			return fmt.Errorf("gluster volume %s already exists for another Docker volume or with another layout: %w", gluster, err)
+		}
+		if err != nil {
+			return fmt.Errorf("creating volume %s: %w", req.Name, err)
+		}
+		createdAt = vol.CreatedAt
+		log.Info("volume ready", "replica", vol.Replica, "bricks", brickList(vol))
+	}
+	if createdAt == "" {
+		createdAt = time.Now().UTC().Format(time.RFC3339)
+	}
+	d.cache.invalidate()
+	return d.update(func() {
+		d.volumes[req.Name] = &volumeState{Name: req.Name, Gluster: gluster, Options: req.Options, CreatedAt: createdAt}
+	})
+}
+
+func (d *Driver) createRequest(name, gluster string, opts Options) control.CreateRequest {
+	options := maps.Clone(opts.Gluster)
+	if options == nil {
+		options = map[string]string{}
+	}
+	options[DockerVolumeOption] = name
+	replica := opts.Replica
+	if replica == 0 && !opts.Arbiter {
+		replica = d.cfg.DefaultReplica
+	}
+	return control.CreateRequest{Name: gluster, Replica: replica, Arbiter: opts.Arbiter, Servers: opts.Servers, Options: options}
+}
+
+// Get describes one volume. It fails for a volume that exists neither here
+// nor in the cluster: Docker creates a volume only after Get failed.
+func (d *Driver) Get(req *volume.GetRequest) (*volume.GetResponse, error) {
+	v, err := d.lookup(req.Name)
+	if err != nil {
+		return nil, err
+	}
+	return &volume.GetResponse{Volume: d.describe(v, true)}, nil
+}
+
+// List lists the volumes known here and every volume the plugin created
+// anywhere in the cluster.
+func (d *Driver) List() (*volume.ListResponse, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	seen := map[string]*volume.Volume{}
+	d.mu.Lock()
+	local := slices.Collect(maps.Values(d.volumes))
+	d.mu.Unlock()
+	for _, v := range local {
+		seen[v.Name] = d.describe(v, false)
+	}
+	cluster, err := d.cache.list(ctx)
+	if err != nil {
+		// Volumes known here are still worth listing.
+		d.logger.Warn("listing the cluster's volumes", "error", err)
+	}
+	for _, cv := range cluster {
+		name := cv.Options[DockerVolumeOption]
+		if name != "" && seen[name] == nil {
+			seen[name] = d.describe(fromCluster(name, cv), false)
+		}
+	}
+	resp := &volume.ListResponse{}
+	for _, name := range slices.Sorted(maps.Keys(seen)) {
+		resp.Volumes = append(resp.Volumes, seen[name])
+	}
+	return resp, nil
+}
+
+// lookup finds a volume in this host's state or, failing that, among the
+// volumes the plugin created elsewhere in the cluster.
+func (d *Driver) lookup(name string) (*volumeState, error) {
+	if v := d.state(name); v != nil {
+		return v, nil
+	}
+	gluster, err := names.FromDocker(name)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	vols, err := d.cache.list(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("looking up volume %s: %w", name, err)
+	}
+	cv, ok := vols[gluster]
+	if !ok || cv.Options[DockerVolumeOption] != name {
+		return nil, fmt.Errorf("volume %s: %w", name, control.ErrNotFound)
+	}
+	return fromCluster(name, cv), nil
+}
+
+func fromCluster(name string, cv control.Volume) *volumeState {
+	return &volumeState{Name: name, Gluster: cv.Name, CreatedAt: cv.CreatedAt}
+}
+
+func (d *Driver) state(name string) *volumeState {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.volumes[name]
+}
+
+// describe turns a volume into Docker's terms; with status, it adds what
+// `docker volume inspect` shows: the gluster volume, its bricks and their
+// state, and the mounts on this host.
+func (d *Driver) describe(v *volumeState, withStatus bool) *volume.Volume {
+	out := &volume.Volume{Name: v.Name, CreatedAt: v.CreatedAt}
+	d.mu.Lock()
+	refs := v.references()
+	mounted := d.glusterReferences(v.Gluster) > 0
+	d.mu.Unlock()
+	if mounted {
+		out.Mountpoint = d.volumePath(v)
+	}
+	if !withStatus {
+		return out
+	}
+	status := map[string]interface{}{
+		"gluster_volume": v.Gluster,
+		"references":     refs,
+		"servers":        d.cluster.Servers(),
+	}
+	if sub := v.Options["subdir"]; sub != "" {
+		status["subdir"] = sub
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if cv, err := d.cluster.Volume(ctx, v.Gluster); err != nil {
+		status["error"] = err.Error()
+	} else {
+		status["status"] = cv.Status
+		status["replica"] = cv.Replica
+		status["bricks"] = brickList(cv)
+		if len(cv.Clients) > 0 {
+			status["clients"] = cv.Clients
+		}
+	}
+	out.Status = status
+	return out
+}
+
+func brickList(v control.Volume) []string {
+	out := make([]string, len(v.Bricks))
+	for i, b := range v.Bricks {
+		state := "offline"
+		if b.Online {
+			state = "online"
+		}
+		if b.Arbiter {
+			state += ", arbiter"
+		}
+		out[i] = fmt.Sprintf("%s:%s (%s)", b.Server, b.Path, state)
+	}
+	return out
+}
+
+// Remove deletes a volume. A gluster volume the plugin created is deleted
+// with its bricks, unless a container uses it here or any client is
+// connected elsewhere; a gluster volume it did not create is left as it is.
+func (d *Driver) Remove(req *volume.RemoveRequest) error {
+	v, err := d.lookup(req.Name)
+	if err != nil {
+		return err
+	}
+	defer d.locks.lock(v.Gluster)()
+	log := d.logger.With("volume", req.Name, "gluster", v.Gluster)
+	if v := d.state(req.Name); v != nil && v.references() > 0 {
+		return fmt.Errorf("volume %s is in use by %d mount(s) on this host: stop the containers using it first", req.Name, v.references())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cv, err := d.cluster.Volume(ctx, v.Gluster)
+	switch {
+	case errors.Is(err, control.ErrNotFound):
+		log.Info("gluster volume already gone")
+	case err != nil:
+		return fmt.Errorf("removing volume %s: %w", req.Name, err)
+	case cv.Options[DockerVolumeOption] != req.Name:
+		log.Info("keeping gluster volume the plugin did not create")
+	default:
+		if err := d.cluster.Delete(ctx, v.Gluster); err != nil && !errors.Is(err, control.ErrNotFound) {
+			return fmt.Errorf("removing volume %s: %w", req.Name, err)
+		}
+		log.Info("gluster volume deleted")
+	}
+	d.cache.invalidate()
+	return d.update(func() { delete(d.volumes, req.Name) })
+}
+
+// Path reports where a mounted volume is.
+func (d *Driver) Path(req *volume.PathRequest) (*volume.PathResponse, error) {
+	v, err := d.lookup(req.Name)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.glusterReferences(v.Gluster) == 0 {
+		return &volume.PathResponse{}, nil
+	}
+	return &volume.PathResponse{Mountpoint: d.volumePath(v)}, nil
+}
+
+// Mount mounts a volume for one Docker mount ID. The gluster volume is
+// mounted once per host; later mounts only count references.
+func (d *Driver) Mount(req *volume.MountRequest) (*volume.MountResponse, error) {
+	v, err := d.lookup(req.Name)
+	if err != nil {
+		return nil, err
+	}
+	defer d.locks.lock(v.Gluster)()
+	log := d.logger.With("volume", req.Name, "id", req.ID)
+	if known := d.state(req.Name); known != nil {
+		v = known
+	}
+
+	target := d.mountpoint(v.Gluster)
+	d.mu.Lock()
+	shared := d.glusterReferences(v.Gluster) > 0
+	d.mu.Unlock()
+	if !shared || !d.healthy(target) {
+		ctx, cancel := context.WithTimeout(context.Background(), d.cfg.MountTimeout)
+		defer cancel()
+		if err := d.mountGluster(ctx, v.Gluster, target); err != nil {
+			return nil, fmt.Errorf("mounting volume %s: %w", req.Name, err)
+		}
+	}
+	if err := d.prepare(v, target); err != nil {
+		d.releaseIfUnused(v.Gluster, target)
+		return nil, fmt.Errorf("preparing volume %s: %w", req.Name, err)
+	}
+	var refs int
+	err = d.update(func() {
+		known := d.volumes[req.Name]
+		if known == nil {
+			known = v
+			d.volumes[req.Name] = v
+		}
+		if known.Mounts == nil {
+			known.Mounts = map[string]int{}
+		}
+		known.Mounts[req.ID]++
+		known.Prepared = true
+		refs = known.references()
+	})
+	if err != nil {
+		return nil, err
+	}
+	log.Info("volume mounted", "references", refs, "path", d.volumePath(v))
+	return &volume.MountResponse{Mountpoint: d.volumePath(v)}, nil
+}
+
+// healthy reports whether target holds a live gluster mount.
+func (d *Driver) healthy(target string) bool {
+	mounted, err := d.mounter.IsMounted(target)
+	return err == nil && mounted && !d.mounter.IsStale(target)
+}
+
+// mountGluster makes the host's one FUSE mount of a gluster volume,
+// replacing a stale one. Servers are the configured ones first, then the
+// volume's brick hosts, so any live member of the pool will do.
+func (d *Driver) mountGluster(ctx context.Context, gluster, target string) error {
+	if mounted, _ := d.mounter.IsMounted(target); mounted {
+		d.logger.Warn("replacing stale mount", "gluster", gluster, "target", target)
+		if err := d.mounter.Unmount(ctx, target); err != nil {
+			return fmt.Errorf("removing stale mount: %w", err)
+		}
+	}
+	if err := os.MkdirAll(target, 0o755); err != nil {
+		return err
+	}
+	servers := slices.Clone(d.cluster.Servers())
+	var bricks []string
+	if cv, err := d.cluster.Volume(ctx, gluster); err == nil {
+		for _, b := range cv.Bricks {
+			bricks = append(bricks, b.Server)
+			if !slices.Contains(servers, b.Server) {
+				servers = append(servers, b.Server)
+			}
+		}
+	}
+	err := d.mounter.Mount(ctx, mounter.Request{
+		Volume:  gluster,
+		Servers: servers,
+		Bricks:  bricks,
+		Target:  target,
+		LogFile: filepath.Join(d.cfg.StateDir, "logs", gluster+".log"),
+	})
+	if err != nil {
+		_ = os.Remove(target)
+	}
+	return err
+}
+
+// prepare creates the volume's subdirectory and applies its owner and mode,
+// once: later changes made by containers are theirs to keep.
+func (d *Driver) prepare(v *volumeState, target string) error {
+	if v.Prepared {
+		return nil
+	}
+	opts, err := ParseOptions(v.Options)
+	if err != nil {
+		return err
+	}
+	dir := target
+	if opts.Subdir != "" {
+		dir = filepath.Join(target, opts.Subdir)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	}
+	if opts.UID != nil || opts.GID != nil {
+		uid, gid := -1, -1
+		if opts.UID != nil {
+			uid = *opts.UID
+		}
+		if opts.GID != nil {
+			gid = *opts.GID
+		}
+		if err := os.Chown(dir, uid, gid); err != nil {
+			return err
+		}
+	}
+	if opts.Mode != nil {
+		if err := os.Chmod(dir, modeBits(*opts.Mode)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func modeBits(m uint32) os.FileMode {
+	mode := os.FileMode(m & 0o777)
+	if m&0o4000 != 0 {
+		mode |= os.ModeSetuid
+	}
+	if m&0o2000 != 0 {
+		mode |= os.ModeSetgid
+	}
+	if m&0o1000 != 0 {
+		mode |= os.ModeSticky
+	}
+	return mode
+}
+
+// Unmount drops one reference of a mount ID and unmounts the gluster volume
+// when its last reference on this host is gone.
+func (d *Driver) Unmount(req *volume.UnmountRequest) error {
+	v := d.state(req.Name)
+	if v == nil {
+		return fmt.Errorf("volume %s: %w", req.Name, control.ErrNotFound)
+	}
+	defer d.locks.lock(v.Gluster)()
+	var refs int
+	err := d.update(func() {
+		if v.Mounts[req.ID] > 1 {
+			v.Mounts[req.ID]--
+		} else {
+			delete(v.Mounts, req.ID)
+		}
+		refs = v.references()
+	})
+	if err != nil {
+		return err
+	}
+	d.logger.Info("volume unmounted", "volume", req.Name, "id", req.ID, "references", refs)
+	return d.releaseIfUnused(v.Gluster, d.mountpoint(v.Gluster))
+}
+
+// releaseIfUnused unmounts a gluster volume no Docker volume uses here.
+func (d *Driver) releaseIfUnused(gluster, target string) error {
+	d.mu.Lock()
+	refs := d.glusterReferences(gluster)
+	d.mu.Unlock()
+	if refs > 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := d.mounter.Unmount(ctx, target); err != nil {
+		return fmt.Errorf("unmounting gluster volume %s: %w", gluster, err)
+	}
+	if err := os.Remove(target); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("removing mountpoint %s: %w", target, err)
+	}
+	d.logger.Info("gluster volume unmounted", "gluster", gluster)
+	return nil
+}
+
+// glusterReferences counts the references of every Docker volume backed by
+// a gluster volume. d.mu must be held.
+func (d *Driver) glusterReferences(gluster string) int {
+	n := 0
+	for _, v := range d.volumes {
+		if v.Gluster == gluster {
+			n += v.references()
+		}
+	}
+	return n
+}
+
+func (d *Driver) mountpoint(gluster string) string {
+	return filepath.Join(d.cfg.MountRoot, gluster)
+}
+
+func (d *Driver) volumePath(v *volumeState) string {
+	return filepath.Join(d.mountpoint(v.Gluster), v.Options["subdir"])
+}
+
+// update changes the state under the lock and saves it; a change that
+// cannot be saved is undone, so memory and disk agree.
+func (d *Driver) update(change func()) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	before := cloneVolumes(d.volumes)
+	change()
+	if err := saveState(filepath.Join(d.cfg.StateDir, "state.json"), d.volumes); err != nil {
+		d.volumes = before
+		return err
+	}
+	return nil
+}
+
+func cloneVolumes(in map[string]*volumeState) map[string]*volumeState {
+	out := make(map[string]*volumeState, len(in))
+	for k, v := range in {
+		c := *v
+		c.Mounts = maps.Clone(v.Mounts)
+		out[k] = &c
+	}
+	return out
+}
+
+// Restore checks the mounts the state says this host holds, mounts again
+// what is missing or stale, and unmounts what nothing references. It runs
+// before the plugin answers Docker.
+func (d *Driver) Restore(ctx context.Context) {
+	d.mu.Lock()
+	wanted := map[string]bool{}
+	for _, v := range d.volumes {
+		if v.references() > 0 {
+			wanted[v.Gluster] = true
+		}
+	}
+	d.mu.Unlock()
+
+	var wg sync.WaitGroup
+	for gluster := range wanted {
+		target := d.mountpoint(gluster)
+		if d.healthy(target) {
+			d.logger.Info("mount still healthy", "gluster", gluster)
+			continue
+		}
+		wg.Go(func() {
+			defer d.locks.lock(gluster)()
+			if err := d.mountGluster(ctx, gluster, target); err != nil {
+				d.logger.Error("restoring mount", "gluster", gluster, "error", err)
+				return
+			}
+			d.logger.Info("mount restored", "gluster", gluster)
+		})
+	}
+	wg.Wait()
+
+	entries, _ := os.ReadDir(d.cfg.MountRoot)
+	for _, e := range entries {
+		if !wanted[e.Name()] && e.IsDir() {
+			target := filepath.Join(d.cfg.MountRoot, e.Name())
+			if err := d.releaseIfUnused(e.Name(), target); err != nil {
+				d.logger.Warn("removing unused mount", "target", target, "error", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,313 @@
+package driver
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker/go-plugins-helpers/volume"
+
+	"github.com/glusterdocker/gluster/control"
+)
+
+var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+type fixture struct {
+	cluster *fakeCluster
+	mounter *fakeMounter
+	cfg     Config
+	driver  *Driver
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	f := &fixture{
+		cluster: newFakeCluster(),
+		mounter: newFakeMounter(),
+		cfg: Config{
+			MountRoot:    filepath.Join(dir, "mnt"),
+			StateDir:     filepath.Join(dir, "state"),
+			MountTimeout: time.Second,
+			CacheTTL:     time.Hour,
+		},
+	}
+	f.restart(t)
+	return f
+}
+
+// restart makes a new driver on the same state, as a restarted plugin does.
+func (f *fixture) restart(t *testing.T) {
+	t.Helper()
+	d, err := New(f.cfg, f.cluster, f.mounter, discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.driver = d
+}
+
+func TestCreate(t *testing.T) {
+	tests := []struct {
+		name    string
+		volume  string
+		options map[string]string
+		want    *control.CreateRequest
+		err     string
+	}{
+		{"[Success] defaults", "data", nil, &control.CreateRequest{Name: "data", Options: map[string]string{DockerVolumeOption: "data"}}, ""},
+		{"[Success] dotted name and options", "web.data", map[string]string{"replica": "3", "arbiter": "true", "gluster.performance.cache-size": "64MB"},
+			&control.CreateRequest{Name: "web__data", Replica: 3, Arbiter: true, Options: map[string]string{DockerVolumeOption: "web.data", "performance.cache-size": "64MB"}}, ""},
+		{"[Success] existing gluster volume", "sub", map[string]string{"volume": "shared", "subdir": "a"}, nil, ""},
+		{"[Error] unknown option", "data", map[string]string{"size": "1G"}, nil, "valid options"},
+		{"[Error] unmappable name", "a__b", nil, nil, "must not contain"},
+		{"[Error] existing gluster volume missing", "sub", map[string]string{"volume": "nope"}, nil, "not found"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.cluster.volumes["shared"] = control.Volume{Name: "shared", Status: "Started"}
+			err := f.driver.Create(&volume.CreateRequest{Name: tc.volume, Options: tc.options})
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want one containing %q", err, tc.err)
+				}
+				if len(f.cluster.creates) != 0 || len(f.driver.volumes) != 0 {
+					t.Errorf("a refused create left creates %v, state %v", f.cluster.creates, f.driver.volumes)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.want == nil {
+				if len(f.cluster.creates) != 0 {
+					t.Errorf("existing volume: created %v", f.cluster.creates)
+				}
+			} else if len(f.cluster.creates) != 1 || !equalRequests(f.cluster.creates[0], *tc.want) {
+				t.Errorf("creates = %+v, want %+v", f.cluster.creates, *tc.want)
+			}
+			got, err := f.driver.Get(&volume.GetRequest{Name: tc.volume})
+			if err != nil || got.Volume.Name != tc.volume || got.Volume.CreatedAt == "" {
+				t.Errorf("Get after Create = %+v, %v", got, err)
+			}
+		})
+	}
+}
+
+func equalRequests(a, b control.CreateRequest) bool {
+	return a.Name == b.Name && a.Replica == b.Replica && a.Arbiter == b.Arbiter &&
+		slices.Equal(a.Servers, b.Servers) && equalMaps(a.Options, b.Options)
+}
+
+func equalMaps(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func TestCreateIsIdempotent(t *testing.T) {
+	f := newFixture(t)
+	opts := map[string]string{"replica": "2"}
+	for range 2 {
+		if err := f.driver.Create(&volume.CreateRequest{Name: "v", Options: opts}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.driver.Create(&volume.CreateRequest{Name: "v", Options: map[string]string{"replica": "3"}}); err == nil {
+		t.Error("create with other options succeeded")
+	}
+	// Another host created it: this host adopts it.
+	other := newFixture(t)
+	other.cluster = f.cluster
+	other.restart(t)
+	if err := other.driver.Create(&volume.CreateRequest{Name: "v", Options: opts}); err != nil {
+		t.Fatalf("create on a second host: %v", err)
+	}
+}
+
+func TestGetAndList(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.driver.Get(&volume.GetRequest{Name: "missing"}); !errors.Is(err, control.ErrNotFound) {
+		t.Errorf("Get of a missing volume: %v, want ErrNotFound", err)
+	}
+	f.driver.Create(&volume.CreateRequest{Name: "here"})
+	// Created on another host, and a gluster volume Docker does not own.
+	f.cluster.volumes["else__where"] = control.Volume{Name: "else__where", Options: map[string]string{DockerVolumeOption: "else.where"}}
+	f.cluster.volumes["foreign"] = control.Volume{Name: "foreign"}
+	f.driver.cache.invalidate()
+
+	list, err := f.driver.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, v := range list.Volumes {
+		got = append(got, v.Name)
+	}
+	if want := []string{"else.where", "here"}; !slices.Equal(got, want) {
+		t.Errorf("List() = %v, want %v", got, want)
+	}
+	if _, err := f.driver.Get(&volume.GetRequest{Name: "else.where"}); err != nil {
+		t.Errorf("Get of a volume created elsewhere: %v", err)
+	}
+	if _, err := f.driver.Get(&volume.GetRequest{Name: "foreign"}); err == nil {
+		t.Error("Get of a gluster volume Docker does not own succeeded")
+	}
+	if caps := f.driver.Capabilities(); caps.Capabilities.Scope != "global" {
+		t.Errorf("scope = %q, want global", caps.Capabilities.Scope)
+	}
+}
+
+func TestMountReferences(t *testing.T) {
+	f := newFixture(t)
+	f.driver.Create(&volume.CreateRequest{Name: "v"})
+	mount := func(id string) string {
+		t.Helper()
+		resp, err := f.driver.Mount(&volume.MountRequest{Name: "v", ID: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.Mountpoint
+	}
+	unmount := func(id string) {
+		t.Helper()
+		if err := f.driver.Unmount(&volume.UnmountRequest{Name: "v", ID: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	target := filepath.Join(f.cfg.MountRoot, "v")
+	if p := mount("a"); p != target {
+		t.Errorf("mountpoint = %q, want %q", p, target)
+	}
+	mount("a")
+	mount("b")
+	if len(f.mounter.mounts) != 1 {
+		t.Errorf("FUSE mounts made = %d, want 1", len(f.mounter.mounts))
+	}
+	req := f.mounter.mounts[0]
+	if !slices.Equal(req.Servers, []string{"10.0.0.1", "10.0.0.2", "10.0.0.3"}) || !slices.Equal(req.Bricks, []string{"10.0.0.1", "10.0.0.3"}) {
+		t.Errorf("mount request servers %v bricks %v", req.Servers, req.Bricks)
+	}
+	if err := f.driver.Remove(&volume.RemoveRequest{Name: "v"}); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Errorf("Remove while mounted: %v, want in use", err)
+	}
+	unmount("a")
+	unmount("b")
+	if got := f.mounter.active(); len(got) != 1 {
+		t.Errorf("unmounted with a reference left: active %v", got)
+	}
+	// References survive a restart.
+	f.restart(t)
+	unmount("a")
+	if got := f.mounter.active(); len(got) != 0 {
+		t.Errorf("mounts left after the last unmount: %v", got)
+	}
+	if _, err := os.Stat(target); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("mountpoint left behind: %v", err)
+	}
+}
+
+func TestSubdirVolumesShareOneMount(t *testing.T) {
+	f := newFixture(t)
+	f.cluster.volumes["shared"] = control.Volume{Name: "shared", Status: "Started"}
+	for _, name := range []string{"app1", "app2"} {
+		if err := f.driver.Create(&volume.CreateRequest{Name: name, Options: map[string]string{"volume": "shared", "subdir": "apps/" + name, "mode": "0700"}}); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := f.driver.Mount(&volume.MountRequest{Name: name, ID: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := os.Stat(resp.Mountpoint)
+		if err != nil || !info.IsDir() || info.Mode().Perm() != 0o700 || resp.Mountpoint != filepath.Join(f.cfg.MountRoot, "shared", "apps", name) {
+			t.Errorf("mountpoint %s: %v, %v", resp.Mountpoint, info, err)
+		}
+	}
+	if len(f.mounter.mounts) != 1 {
+		t.Errorf("FUSE mounts = %d, want 1 for both subdirectories", len(f.mounter.mounts))
+	}
+	f.driver.Unmount(&volume.UnmountRequest{Name: "app1", ID: "app1"})
+	if len(f.mounter.active()) != 1 {
+		t.Error("gluster volume unmounted while app2 uses it")
+	}
+	if err := f.driver.Remove(&volume.RemoveRequest{Name: "app1"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.cluster.deletes) != 0 {
+		t.Errorf("removing a volume= volume deleted gluster volumes %v", f.cluster.deletes)
+	}
+}
+
+func TestRemove(t *testing.T) {
+	f := newFixture(t)
+	f.driver.Create(&volume.CreateRequest{Name: "v"})
+	f.cluster.clients["v"] = []string{"192.0.2.5"}
+	if err := f.driver.Remove(&volume.RemoveRequest{Name: "v"}); !errors.Is(err, control.ErrInUse) || !strings.Contains(err.Error(), "192.0.2.5") {
+		t.Errorf("Remove with a client elsewhere: %v, want ErrInUse naming it", err)
+	}
+	f.cluster.clients["v"] = nil
+	if err := f.driver.Remove(&volume.RemoveRequest{Name: "v"}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(f.cluster.deletes, []string{"v"}) {
+		t.Errorf("deletes = %v", f.cluster.deletes)
+	}
+	if _, err := f.driver.Get(&volume.GetRequest{Name: "v"}); err == nil {
+		t.Error("Get after Remove succeeded")
+	}
+}
+
+func TestMountFailureLeavesNothing(t *testing.T) {
+	f := newFixture(t)
+	f.driver.Create(&volume.CreateRequest{Name: "v"})
+	f.mounter.fail = errors.New("no server answered")
+	if _, err := f.driver.Mount(&volume.MountRequest{Name: "v", ID: "a"}); err == nil || !strings.Contains(err.Error(), "no server answered") {
+		t.Fatalf("Mount: %v", err)
+	}
+	if entries, _ := os.ReadDir(f.cfg.MountRoot); len(entries) != 0 {
+		t.Errorf("mount root after a failed mount: %v", entries)
+	}
+	if refs := f.driver.state("v").references(); refs != 0 {
+		t.Errorf("references after a failed mount = %d", refs)
+	}
+}
+
+func TestRestore(t *testing.T) {
+	f := newFixture(t)
+	f.driver.Create(&volume.CreateRequest{Name: "used"})
+	f.driver.Create(&volume.CreateRequest{Name: "idle"})
+	f.driver.Mount(&volume.MountRequest{Name: "used", ID: "a"})
+	f.driver.Mount(&volume.MountRequest{Name: "idle", ID: "b"})
+	f.driver.Unmount(&volume.UnmountRequest{Name: "idle", ID: "b"})
+	// A crash: the FUSE client of "used" died, and a stray mount of "idle"
+	// was left behind.
+	used := filepath.Join(f.cfg.MountRoot, "used")
+	idle := filepath.Join(f.cfg.MountRoot, "idle")
+	f.mounter.stale[used] = true
+	os.MkdirAll(idle, 0o755)
+	f.mounter.mounted[idle] = true
+
+	f.restart(t)
+	f.driver.Restore(t.Context())
+	if got := f.mounter.active(); !slices.Equal(got, []string{used}) {
+		t.Errorf("active mounts after restore = %v, want only %s", got, used)
+	}
+	if f.mounter.IsStale(used) {
+		t.Error("stale mount not repaired")
+	}
+	if _, err := os.Stat(idle); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("stray mountpoint left: %v", err)
+	}
+}

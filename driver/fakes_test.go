@@ -1,0 +1,139 @@
+package driver
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+
+	"github.com/glusterdocker/gluster/control"
+	"github.com/glusterdocker/gluster/mounter"
+)
+
+// fakeCluster is an in-memory control API.
+type fakeCluster struct {
+	mu      sync.Mutex
+	volumes map[string]control.Volume
+	clients map[string][]string // volume -> client hosts, makes Delete refuse
+	creates []control.CreateRequest
+	deletes []string
+}
+
+func newFakeCluster() *fakeCluster {
+	return &fakeCluster{volumes: map[string]control.Volume{}, clients: map[string][]string{}}
+}
+
+func (f *fakeCluster) Servers() []string { return []string{"10.0.0.1", "10.0.0.2"} }
+
+func (f *fakeCluster) Create(_ context.Context, req control.CreateRequest) (control.Volume, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.creates = append(f.creates, req)
+	if v, ok := f.volumes[req.Name]; ok {
+		if v.Options[DockerVolumeOption] != req.Options[DockerVolumeOption] {
+			return control.Volume{}, fmt.Errorf("%w: other layout", control.ErrConflict)
+		}
+		return v, nil
+	}
+	v := control.Volume{Name: req.Name, Status: "Started", Replica: 2, CreatedAt: "2026-01-02T03:04:05Z", Options: req.Options,
+		Bricks: []control.Brick{{Server: "10.0.0.1", Path: "/bricks/" + req.Name, Online: true}, {Server: "10.0.0.3", Path: "/bricks/" + req.Name}}}
+	f.volumes[req.Name] = v
+	return v, nil
+}
+
+func (f *fakeCluster) Volume(_ context.Context, name string) (control.Volume, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	v, ok := f.volumes[name]
+	if !ok {
+		return v, fmt.Errorf("%w: %s", control.ErrNotFound, name)
+	}
+	v.Clients = f.clients[name]
+	return v, nil
+}
+
+func (f *fakeCluster) Volumes(context.Context) ([]control.Volume, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []control.Volume
+	for _, v := range f.volumes {
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func (f *fakeCluster) Delete(_ context.Context, name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.volumes[name]; !ok {
+		return fmt.Errorf("%w: %s", control.ErrNotFound, name)
+	}
+	if len(f.clients[name]) > 0 {
+		return fmt.Errorf("%w: clients connected from %v", control.ErrInUse, f.clients[name])
+	}
+	f.deletes = append(f.deletes, name)
+	delete(f.volumes, name)
+	return nil
+}
+
+// fakeMounter records mounts; a mounted target is a directory it created.
+type fakeMounter struct {
+	mu      sync.Mutex
+	mounted map[string]bool
+	stale   map[string]bool
+	mounts  []mounter.Request
+	fail    error
+}
+
+func newFakeMounter() *fakeMounter {
+	return &fakeMounter{mounted: map[string]bool{}, stale: map[string]bool{}}
+}
+
+func (f *fakeMounter) Mount(_ context.Context, req mounter.Request) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return f.fail
+	}
+	if _, err := os.Stat(req.Target); err != nil {
+		return fmt.Errorf("mountpoint missing: %w", err)
+	}
+	f.mounts = append(f.mounts, req)
+	f.mounted[req.Target] = true
+	delete(f.stale, req.Target)
+	return nil
+}
+
+func (f *fakeMounter) Unmount(_ context.Context, target string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.mounted, target)
+	delete(f.stale, target)
+	return nil
+}
+
+func (f *fakeMounter) IsMounted(target string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.mounted[target], nil
+}
+
+func (f *fakeMounter) IsStale(target string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.stale[target]
+}
+
+func (f *fakeMounter) active() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for t, ok := range f.mounted {
+		if ok {
+			out = append(out, t)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

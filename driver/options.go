@@ -1,0 +1,146 @@
+package driver
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/glusterdocker/gluster/names"
+	"github.com/glusterdocker/gluster/settings"
+)
+
+// glusterOptionPrefix marks a `docker volume create -o` option that is a
+// gluster volume option: gluster.performance.cache-size=64MB.
+const glusterOptionPrefix = "gluster."
+
+// DockerVolumeOption labels every gluster volume the plugin creates with the
+// Docker volume it backs. Only labelled volumes are listed and deleted.
+const DockerVolumeOption = "user.docker-volume"
+
+// ErrBadOption marks a create option the plugin refuses.
+var ErrBadOption = errors.New("invalid volume option")
+
+// Options are the parsed `docker volume create -o` options.
+type Options struct {
+	Replica int               // bricks, arbiter included; 0 = the plugin's default
+	Arbiter bool              // the last brick holds metadata only
+	Servers []string          // restrict bricks to these servers
+	Gluster map[string]string // gluster volume options
+	Volume  string            // use this existing gluster volume instead of creating one
+	Subdir  string            // use this subdirectory of the gluster volume, created on first mount
+	UID     *int              // owner of the volume's root directory
+	GID     *int
+	Mode    *uint32 // permissions of the volume's root directory
+}
+
+// Existing reports whether the Docker volume uses a gluster volume the
+// plugin did not create.
+func (o Options) Existing() bool { return o.Volume != "" }
+
+var validOptions = []string{"replica", "arbiter", "servers", "uid", "gid", "mode", "volume", "subdir", glusterOptionPrefix + "<option>"}
+
+var subdirPart = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+// ParseOptions validates and parses the options of a create request.
+func ParseOptions(raw map[string]string) (Options, error) {
+	var o Options
+	for _, key := range slices.Sorted(maps.Keys(raw)) {
+		value := raw[key]
+		if err := o.set(key, value); err != nil {
+			return Options{}, fmt.Errorf("%w: %s=%s: %w", ErrBadOption, key, value, err)
+		}
+	}
+	if o.Existing() {
+		var creation []string
+		if o.Replica != 0 {
+			creation = append(creation, "replica")
+		}
+		if o.Arbiter {
+			creation = append(creation, "arbiter")
+		}
+		if len(o.Servers) > 0 {
+			creation = append(creation, "servers")
+		}
+		if len(o.Gluster) > 0 {
+			creation = append(creation, glusterOptionPrefix+"*")
+		}
+		if len(creation) > 0 {
+			return Options{}, fmt.Errorf("%w: %s describe a new gluster volume and cannot go with volume=%s", ErrBadOption, strings.Join(creation, ", "), o.Volume)
+		}
+	} else if o.Subdir != "" {
+		return Options{}, fmt.Errorf("%w: subdir=%s needs volume=, the gluster volume that holds it", ErrBadOption, o.Subdir)
+	}
+	if o.Arbiter && o.Replica != 0 && o.Replica != 3 {
+		return Options{}, fmt.Errorf("%w: arbiter needs replica=3 (two data bricks and the arbiter)", ErrBadOption)
+	}
+	return o, nil
+}
+
+func (o *Options) set(key, value string) error {
+	switch {
+	case key == "replica":
+		n, err := strconv.Atoi(value)
+		if err != nil || n < 1 || n > 16 {
+			return errors.New("replica is a number of bricks from 1 to 16")
+		}
+		o.Replica = n
+	case key == "arbiter":
+		b, err := strconv.ParseBool(value)
+		if err != nil {
+			return errors.New("arbiter is true or false")
+		}
+		o.Arbiter = b
+	case key == "servers":
+		o.Servers = settings.List(value)
+		if len(o.Servers) == 0 {
+			return errors.New("servers is a comma-separated list of server addresses")
+		}
+	case key == "uid" || key == "gid":
+		n, err := strconv.Atoi(value)
+		if err != nil || n < 0 {
+			return fmt.Errorf("%s is a numeric id, 0 or more", key)
+		}
+		if key == "uid" {
+			o.UID = &n
+		} else {
+			o.GID = &n
+		}
+	case key == "mode":
+		m, err := strconv.ParseUint(value, 8, 32)
+		if err != nil || m > 0o7777 {
+			return errors.New("mode is an octal permission such as 0755 or 1777")
+		}
+		mode := uint32(m)
+		o.Mode = &mode
+	case key == "volume":
+		if err := names.ValidateVolume(value); err != nil {
+			return err
+		}
+		o.Volume = value
+	case key == "subdir":
+		clean := path.Clean(strings.Trim(value, "/"))
+		for _, part := range strings.Split(clean, "/") {
+			if !subdirPart.MatchString(part) {
+				return errors.New("subdir is a relative path of names made of letters, digits, '.', '-' and '_' (no '..')")
+			}
+		}
+		o.Subdir = clean
+	case strings.HasPrefix(key, glusterOptionPrefix):
+		name := strings.TrimPrefix(key, glusterOptionPrefix)
+		if name == DockerVolumeOption || strings.HasPrefix(name, "user.created-at") {
+			return fmt.Errorf("%s is set by the plugin itself", name)
+		}
+		if o.Gluster == nil {
+			o.Gluster = map[string]string{}
+		}
+		o.Gluster[name] = value
+	default:
+		return fmt.Errorf("unknown option; valid options: %s", strings.Join(validOptions, ", "))
+	}
+	return nil
+}

@@ -1,0 +1,96 @@
+package driver
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// volumeState is what the plugin remembers of one Docker volume on this host.
+type volumeState struct {
+	Name      string            `json:"name"`    // Docker volume name
+	Gluster   string            `json:"gluster"` // gluster volume behind it
+	Options   map[string]string `json:"options,omitempty"`
+	CreatedAt string            `json:"created_at"`
+	// Mounts counts references per Docker mount ID: Docker may mount the
+	// same ID more than once and unmounts each time.
+	Mounts map[string]int `json:"mounts,omitempty"`
+	// Prepared records that the subdirectory, owner and mode were applied.
+	Prepared bool `json:"prepared,omitempty"`
+}
+
+func (v *volumeState) references() int {
+	n := 0
+	for _, c := range v.Mounts {
+		n += c
+	}
+	return n
+}
+
+// stateFile is the plugin's state on the host, versioned for upgrades.
+type stateFile struct {
+	Version int                     `json:"version"`
+	Volumes map[string]*volumeState `json:"volumes"`
+}
+
+const stateVersion = 1
+
+// loadState reads the state file; a missing file is an empty state.
+func loadState(path string) (map[string]*volumeState, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string]*volumeState{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading state: %w", err)
+	}
+	var f stateFile
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("state file %s is damaged: %w (move it away to start afresh; volumes stay in gluster)", path, err)
+	}
+	if f.Version != stateVersion {
+		return nil, fmt.Errorf("state file %s has version %d, this plugin reads version %d", path, f.Version, stateVersion)
+	}
+	if f.Volumes == nil {
+		f.Volumes = map[string]*volumeState{}
+	}
+	return f.Volumes, nil
+}
+
+// saveState writes the state atomically: a crash leaves the old file or the
+// new one, never half of either.
+func saveState(path string, volumes map[string]*volumeState) error {
+	data, err := json.MarshalIndent(stateFile{Version: stateVersion, Volumes: volumes}, "", "  ")
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".state-*.json")
+	if err != nil {
+		return fmt.Errorf("saving state: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("saving state: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("saving state: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("saving state: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("saving state: %w", err)
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("saving state: %w", err)
+	}
+	defer d.Close()
+	return d.Sync()
+}

@@ -1,0 +1,117 @@
+package mounter
+
+import (
+	"cmp"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// ONC RPC (RFC 5531) and the GlusterFS DUMP program
+// (rpc/rpc-lib/src/protocol-common.h), whose PING procedure gluster's own
+// clients use to tell a live server from a hung one.
+const (
+	rpcVersion   = 2
+	msgCall      = 0
+	msgReply     = 1
+	lastFragment = 1 << 31
+	maxReplySize = 64 << 10
+	dumpProgram  = 123451501
+	dumpVersion  = 1
+	dumpPing     = 2
+)
+
+// Probe asks every server in parallel whether its glusterd answers, each
+// within ProbeTimeout, and splits them into live and dead in their given order.
+func (m *Mounter) Probe(ctx context.Context, servers []string) (live, dead []string) {
+	errs := make([]error, len(servers))
+	var wg sync.WaitGroup
+	for i, s := range servers {
+		wg.Go(func() { errs[i] = m.probe(ctx, s) })
+	}
+	wg.Wait()
+	for i, s := range servers {
+		if errs[i] == nil {
+			live = append(live, s)
+		} else {
+			dead = append(dead, s)
+		}
+	}
+	return live, dead
+}
+
+// probe sends server's glusterd an RPC ping rather than only connecting: the
+// kernel of a frozen server (a paused container, a stopped process) still
+// accepts connections, and mount would then wait forever for its volume file.
+func (m *Mounter) probe(ctx context.Context, server string) error {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, cmp.Or(m.ProbeTimeout, DefaultProbeTimeout))
+	defer cancel()
+	err := m.ping(ctx, server)
+	m.logger().Debug("probed server", "server", server, "live", err == nil,
+		"elapsed", time.Since(start).Round(time.Microsecond), "err", err)
+	return err
+}
+
+func (m *Mounter) ping(ctx context.Context, server string) error {
+	addr := net.JoinHostPort(server, strconv.Itoa(cmp.Or(m.ProbePort, DefaultProbePort)))
+	dial := m.Dial
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	conn, err := dial(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
+	defer stop()
+
+	xid := rand.Uint32()
+	if _, err := conn.Write(pingCall(xid)); err != nil {
+		return fmt.Errorf("send ping to %s: %w", addr, err)
+	}
+	if err := readPingReply(conn, xid); err != nil {
+		return fmt.Errorf("ping %s: %w", addr, err)
+	}
+	return nil
+}
+
+// pingCall encodes an RPC call of DUMP's PING with empty AUTH_NULL credentials
+// in one record.
+func pingCall(xid uint32) []byte {
+	fields := []uint32{xid, msgCall, rpcVersion, dumpProgram, dumpVersion, dumpPing, 0, 0, 0, 0}
+	b := binary.BigEndian.AppendUint32(nil, lastFragment|uint32(4*len(fields)))
+	for _, f := range fields {
+		b = binary.BigEndian.AppendUint32(b, f)
+	}
+	return b
+}
+
+// readPingReply accepts any RPC reply to xid: even a refusal shows that the
+// server's RPC layer is running.
+func readPingReply(r io.Reader, xid uint32) error {
+	var mark [4]byte
+	if _, err := io.ReadFull(r, mark[:]); err != nil {
+		return fmt.Errorf("no answer: %w", err)
+	}
+	size := binary.BigEndian.Uint32(mark[:]) &^ lastFragment
+	if size < 8 || size > maxReplySize {
+		return fmt.Errorf("malformed answer of %d bytes", size)
+	}
+	body := make([]byte, size)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return fmt.Errorf("truncated answer: %w", err)
+	}
+	if binary.BigEndian.Uint32(body) != xid || binary.BigEndian.Uint32(body[4:]) != msgReply {
+		return errors.New("answer is not a reply to the ping")
+	}
+	return nil
+}

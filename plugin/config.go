@@ -1,0 +1,79 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/glusterdocker/gluster/control"
+	"github.com/glusterdocker/gluster/settings"
+)
+
+// config holds the plugin's settings: `docker plugin set gluster KEY=VALUE`
+// for the managed plugin, the environment or a TOML file otherwise.
+type config struct {
+	Servers        []string      `toml:"servers" env:"SERVERS"`
+	Token          string        `toml:"token" env:"TOKEN"`
+	TokenFile      string        `toml:"token_file" env:"TOKEN_FILE"`
+	ControlPort    int           `toml:"control_port" env:"CONTROL_PORT"`
+	StateDir       string        `toml:"state_dir" env:"STATE_DIR"`
+	MountRoot      string        `toml:"mount_root" env:"MOUNT_ROOT"`
+	MountTimeout   time.Duration `toml:"mount_timeout" env:"MOUNT_TIMEOUT"`
+	DefaultReplica int           `toml:"default_replica" env:"DEFAULT_REPLICA"`
+	Socket         string        `toml:"socket" env:"SOCKET"`
+	LogLevel       string        `toml:"log_level" env:"LOG_LEVEL"`
+	LogFormat      string        `toml:"log_format" env:"LOG_FORMAT"`
+}
+
+// defaultConfigFile is read when present; $CONFIG names another.
+const defaultConfigFile = "/etc/docker-gluster/plugin.toml"
+
+// dockerMountLimit is how long Docker waits for Create and Mount.
+const dockerMountLimit = 2 * time.Minute
+
+func loadConfig(lookup func(string) (string, bool)) (config, error) {
+	cfg := config{
+		ControlPort:  control.DefaultPort,
+		StateDir:     "/var/lib/docker-gluster",
+		MountRoot:    "/mnt/volumes",
+		MountTimeout: 100 * time.Second,
+		Socket:       "gluster",
+		LogLevel:     "info",
+		LogFormat:    "text",
+	}
+	path, explicit := lookup("CONFIG")
+	if !explicit {
+		path = defaultConfigFile
+	}
+	if err := settings.Load(&cfg, path, !explicit, lookup); err != nil {
+		return cfg, err
+	}
+	token, err := settings.Secret(cfg.Token, cfg.TokenFile)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Token = token
+	return cfg, cfg.validate()
+}
+
+func (c config) validate() error {
+	var errs []error
+	if len(c.Servers) == 0 {
+		errs = append(errs, errors.New("SERVERS is empty: set it to one or more gluster server addresses (docker plugin set gluster SERVERS=10.0.0.1,10.0.0.2)"))
+	}
+	for _, s := range c.Servers {
+		if err := control.ValidateHost(s); err != nil {
+			errs = append(errs, fmt.Errorf("SERVERS: %w", err))
+		}
+	}
+	if c.Token == "" {
+		errs = append(errs, errors.New("TOKEN is empty: set it to the servers' control API token"))
+	}
+	if c.MountTimeout <= 0 || c.MountTimeout >= dockerMountLimit {
+		errs = append(errs, fmt.Errorf("MOUNT_TIMEOUT %s: use a duration below Docker's limit of %s", c.MountTimeout, dockerMountLimit))
+	}
+	if c.DefaultReplica < 0 {
+		errs = append(errs, fmt.Errorf("DEFAULT_REPLICA %d: use 0 (as many servers as there are, up to 3) or more", c.DefaultReplica))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,81 @@
+// Command gluster-plugin is the Docker volume plugin: it answers Docker's
+// volume API on a unix socket and mounts GlusterFS volumes for containers.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/docker/go-plugins-helpers/volume"
+
+	"github.com/glusterdocker/gluster/control"
+	"github.com/glusterdocker/gluster/driver"
+	"github.com/glusterdocker/gluster/initproc"
+	"github.com/glusterdocker/gluster/logging"
+	"github.com/glusterdocker/gluster/mounter"
+)
+
+// restoreLimit bounds how long the plugin repairs mounts before it answers
+// Docker, which waits for a starting plugin only so long.
+const restoreLimit = 25 * time.Second
+
+func main() {
+	if code, ran := initproc.RunAsInit(); ran {
+		os.Exit(code)
+	}
+	cfg, err := loadConfig(os.LookupEnv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gluster-plugin:", err)
+		os.Exit(2)
+	}
+	logger, err := logging.New(os.Stdout, cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gluster-plugin:", err)
+		os.Exit(2)
+	}
+	if err := run(cfg, logger); err != nil {
+		logger.Error("gluster-plugin stopped", "error", err)
+		os.Exit(1)
+	}
+}
+
+func run(cfg config, logger *slog.Logger) error {
+	cluster := control.NewCluster(cfg.Servers, cfg.ControlPort, cfg.Token, &http.Client{Timeout: time.Minute})
+	m := &mounter.Mounter{Deadline: cfg.MountTimeout, Logger: logger}
+	d, err := driver.New(driver.Config{
+		MountRoot:      cfg.MountRoot,
+		StateDir:       cfg.StateDir,
+		MountTimeout:   cfg.MountTimeout,
+		DefaultReplica: cfg.DefaultReplica,
+		CacheTTL:       2 * time.Second,
+	}, cluster, m, logger)
+	if err != nil {
+		return err
+	}
+	restoreCtx, cancel := context.WithTimeout(context.Background(), restoreLimit)
+	d.Restore(restoreCtx)
+	cancel()
+
+	handler := volume.NewHandler(d)
+	served := make(chan error, 1)
+	go func() { served <- handler.ServeUnix(cfg.Socket, 0) }()
+	logger.Info("plugin ready", "socket", cfg.Socket, "servers", cfg.Servers)
+
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+	select {
+	case sig := <-stop:
+		// Mounts stay: containers keep using them, and the next plugin
+		// instance takes them over from the state file.
+		logger.Info("stopping", "signal", sig.String())
+		return nil
+	case err := <-served:
+		return fmt.Errorf("serving the volume API: %w", err)
+	}
+}

@@ -1,0 +1,135 @@
+package testbed
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// ClientImage runs the containers that use volumes in tests: a Debian base
+// with a shell, built offline by `make server-image`.
+const ClientImage = "gluster-server-base:bookworm"
+
+// Plugin is a managed plugin the test created from the working tree's
+// config.json and rootfs/.
+type Plugin struct {
+	Name     string
+	StateDir string
+}
+
+// repoRoot is the top of the working tree.
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// InstallPlugin creates and enables the plugin name pointed at the cluster,
+// with its state in a test directory, and removes it when the test ends.
+// settings are extra `docker plugin set` arguments (KEY=VALUE).
+func InstallPlugin(t testing.TB, c *Cluster, name string, settings ...string) *Plugin {
+	t.Helper()
+	p := &Plugin{Name: name, StateDir: filepath.Join(StateRoot, c.Name, "plugin-"+name)}
+	p.Remove(t)
+	MustRun(t, filepath.Join(repoRoot(), "build", "plugin.sh"), name, strings.Join(c.Addresses(), ","), c.Token, p.StateDir)
+	if len(settings) > 0 {
+		p.Set(t, settings...)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			p.dumpLog(t)
+		}
+		p.Remove(t)
+	})
+	return p
+}
+
+// Set changes settings of the plugin, disabling it meanwhile.
+func (p *Plugin) Set(t testing.TB, settings ...string) {
+	t.Helper()
+	MustDocker(t, "plugin", "disable", "-f", p.Name)
+	MustDocker(t, append([]string{"plugin", "set", p.Name}, settings...)...)
+	MustDocker(t, "plugin", "enable", p.Name)
+}
+
+// Remove removes the plugin and the volumes it lists, if they exist.
+func (p *Plugin) Remove(t testing.TB) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := Docker(ctx, "plugin", "inspect", p.Name); err != nil {
+		return
+	}
+	if vols, err := Docker(ctx, "volume", "ls", "-q", "--filter", "driver="+p.Name); err == nil {
+		for _, v := range strings.Fields(vols) {
+			if _, err := Docker(ctx, "volume", "rm", "-f", v); err != nil {
+				t.Logf("removing volume %s: %v", v, err)
+			}
+		}
+	}
+	if _, err := Docker(ctx, "plugin", "rm", "-f", p.Name); err != nil {
+		t.Errorf("removing plugin %s: %v", p.Name, err)
+	}
+	if err := os.RemoveAll(p.StateDir); err != nil {
+		t.Errorf("removing plugin state: %v", err)
+	}
+}
+
+// ID is the plugin's full ID.
+func (p *Plugin) ID(t testing.TB) string {
+	t.Helper()
+	return MustDocker(t, "plugin", "inspect", "-f", "{{.ID}}", p.Name)
+}
+
+func (p *Plugin) dumpLog(t testing.TB) {
+	logs, _ := filepath.Glob(filepath.Join(p.StateDir, "logs", "*.log"))
+	for _, l := range logs {
+		data, _ := os.ReadFile(l)
+		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+		t.Logf("gluster client log %s (last lines):\n%s", l, strings.Join(lines[max(0, len(lines)-15):], "\n"))
+	}
+}
+
+// RunContainer runs a command in a throwaway container with volume at /data
+// and returns its output.
+func RunContainer(t testing.TB, volume, script string) (string, error) {
+	t.Helper()
+	return Docker(context.Background(), "run", "--rm", "--label", "gluster-testbed=1", "-v", volume+":/data", ClientImage, "sh", "-c", script)
+}
+
+// FUSEClients counts gluster FUSE client processes on this host that serve
+// volume.
+func FUSEClients(volume string) int {
+	n := 0
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(data), "\x00")
+		if len(args) == 0 || filepath.Base(args[0]) != "glusterfs" {
+			continue
+		}
+		for _, a := range args {
+			if a == "--volfile-id="+volume || a == "--volfile-id=/"+volume {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
+// HostMounts lists the host's mount table entries of type fstype.
+func HostMounts(fstype string) []string {
+	data, _ := os.ReadFile("/proc/self/mountinfo")
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if _, after, ok := strings.Cut(line, " - "); ok && strings.HasPrefix(after, fstype+" ") {
+			out = append(out, line)
+		}
+	}
+	return out
+}
