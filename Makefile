@@ -10,7 +10,7 @@ PLUGIN   ?= gluster
 SERVERS  ?= 172.30.70.11,172.30.70.12
 TOKEN    ?= demo-token
 
-.PHONY: all build server-image rootfs plugin unit setup e2e test
+.PHONY: all build server-image rootfs plugin unit setup e2e test demo demo-clean
 
 all: build
 
@@ -48,3 +48,11 @@ e2e: setup
 
 ## test: everything (the command CI runs)
 test: unit e2e
+
+## demo: two local server containers, the plugin and a replica 2 volume
+demo: setup
+	demo/up.sh
+
+## demo-clean: remove what the demo made, and only that
+demo-clean:
+	demo/down.sh

@@ -4,19 +4,32 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
+	"time"
 )
 
-// Cluster calls the control API of whichever server answers first, in the
-// configured order, so that any live server will do.
+// dialTimeout bounds connecting to one server: a stopped server's address
+// may swallow connection attempts, and the next server should not wait.
+const dialTimeout = 2 * time.Second
+
+// Cluster calls the control API of whichever server answers, so that any
+// live server will do. It starts with the server that answered last.
 type Cluster struct {
 	servers []string
 	clients []*Client
+	last    atomic.Int32 // index of the server that answered last
 }
 
 // NewCluster returns a client for the servers at the given addresses.
-func NewCluster(servers []string, port int, token string, hc *http.Client) *Cluster {
+func NewCluster(servers []string, port int, token string) *Cluster {
+	hc := &http.Client{Transport: &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: dialTimeout}).DialContext,
+		MaxIdleConnsPerHost: 4,
+		IdleConnTimeout:     time.Minute,
+	}}
 	c := &Cluster{servers: servers}
 	for _, s := range servers {
 		c.clients = append(c.clients, NewClient(s, port, token, hc))
@@ -33,10 +46,16 @@ func (c *Cluster) Servers() []string { return c.servers }
 func (c *Cluster) each(ctx context.Context, op func(*Client) error) error {
 	var unreachable []string
 	var last error
-	for i, client := range c.clients {
-		err := op(client)
+	first := int(c.last.Load())
+	for n := range c.clients {
+		i := (first + n) % len(c.clients)
+		err := op(c.clients[i])
 		var apiErr *APIError
-		if err == nil || errors.As(err, &apiErr) || ctx.Err() != nil {
+		if err == nil || errors.As(err, &apiErr) {
+			c.last.Store(int32(i))
+			return err
+		}
+		if ctx.Err() != nil {
 			return err
 		}
 		unreachable = append(unreachable, c.servers[i])

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"net/http"
 	"strings"
 	"testing"
 )
@@ -21,13 +20,15 @@ func TestClusterSkipsUnreachableServers(t *testing.T) {
 	closed.Close()
 
 	ctx := context.Background()
-	hc := &http.Client{}
-	dead := &Cluster{servers: []string{"dead"}, clients: []*Client{NewClient("127.0.0.1", deadPort, token, hc)}}
-	live := NewClient(host, port, token, hc)
+	dead := &Cluster{servers: []string{"dead"}, clients: []*Client{NewClient("127.0.0.1", deadPort, token, nil)}}
+	live := NewClient(host, port, token, nil)
 	c := &Cluster{servers: []string{"dead", "live"}, clients: append(dead.clients, live)}
 
 	if _, err := c.Create(ctx, CreateRequest{Name: "v"}); err != nil {
 		t.Fatalf("create through the second server: %v", err)
+	}
+	if c.last.Load() != 1 {
+		t.Errorf("the server that answered is not tried first next time")
 	}
 	if _, err := c.Volume(ctx, "missing"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("a server's own answer is returned, not skipped: %v", err)

@@ -20,6 +20,15 @@ type volumeCache struct {
 	volumes  map[string]control.Volume // by gluster name
 	inflight chan struct{}
 	err      error
+	details  map[string]*detail // by gluster name
+}
+
+// detail is one volume's status: bricks online and clients connected.
+type detail struct {
+	volume     control.Volume
+	err        error
+	fetched    time.Time
+	refreshing bool
 }
 
 func (c *volumeCache) list(ctx context.Context) (map[string]control.Volume, error) {
@@ -69,4 +78,40 @@ func (c *volumeCache) invalidate() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.fetched = time.Time{}
+	c.details = nil
+}
+
+// detail returns a volume's status. A stale answer is returned at once and
+// refreshed in the background, so that `docker volume inspect` and the Get
+// calls before every mount do not wait for glusterd; only the first look
+// at a volume waits.
+func (c *volumeCache) detail(ctx context.Context, name string) (control.Volume, error) {
+	c.mu.Lock()
+	if c.details == nil {
+		c.details = map[string]*detail{}
+	}
+	d := c.details[name]
+	if d != nil {
+		if time.Since(d.fetched) > c.ttl && !d.refreshing {
+			d.refreshing = true
+			go c.fetchDetail(context.Background(), name)
+		}
+		defer c.mu.Unlock()
+		return d.volume, d.err
+	}
+	c.mu.Unlock()
+	return c.fetchDetail(ctx, name)
+}
+
+func (c *volumeCache) fetchDetail(ctx context.Context, name string) (control.Volume, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	vol, err := c.cluster.Volume(ctx, name)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.details == nil {
+		c.details = map[string]*detail{}
+	}
+	c.details[name] = &detail{volume: vol, err: err, fetched: time.Now()}
+	return vol, err
 }

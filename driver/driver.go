@@ -257,7 +257,7 @@ func (d *Driver) describe(v *volumeState, withStatus bool) *volume.Volume {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if cv, err := d.cluster.Volume(ctx, v.Gluster); err != nil {
+	if cv, err := d.cache.detail(ctx, v.Gluster); err != nil {
 		status["error"] = err.Error()
 	} else {
 		status["status"] = cv.Status
@@ -403,8 +403,10 @@ func (d *Driver) mountGluster(ctx context.Context, gluster, target string) error
 	}
 	servers := slices.Clone(d.cluster.Servers())
 	var bricks []string
-	if cv, err := d.cluster.Volume(ctx, gluster); err == nil {
-		for _, b := range cv.Bricks {
+	// The brick hosts are servers too, and tell the mounter which brick
+	// index is which; the cached list is enough for that.
+	if vols, err := d.cache.list(ctx); err == nil {
+		for _, b := range vols[gluster].Bricks {
 			bricks = append(bricks, b.Server)
 			if !slices.Contains(servers, b.Server) {
 				servers = append(servers, b.Server)

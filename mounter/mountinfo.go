@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 )
 
 const glusterFSType = "fuse.glusterfs"
@@ -27,11 +28,26 @@ func (m *Mounter) IsMounted(target string) (bool, error) {
 	return ok, err
 }
 
+// staleCheckTimeout bounds the look at a mount: a live client that is slow
+// to answer (its bricks unreachable) is not stale.
+const staleCheckTimeout = 2 * time.Second
+
 // IsStale reports whether target is a mount whose gluster client is gone, so
-// that every access fails with "Transport endpoint is not connected".
+// that every access fails with "Transport endpoint is not connected". It asks
+// the file system for its statistics: unlike stat, which the kernel may
+// answer from its attribute cache, statfs always reaches the client.
 func (m *Mounter) IsStale(target string) bool {
-	_, err := os.Stat(target)
-	return errors.Is(err, syscall.ENOTCONN)
+	result := make(chan error, 1)
+	go func() {
+		var st syscall.Statfs_t
+		result <- syscall.Statfs(target, &st)
+	}()
+	select {
+	case err := <-result:
+		return errors.Is(err, syscall.ENOTCONN)
+	case <-time.After(staleCheckTimeout):
+		return false
+	}
 }
 
 // glusterMountAt returns the mount at target if it is a gluster mount. Of

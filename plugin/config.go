@@ -28,7 +28,10 @@ type config struct {
 // defaultConfigFile is read when present; $CONFIG names another.
 const defaultConfigFile = "/etc/docker-gluster/plugin.toml"
 
-// dockerMountLimit is how long Docker waits for Create and Mount.
+// dockerMountLimit is the longest any Docker waits for a plugin's Mount
+// (2 minutes since Docker 23; Docker 20.10 waits 30 s for every call, which
+// the default MOUNT_TIMEOUT suits). A mount must fail with its own error
+// before Docker gives up, never after.
 const dockerMountLimit = 2 * time.Minute
 
 func loadConfig(lookup func(string) (string, bool)) (config, error) {
@@ -36,7 +39,7 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 		ControlPort:  control.DefaultPort,
 		StateDir:     "/var/lib/docker-gluster",
 		MountRoot:    "/mnt/volumes",
-		MountTimeout: 100 * time.Second,
+		MountTimeout: 25 * time.Second,
 		Socket:       "gluster",
 		LogLevel:     "info",
 		LogFormat:    "text",

@@ -30,7 +30,7 @@ func TestLoadConfig(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cfg.MountTimeout != 100*time.Second || cfg.Socket != "gluster" || len(cfg.Servers) != 2 {
+			if cfg.MountTimeout != 25*time.Second || cfg.Socket != "gluster" || len(cfg.Servers) != 2 {
 				t.Errorf("config = %+v", cfg)
 			}
 		})

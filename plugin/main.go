@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -46,7 +45,7 @@ func main() {
 }
 
 func run(cfg config, logger *slog.Logger) error {
-	cluster := control.NewCluster(cfg.Servers, cfg.ControlPort, cfg.Token, &http.Client{Timeout: time.Minute})
+	cluster := control.NewCluster(cfg.Servers, cfg.ControlPort, cfg.Token)
 	m := &mounter.Mounter{Deadline: cfg.MountTimeout, Logger: logger}
 	d, err := driver.New(driver.Config{
 		MountRoot:      cfg.MountRoot,

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -33,7 +34,7 @@ func InstallPlugin(t testing.TB, c *Cluster, name string, settings ...string) *P
 	t.Helper()
 	p := &Plugin{Name: name, StateDir: filepath.Join(StateRoot, c.Name, "plugin-"+name)}
 	p.Remove(t)
-	MustRun(t, filepath.Join(repoRoot(), "build", "plugin.sh"), name, strings.Join(c.Addresses(), ","), c.Token, p.StateDir)
+	p.Create(t, c)
 	if len(settings) > 0 {
 		p.Set(t, settings...)
 	}
@@ -44,6 +45,13 @@ func InstallPlugin(t testing.TB, c *Cluster, name string, settings ...string) *P
 		p.Remove(t)
 	})
 	return p
+}
+
+// Create creates and enables the plugin from the working tree, replacing a
+// plugin of the same name; its state directory stays.
+func (p *Plugin) Create(t testing.TB, c *Cluster) {
+	t.Helper()
+	MustRun(t, filepath.Join(repoRoot(), "build", "plugin.sh"), p.Name, strings.Join(c.Addresses(), ","), c.Token, p.StateDir)
 }
 
 // Set changes settings of the plugin, disabling it meanwhile.
@@ -61,11 +69,9 @@ func (p *Plugin) Remove(t testing.TB) {
 	if _, err := Docker(ctx, "plugin", "inspect", p.Name); err != nil {
 		return
 	}
-	if vols, err := Docker(ctx, "volume", "ls", "-q", "--filter", "driver="+p.Name); err == nil {
-		for _, v := range strings.Fields(vols) {
-			if _, err := Docker(ctx, "volume", "rm", "-f", v); err != nil {
-				t.Logf("removing volume %s: %v", v, err)
-			}
+	for _, v := range p.Volumes(t) {
+		if _, err := Docker(ctx, "volume", "rm", "-f", v); err != nil {
+			t.Logf("removing volume %s: %v", v, err)
 		}
 	}
 	if _, err := Docker(ctx, "plugin", "rm", "-f", p.Name); err != nil {
@@ -74,6 +80,20 @@ func (p *Plugin) Remove(t testing.TB) {
 	if err := os.RemoveAll(p.StateDir); err != nil {
 		t.Errorf("removing plugin state: %v", err)
 	}
+}
+
+// Volumes lists the names of the Docker volumes of this plugin.
+func (p *Plugin) Volumes(t testing.TB) []string {
+	t.Helper()
+	out := MustDocker(t, "volume", "ls", "--format", "{{.Driver}} {{.Name}}")
+	var names []string
+	for _, line := range strings.Split(out, "\n") {
+		driver, name, _ := strings.Cut(line, " ")
+		if driver == p.Name || driver == p.Name+":latest" {
+			names = append(names, name)
+		}
+	}
+	return names
 }
 
 // ID is the plugin's full ID.
@@ -101,7 +121,13 @@ func RunContainer(t testing.TB, volume, script string) (string, error) {
 // FUSEClients counts gluster FUSE client processes on this host that serve
 // volume.
 func FUSEClients(volume string) int {
-	n := 0
+	return len(FUSEClientPIDs(volume))
+}
+
+// FUSEClientPIDs lists the gluster FUSE client processes on this host that
+// serve volume.
+func FUSEClientPIDs(volume string) []int {
+	var pids []int
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, p := range procs {
 		data, err := os.ReadFile(p)
@@ -114,12 +140,13 @@ func FUSEClients(volume string) int {
 		}
 		for _, a := range args {
 			if a == "--volfile-id="+volume || a == "--volfile-id=/"+volume {
-				n++
+				pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+				pids = append(pids, pid)
 				break
 			}
 		}
 	}
-	return n
+	return pids
 }
 
 // HostMounts lists the host's mount table entries of type fstype.

@@ -1,0 +1,52 @@
+package testbed
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// StartRegistry runs Debian's docker-registry on loopback at addr (such as
+// 127.0.0.1:5055) with storage in a test directory, and stops it when the
+// test ends. Docker treats loopback registries as insecure, so no TLS.
+func StartRegistry(t testing.TB, addr string) {
+	t.Helper()
+	dir := t.TempDir()
+	config := filepath.Join(dir, "config.yml")
+	err := os.WriteFile(config, []byte(fmt.Sprintf(`version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: %s
+http:
+  addr: %s
+`, filepath.Join(dir, "data"), addr)), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("docker-registry", "serve", config)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting docker-registry: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	Eventually(t, 30*time.Second, "registry answers", func() error {
+		resp, err := http.Get("http://" + addr + "/v2/")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
+	})
+}
