@@ -85,27 +85,26 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) delete(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := changeContext(r)
-	defer cancel()
-	reply(w, http.StatusNoContent, nil, h.svc.Delete(ctx, r.PathValue("name")))
+	h.change(w, r, h.svc.Delete)
 }
 
 func (h *handler) start(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := changeContext(r)
-	defer cancel()
-	reply(w, http.StatusNoContent, nil, h.svc.Start(ctx, r.PathValue("name")))
+	h.change(w, r, h.svc.Start)
 }
 
 func (h *handler) stop(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := changeContext(r)
-	defer cancel()
-	reply(w, http.StatusNoContent, nil, h.svc.Stop(ctx, r.PathValue("name")))
+	h.change(w, r, h.svc.Stop)
 }
 
 func (h *handler) removeBrick(w http.ResponseWriter, r *http.Request) {
+	h.change(w, r, h.svc.RemoveLocalBrick)
+}
+
+// change runs an operation on the volume the path names and answers 204.
+func (h *handler) change(w http.ResponseWriter, r *http.Request, op func(context.Context, string) error) {
 	ctx, cancel := changeContext(r)
 	defer cancel()
-	reply(w, http.StatusNoContent, nil, h.svc.RemoveLocalBrick(ctx, r.PathValue("name")))
+	reply(w, http.StatusNoContent, nil, op(ctx, r.PathValue("name")))
 }
 
 func changeContext(r *http.Request) (context.Context, context.CancelFunc) {

@@ -46,6 +46,9 @@ var (
 	_ Mounter       = (*mounter.Mounter)(nil)
 )
 
+// callTimeout bounds the calls Docker gives a minute or less.
+const callTimeout = 20 * time.Second
+
 // Config is what the driver needs to know about its host.
 type Config struct {
 	MountRoot      string        // where FUSE mounts are made: the managed plugin's propagated mount
@@ -162,7 +165,9 @@ func (d *Driver) createRequest(name, gluster string, opts Options) control.Creat
 // Get describes one volume. It fails for a volume that exists neither here
 // nor in the cluster: Docker creates a volume only after Get failed.
 func (d *Driver) Get(req *volume.GetRequest) (*volume.GetResponse, error) {
-	v, err := d.lookup(req.Name)
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
+	v, err := d.lookup(ctx, req.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +177,7 @@ func (d *Driver) Get(req *volume.GetRequest) (*volume.GetResponse, error) {
 // List lists the volumes known here and every volume the plugin created
 // anywhere in the cluster.
 func (d *Driver) List() (*volume.ListResponse, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
 	seen := map[string]*volume.Volume{}
 	d.mu.Lock()
@@ -201,7 +206,7 @@ func (d *Driver) List() (*volume.ListResponse, error) {
 
 // lookup finds a volume in this host's state or, failing that, among the
 // volumes the plugin created elsewhere in the cluster.
-func (d *Driver) lookup(name string) (*volumeState, error) {
+func (d *Driver) lookup(ctx context.Context, name string) (*volumeState, error) {
 	if v := d.state(name); v != nil {
 		return v, nil
 	}
@@ -209,8 +214,6 @@ func (d *Driver) lookup(name string) (*volumeState, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
 	vols, err := d.cache.list(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("looking up volume %s: %w", name, err)
@@ -290,7 +293,9 @@ func brickList(v control.Volume) []string {
 // with its bricks, unless a container uses it here or any client is
 // connected elsewhere; a gluster volume it did not create is left as it is.
 func (d *Driver) Remove(req *volume.RemoveRequest) error {
-	v, err := d.lookup(req.Name)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	v, err := d.lookup(ctx, req.Name)
 	if err != nil {
 		return err
 	}
@@ -299,8 +304,6 @@ func (d *Driver) Remove(req *volume.RemoveRequest) error {
 	if v := d.state(req.Name); v != nil && v.references() > 0 {
 		return fmt.Errorf("volume %s is in use by %d mount(s) on this host: stop the containers using it first", req.Name, v.references())
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
 	cv, err := d.cluster.Volume(ctx, v.Gluster)
 	switch {
 	case errors.Is(err, control.ErrNotFound):
@@ -321,7 +324,9 @@ func (d *Driver) Remove(req *volume.RemoveRequest) error {
 
 // Path reports where a mounted volume is.
 func (d *Driver) Path(req *volume.PathRequest) (*volume.PathResponse, error) {
-	v, err := d.lookup(req.Name)
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
+	v, err := d.lookup(ctx, req.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -336,7 +341,12 @@ func (d *Driver) Path(req *volume.PathRequest) (*volume.PathResponse, error) {
 // Mount mounts a volume for one Docker mount ID. The gluster volume is
 // mounted once per host; later mounts only count references.
 func (d *Driver) Mount(req *volume.MountRequest) (*volume.MountResponse, error) {
-	v, err := d.lookup(req.Name)
+	// The whole call, lookup included, ends within MountTimeout: a mount
+	// that succeeded after Docker gave up would hold a reference no one
+	// ever releases.
+	ctx, cancel := context.WithTimeout(context.Background(), d.cfg.MountTimeout)
+	defer cancel()
+	v, err := d.lookup(ctx, req.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -351,8 +361,6 @@ func (d *Driver) Mount(req *volume.MountRequest) (*volume.MountResponse, error) 
 	shared := d.glusterReferences(v.Gluster) > 0
 	d.mu.Unlock()
 	if !shared || !d.healthy(target) {
-		ctx, cancel := context.WithTimeout(context.Background(), d.cfg.MountTimeout)
-		defer cancel()
 		if err := d.mountGluster(ctx, v.Gluster, target); err != nil {
 			return nil, fmt.Errorf("mounting volume %s: %w", req.Name, err)
 		}

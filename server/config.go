@@ -34,11 +34,7 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 		LogLevel:       "info",
 		LogFormat:      "text",
 	}
-	path, explicit := lookup("CONFIG")
-	if !explicit {
-		path = defaultConfigFile
-	}
-	if err := settings.Load(&cfg, path, !explicit, lookup); err != nil {
+	if err := settings.Load(&cfg, defaultConfigFile, lookup); err != nil {
 		return cfg, err
 	}
 	token, err := settings.Secret(cfg.Token, cfg.TokenFile)

@@ -16,10 +16,15 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
-// Load fills dst, a pointer to a struct already holding the defaults, from
-// the TOML file at path (skipped when path is empty or, if optional, when the
-// file does not exist) and then from the environment as lookup reports it.
-func Load(dst any, path string, optional bool, lookup func(string) (string, bool)) error {
+// Load fills dst, a pointer to a struct already holding the defaults, from a
+// TOML file and then from the environment as lookup reports it. The file is
+// the one $CONFIG names, which must exist, or else defaultFile, if it exists.
+func Load(dst any, defaultFile string, lookup func(string) (string, bool)) error {
+	path, explicit := lookup("CONFIG")
+	optional := !explicit
+	if !explicit {
+		path = defaultFile
+	}
 	if path != "" {
 		md, err := toml.DecodeFile(path, dst)
 		switch {
