@@ -18,6 +18,7 @@ import (
 	"github.com/glusterdocker/gluster/initproc"
 	"github.com/glusterdocker/gluster/logging"
 	"github.com/glusterdocker/gluster/mounter"
+	"github.com/glusterdocker/gluster/sdnotify"
 )
 
 // restoreLimit bounds how long the plugin repairs mounts before it answers
@@ -61,10 +62,16 @@ func run(cfg config, logger *slog.Logger) error {
 	d.Restore(restoreCtx)
 	cancel()
 
-	handler := volume.NewHandler(d)
+	listener, cleanup, err := listen(cfg.Socket)
+	if err != nil {
+		return fmt.Errorf("volume API socket: %w", err)
+	}
+	defer cleanup()
 	served := make(chan error, 1)
-	go func() { served <- handler.ServeUnix(cfg.Socket, 0) }()
-	logger.Info("plugin ready", "socket", cfg.Socket, "servers", cfg.Servers)
+	go func() { served <- volume.NewHandler(d).Serve(listener) }()
+	notifier := sdnotify.New(logger)
+	notifier.Ready()
+	logger.Info("plugin ready", "socket", listener.Addr().String(), "servers", cfg.Servers)
 
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
@@ -72,6 +79,7 @@ func run(cfg config, logger *slog.Logger) error {
 	case sig := <-stop:
 		// Mounts stay: containers keep using them, and the next plugin
 		// instance takes them over from the state file.
+		notifier.Stopping()
 		logger.Info("stopping", "signal", sig.String())
 		return nil
 	case err := <-served:

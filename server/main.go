@@ -20,6 +20,7 @@ import (
 	"github.com/glusterdocker/gluster/glustercli"
 	"github.com/glusterdocker/gluster/initproc"
 	"github.com/glusterdocker/gluster/logging"
+	"github.com/glusterdocker/gluster/sdnotify"
 )
 
 func main() {
@@ -81,9 +82,12 @@ func run(cfg config, logger *slog.Logger) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(listener) }()
 	logger.Info("control API listening", "address", addr)
+	notifier := sdnotify.New(logger)
+	notifier.Ready()
 
 	select {
 	case <-ctx.Done():
+		notifier.Stopping()
 		logger.Info("stopping")
 	case <-exited:
 		return errors.New("glusterd exited")

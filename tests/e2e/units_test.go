@@ -4,11 +4,14 @@ package e2e
 
 import (
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/glusterdocker/gluster/tests/testbed"
 )
 
 // TestSystemdUnitsVerify runs `systemd-analyze verify` on every unit the
@@ -30,6 +33,7 @@ func TestSystemdUnitsVerify(t *testing.T) {
 	if len(units) == 0 {
 		t.Fatal("no unit files found in systemd/")
 	}
+	providePluginBinary(t)
 	for _, unit := range units {
 		t.Run(filepath.Base(unit), func(t *testing.T) {
 			path, err := filepath.Abs(unit)
@@ -57,4 +61,19 @@ func TestSystemdUnitsVerify(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pluginBinary is where gluster-plugin.service expects the plugin.
+const pluginBinary = "/usr/local/bin/gluster-plugin"
+
+// providePluginBinary builds the plugin into pluginBinary for verify, which
+// checks that every Exec program exists, unless one is installed already;
+// what it put there it removes again.
+func providePluginBinary(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(pluginBinary); err == nil {
+		return
+	}
+	testbed.MustRun(t, "go", "build", "-o", pluginBinary, "../../plugin")
+	t.Cleanup(func() { os.Remove(pluginBinary) })
 }
