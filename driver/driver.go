@@ -115,10 +115,11 @@ func (d *Driver) Create(req *volume.CreateRequest) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
-	if known := d.state(req.Name); known != nil {
-		if !maps.Equal(known.Options, req.Options) {
-			return fmt.Errorf("volume %s exists with options %v; remove it first to change them", req.Name, known.Options)
-		}
+	// Known with these options: nothing to do. Known from a mount only (it
+	// was created elsewhere), or with other options: the cluster decides
+	// whether the options fit the volume as it is.
+	known := d.state(req.Name)
+	if known != nil && maps.Equal(known.Options, req.Options) {
 		return nil
 	}
 	var createdAt string
@@ -145,7 +146,11 @@ func (d *Driver) Create(req *volume.CreateRequest) error {
 	}
 	d.cache.invalidate()
 	return d.update(func() {
-		d.volumes[req.Name] = &volumeState{Name: req.Name, Gluster: gluster, Options: req.Options, CreatedAt: createdAt}
+		v := &volumeState{Name: req.Name, Gluster: gluster, Options: req.Options, CreatedAt: createdAt}
+		if known != nil {
+			v.Mounts, v.Prepared = known.Mounts, known.Prepared
+		}
+		d.volumes[req.Name] = v
 	})
 }
 

@@ -125,9 +125,12 @@ func TestCreateIsIdempotent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	created := f.cluster.volumes["v"]
+	f.cluster.volumes["v"] = control.Volume{Name: "v", Options: map[string]string{DockerVolumeOption: "other"}}
 	if err := f.driver.Create(&volume.CreateRequest{Name: "v", Options: map[string]string{"replica": "3"}}); err == nil {
-		t.Error("create with other options succeeded")
+		t.Error("create with options the cluster refuses succeeded")
 	}
+	f.cluster.volumes["v"] = created
 	// Another host created it: this host adopts it.
 	other := newFixture(t)
 	other.cluster = f.cluster
