@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +28,7 @@ type Cluster struct {
 	Network string
 	Token   string
 	Servers []*Server
+	docker  func(ctx context.Context, args ...string) (string, error)
 }
 
 // Server is one storage host: a container with a static address whose
@@ -43,7 +45,20 @@ type Server struct {
 // starts nothing; the cluster is removed when the test ends.
 func NewCluster(t testing.TB, name string, octet, n int) *Cluster {
 	t.Helper()
-	c := &Cluster{Name: name, Network: name + "-net", Token: "token-" + name}
+	return newCluster(t, Docker, name, octet, n)
+}
+
+// NewClusterOn is NewCluster on a node's daemon: the servers live in the
+// node's network namespace, where the test process cannot reach them, so
+// tests look at them through `docker exec` (Gluster) rather than Client.
+func NewClusterOn(t testing.TB, node *Node, name string, octet, n int) *Cluster {
+	t.Helper()
+	return newCluster(t, node.Docker, name, octet, n)
+}
+
+func newCluster(t testing.TB, docker func(context.Context, ...string) (string, error), name string, octet, n int) *Cluster {
+	t.Helper()
+	c := &Cluster{Name: name, Network: name + "-net", Token: "token-" + name, docker: docker}
 	for i := 1; i <= n; i++ {
 		c.Servers = append(c.Servers, &Server{
 			cluster: c,
@@ -53,7 +68,7 @@ func NewCluster(t testing.TB, name string, octet, n int) *Cluster {
 		})
 	}
 	c.Remove(t)
-	MustDocker(t, "network", "create", "--subnet", fmt.Sprintf("172.30.%d.0/24", octet), "--label", "gluster-testbed="+name, c.Network)
+	c.must(t, "network", "create", "--subnet", fmt.Sprintf("172.30.%d.0/24", octet), "--label", "gluster-testbed="+name, c.Network)
 	for _, s := range c.Servers {
 		for _, sub := range []string{"glusterd", "log", "bricks"} {
 			if err := os.MkdirAll(filepath.Join(s.Dir, sub), 0o755); err != nil {
@@ -75,12 +90,12 @@ func (c *Cluster) Remove(t testing.TB) {
 	t.Helper()
 	ctx := context.Background()
 	for _, s := range c.Servers {
-		if _, err := Docker(ctx, "container", "inspect", s.Name); err == nil {
-			MustDocker(t, "rm", "-f", "-v", s.Name)
+		if _, err := c.docker(ctx, "container", "inspect", s.Name); err == nil {
+			c.must(t, "rm", "-f", "-v", s.Name)
 		}
 	}
-	if _, err := Docker(ctx, "network", "inspect", c.Network); err == nil {
-		MustDocker(t, "network", "rm", c.Network)
+	if _, err := c.docker(ctx, "network", "inspect", c.Network); err == nil {
+		c.must(t, "network", "rm", c.Network)
 	}
 	if err := os.RemoveAll(filepath.Join(StateRoot, c.Name)); err != nil {
 		t.Errorf("removing test state: %v", err)
@@ -89,8 +104,8 @@ func (c *Cluster) Remove(t testing.TB) {
 
 func (c *Cluster) dumpLogs(t testing.TB) {
 	for _, s := range c.Servers {
-		out, _ := exec.Command("docker", "logs", "--tail", "40", s.Name).CombinedOutput()
-		t.Logf("last log lines of %s:\n%s", s.Name, out)
+		out, err := c.docker(context.Background(), "logs", "--tail", "40", s.Name)
+		t.Logf("last log lines of %s:\n%s %v", s.Name, out, err)
 	}
 }
 
@@ -115,13 +130,14 @@ func (c *Cluster) StartAll(t testing.TB) {
 // directories, as a storage host's unit would.
 func (s *Server) Run(t testing.TB) {
 	t.Helper()
-	MustDocker(t, "run", "-d", "--name", s.Name, "--hostname", s.Name,
+	s.cluster.must(t, "run", "-d", "--name", s.Name, "--hostname", s.Name,
 		"--network", s.cluster.Network, "--ip", s.Address,
 		"--cap-add", "SYS_ADMIN", "--tmpfs", "/run",
 		"--label", "gluster-testbed="+s.cluster.Name,
 		"-e", "ADDRESS="+s.Address,
 		"-e", "PEERS="+strings.Join(s.cluster.Addresses(), ","),
 		"-e", "TOKEN="+s.cluster.Token,
+		"-e", "METRICS_ADDRESS="+s.MetricsAddress(),
 		"-v", filepath.Join(s.Dir, "glusterd")+":/var/lib/glusterd",
 		"-v", filepath.Join(s.Dir, "log")+":/var/log/glusterfs",
 		"-v", filepath.Join(s.Dir, "bricks")+":/bricks",
@@ -132,8 +148,16 @@ func (s *Server) Run(t testing.TB) {
 // directories.
 func (s *Server) Recreate(t testing.TB) {
 	t.Helper()
-	MustDocker(t, "rm", "-f", "-v", s.Name)
+	s.cluster.must(t, "rm", "-f", "-v", s.Name)
 	s.Run(t)
+}
+
+// MetricsPort is where every test server serves its metrics.
+const MetricsPort = 9475
+
+// MetricsAddress is where the server serves its metrics.
+func (s *Server) MetricsAddress() string {
+	return net.JoinHostPort(s.Address, strconv.Itoa(MetricsPort))
 }
 
 // Client returns a control API client for this server.
@@ -149,7 +173,21 @@ func (s *Server) BrickDir(volume string) string {
 // Gluster runs a read-only gluster command inside the server container,
 // for diagnostics the control API does not offer.
 func (s *Server) Gluster(ctx context.Context, args ...string) (string, error) {
-	return Docker(ctx, append([]string{"exec", s.Name, "gluster", "--mode=script"}, args...)...)
+	return s.cluster.docker(ctx, append([]string{"exec", s.Name, "gluster", "--mode=script"}, args...)...)
+}
+
+// Docker runs a docker command on the daemon the cluster lives on.
+func (c *Cluster) Docker(ctx context.Context, args ...string) (string, error) {
+	return c.docker(ctx, args...)
+}
+
+func (c *Cluster) must(t testing.TB, args ...string) string {
+	t.Helper()
+	out, err := c.docker(context.Background(), args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // WaitPool waits until every server answers on the control API and sees
