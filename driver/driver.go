@@ -69,6 +69,8 @@ type Driver struct {
 
 	mu      sync.Mutex // guards volumes and the state file
 	volumes map[string]*volumeState
+
+	clientGoneWait time.Duration
 }
 
 // New loads the driver's state from cfg.StateDir.
@@ -89,6 +91,8 @@ func New(cfg Config, cluster Cluster, m Mounter, logger *slog.Logger) (*Driver, 
 		logger:  logger,
 		cache:   &volumeCache{cluster: cluster, ttl: cfg.CacheTTL},
 		volumes: volumes,
+
+		clientGoneWait: clientGoneWait,
 	}, nil
 }
 
@@ -318,13 +322,36 @@ func (d *Driver) Remove(req *volume.RemoveRequest) error {
 	case cv.Options[DockerVolumeOption] != req.Name:
 		log.Info("keeping gluster volume the plugin did not create")
 	default:
-		if err := d.cluster.Delete(ctx, v.Gluster); err != nil && !errors.Is(err, control.ErrNotFound) {
+		if err := d.deleteWhenIdle(ctx, v.Gluster); err != nil && !errors.Is(err, control.ErrNotFound) {
 			return fmt.Errorf("removing volume %s: %w", req.Name, err)
 		}
 		log.Info("gluster volume deleted")
 	}
 	d.cache.invalidate()
 	return d.update(func() { delete(d.volumes, req.Name) })
+}
+
+// clientGoneWait is how long Remove waits for clients to disconnect. A
+// container that just exited leaves a FUSE client that needs a moment to
+// go, here or on another host, and `docker rm` is often followed at once by
+// `docker volume rm`.
+const clientGoneWait = 10 * time.Second
+
+// deleteWhenIdle deletes a gluster volume, retrying while the servers still
+// see clients connected, for at most clientGoneWait.
+func (d *Driver) deleteWhenIdle(ctx context.Context, gluster string) error {
+	deadline := time.Now().Add(d.clientGoneWait)
+	for delay := 250 * time.Millisecond; ; delay = min(2*delay, 2*time.Second) {
+		err := d.cluster.Delete(ctx, gluster)
+		if !errors.Is(err, control.ErrInUse) || time.Now().Add(delay).After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+	}
 }
 
 // Path reports where a mounted volume is.
@@ -544,6 +571,21 @@ func (d *Driver) glusterReferences(gluster string) int {
 		}
 	}
 	return n
+}
+
+// Usage reports the FUSE mounts this host holds for Docker volumes and the
+// Docker mount references on them.
+func (d *Driver) Usage() (mounts, references int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	mounted := map[string]bool{}
+	for _, v := range d.volumes {
+		if n := v.references(); n > 0 {
+			references += n
+			mounted[v.Gluster] = true
+		}
+	}
+	return len(mounted), references
 }
 
 func (d *Driver) mountpoint(gluster string) string {

@@ -222,6 +222,41 @@ func TestMountReferences(t *testing.T) {
 	}
 }
 
+func TestUsage(t *testing.T) {
+	type mount struct{ volume, id string }
+	tests := []struct {
+		name           string
+		mounts         []mount
+		wantMounts     int
+		wantReferences int
+	}{
+		{"[Success] nothing mounted", nil, 0, 0},
+		{"[Success] one volume mounted three times", []mount{{"v", "a"}, {"v", "a"}, {"v", "b"}}, 1, 3},
+		{"[Success] two volumes", []mount{{"v", "a"}, {"w", "b"}}, 2, 2},
+		{"[Success] subdirectory volumes share one FUSE mount", []mount{{"app1", "a"}, {"app2", "b"}}, 1, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.cluster.volumes["shared"] = control.Volume{Name: "shared", Status: "Started"}
+			for _, name := range []string{"v", "w"} {
+				f.driver.Create(&volume.CreateRequest{Name: name})
+			}
+			for _, name := range []string{"app1", "app2"} {
+				f.driver.Create(&volume.CreateRequest{Name: name, Options: map[string]string{"volume": "shared", "subdir": name}})
+			}
+			for _, m := range tc.mounts {
+				if _, err := f.driver.Mount(&volume.MountRequest{Name: m.volume, ID: m.id}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if mounts, refs := f.driver.Usage(); mounts != tc.wantMounts || refs != tc.wantReferences {
+				t.Errorf("Usage() = %d mounts, %d references; want %d, %d", mounts, refs, tc.wantMounts, tc.wantReferences)
+			}
+		})
+	}
+}
+
 func TestSubdirVolumesShareOneMount(t *testing.T) {
 	f := newFixture(t)
 	f.cluster.volumes["shared"] = control.Volume{Name: "shared", Status: "Started"}
@@ -256,6 +291,7 @@ func TestSubdirVolumesShareOneMount(t *testing.T) {
 func TestRemove(t *testing.T) {
 	f := newFixture(t)
 	f.driver.Create(&volume.CreateRequest{Name: "v"})
+	f.driver.clientGoneWait = 0
 	f.cluster.clients["v"] = []string{"192.0.2.5"}
 	if err := f.driver.Remove(&volume.RemoveRequest{Name: "v"}); !errors.Is(err, control.ErrInUse) || !strings.Contains(err.Error(), "192.0.2.5") {
 		t.Errorf("Remove with a client elsewhere: %v, want ErrInUse naming it", err)

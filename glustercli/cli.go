@@ -71,16 +71,18 @@ type CLI struct {
 }
 
 // New returns a CLI that talks to glusterd through socket. exec may be nil
-// for the real command; busyRetry bounds how long a command is retried while
-// glusterd reports another transaction in progress.
+// for Exec; busyRetry bounds how long a command is retried while glusterd
+// reports another transaction in progress.
 func New(socket string, exec ExecFunc, busyRetry time.Duration, logger *slog.Logger) *CLI {
 	if exec == nil {
-		exec = runCommand
+		exec = Exec
 	}
 	return &CLI{binary: "gluster", socket: socket, exec: exec, retries: busyRetry, logger: logger}
 }
 
-func runCommand(ctx context.Context, name string, args ...string) ([]byte, error) {
+// Exec is the ExecFunc that runs the real command, killing it when ctx is
+// done. A command that printed nothing fails with its standard error.
+func Exec(ctx context.Context, name string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
@@ -174,6 +176,11 @@ func (c *CLI) Status(ctx context.Context, name string) (Status, error) {
 	// `status ... clients` leaves out the self-heal daemons: ask for them
 	// separately, since their connections must not count as clients.
 	full, err := c.run(ctx, "volume", "status", name, "shd")
+	var cerr *Error
+	if errors.As(err, &cerr) && strings.Contains(cerr.Message, "Self-heal compatible") {
+		// A volume without replicas has no self-heal daemon.
+		return st, nil
+	}
 	if err != nil {
 		return Status{}, err
 	}
@@ -181,6 +188,20 @@ func (c *CLI) Status(ctx context.Context, name string) (Status, error) {
 		st.SelfHeal = full.VolStatus.Volumes[0].status().SelfHeal
 	}
 	return st, nil
+}
+
+// StatusAll reports the brick processes and self-heal daemons of every
+// started volume in one command, without their clients.
+func (c *CLI) StatusAll(ctx context.Context) ([]Status, error) {
+	out, err := c.run(ctx, "volume", "status", "all")
+	if err != nil {
+		return nil, err
+	}
+	statuses := make([]Status, 0, len(out.VolStatus.Volumes))
+	for _, v := range out.VolStatus.Volumes {
+		statuses = append(statuses, v.status())
+	}
+	return statuses, nil
 }
 
 // Peers lists the pool, the answering node included as "localhost".
@@ -194,6 +215,25 @@ func (c *CLI) Peers(ctx context.Context) ([]Peer, error) {
 		peers = append(peers, Peer{UUID: p.UUID, Hostname: p.Hostname, Hostnames: p.Hostnames, Connected: p.Connected == 1, State: p.StateStr})
 	}
 	return peers, nil
+}
+
+// HealSummary counts, brick by brick, the entries self-heal has yet to
+// repair. It asks every brick through a short-lived client (glfsheal), so it
+// works on a started volume only.
+func (c *CLI) HealSummary(ctx context.Context, name string) ([]BrickHeal, error) {
+	out, err := c.run(ctx, "volume", "heal", name, "info", "summary")
+	if err != nil {
+		return nil, err
+	}
+	bricks := make([]BrickHeal, 0, len(out.HealInfo.Bricks))
+	for _, b := range out.HealInfo.Bricks {
+		heal, err := b.brickHeal()
+		if err != nil {
+			return nil, fmt.Errorf("gluster volume heal %s info summary: %w", name, err)
+		}
+		bricks = append(bricks, heal)
+	}
+	return bricks, nil
 }
 
 // Probe adds host to the pool; probing a member again succeeds.

@@ -95,6 +95,47 @@ func TestPeers(t *testing.T) {
 	}
 }
 
+func TestHealSummary(t *testing.T) {
+	tests := []struct {
+		name    string
+		fixture string
+		want    []BrickHeal
+		err     error
+	}{
+		{"[Success] healed", "heal-summary.xml", []BrickHeal{
+			{Brick: "172.30.120.11:/bricks/fx", Connected: true},
+			{Brick: "172.30.120.12:/bricks/fx", Connected: true},
+		}, nil},
+		{"[Success] writes while a brick was down", "heal-summary-brick-down.xml", []BrickHeal{
+			{Brick: "172.30.120.11:/bricks/fx", Connected: true, Pending: 5},
+			{Brick: "172.30.120.12:/bricks/fx"},
+		}, nil},
+		{"[Error] missing volume", "heal-summary-missing.xml", nil, ErrNotFound},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cli, _ := newScripted(t, map[string][]string{"volume heal fx info summary": {tc.fixture}})
+			got, err := cli.HealSummary(context.Background(), "fx")
+			if !errors.Is(err, tc.err) || (tc.err == nil && err != nil) {
+				t.Fatalf("HealSummary() error = %v, want %v", err, tc.err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("HealSummary() =\n%+v\nwant\n%+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestHealSummaryRefusesBadCounts(t *testing.T) {
+	answer := []byte(`<cliOutput><healInfo><bricks><brick><name>h:/b</name><status>Connected</status>` +
+		`<numberOfEntriesInHealPending>-</numberOfEntriesInHealPending></brick></bricks></healInfo><opRet>0</opRet></cliOutput>`)
+	exec := func(context.Context, string, ...string) ([]byte, error) { return answer, nil }
+	_, err := New(DefaultSocket, exec, 0, discard).HealSummary(context.Background(), "v")
+	if err == nil || !strings.Contains(err.Error(), "h:/b") {
+		t.Errorf("HealSummary() error = %v, want one naming the brick", err)
+	}
+}
+
 func TestStatus(t *testing.T) {
 	cli, _ := newScripted(t, map[string][]string{
 		"volume status gv0 clients": {"status-clients.xml"},
@@ -115,6 +156,23 @@ func TestStatus(t *testing.T) {
 	// status.xml also lists bricks; Status keeps the ones with clients.
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Status() =\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+func TestStatusAll(t *testing.T) {
+	cli, _ := newScripted(t, map[string][]string{"volume status all": {"status-all.xml"}})
+	got, err := cli.StatusAll(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// fy is stopped: only the started fx is listed.
+	if len(got) != 1 || got[0].Volume != "fx" || len(got[0].Bricks) != 2 || len(got[0].SelfHeal) != 2 {
+		t.Fatalf("StatusAll() = %+v, want fx with two bricks and two self-heal daemons", got)
+	}
+	for _, b := range got[0].Bricks {
+		if !b.Online || b.Path != "/bricks/fx" {
+			t.Errorf("brick %+v, want online at /bricks/fx", b)
+		}
 	}
 }
 

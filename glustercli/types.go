@@ -60,3 +60,14 @@ type Peer struct {
 	Connected bool
 	State     string
 }
+
+// BrickHeal is one brick's part of `volume heal VOL info summary`: the
+// entries it holds that other bricks of its replica set still lack. The
+// counts are known only for a Connected brick.
+type BrickHeal struct {
+	Brick           string // HOST:PATH
+	Connected       bool
+	Pending         int // entries waiting for self-heal
+	SplitBrain      int // entries self-heal cannot repair without help
+	PossiblyHealing int // entries self-heal may be repairing right now
+}

@@ -3,6 +3,7 @@ package glustercli
 import (
 	"encoding/xml"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -19,7 +20,10 @@ type cliOutput struct {
 	VolStatus struct {
 		Volumes []xmlVolumeStatus `xml:"volumes>volume"`
 	} `xml:"volStatus"`
-	Peers []xmlPeer `xml:"peerStatus>peer"`
+	Peers    []xmlPeer `xml:"peerStatus>peer"`
+	HealInfo struct {
+		Bricks []xmlBrickHeal `xml:"bricks>brick"`
+	} `xml:"healInfo"`
 }
 
 type xmlVolume struct {
@@ -61,6 +65,16 @@ type xmlPeer struct {
 	StateStr  string   `xml:"stateStr"`
 }
 
+// xmlBrickHeal keeps the counts as text: a brick that could not be asked
+// has none, and gluster has printed "-" for them.
+type xmlBrickHeal struct {
+	Name       string `xml:"name"`
+	Status     string `xml:"status"`
+	Pending    string `xml:"numberOfEntriesInHealPending"`
+	SplitBrain string `xml:"numberOfEntriesInSplitBrain"`
+	Healing    string `xml:"numberOfEntriesPossiblyHealing"`
+}
+
 func decode(data []byte) (*cliOutput, error) {
 	var out cliOutput
 	if err := xml.Unmarshal(data, &out); err != nil {
@@ -95,6 +109,28 @@ func (v xmlVolume) volume() Volume {
 		vol.Options[o.Name] = o.Value
 	}
 	return vol
+}
+
+// brickConnected is the status of a brick whose entries were counted; any
+// other status is gluster's reason why they were not.
+const brickConnected = "Connected"
+
+func (b xmlBrickHeal) brickHeal() (BrickHeal, error) {
+	heal := BrickHeal{Brick: b.Name, Connected: b.Status == brickConnected}
+	if !heal.Connected {
+		return heal, nil
+	}
+	for _, n := range []struct {
+		text string
+		dst  *int
+	}{{b.Pending, &heal.Pending}, {b.SplitBrain, &heal.SplitBrain}, {b.Healing, &heal.PossiblyHealing}} {
+		v, err := strconv.Atoi(strings.TrimSpace(n.text))
+		if err != nil {
+			return BrickHeal{}, fmt.Errorf("brick %s: entry count %q is not a number", b.Name, n.text)
+		}
+		*n.dst = v
+	}
+	return heal, nil
 }
 
 // selfHealHost is the hostname gluster gives the self-heal daemon's rows in

@@ -167,6 +167,33 @@ func answerPings(c net.Conn) {
 	c.Write(reply)
 }
 
+// recorder is an Observer that remembers what it was told.
+type recorder struct {
+	mu       sync.Mutex
+	probes   map[string]bool // last probe result of each server
+	finished []finishedMount
+}
+
+type finishedMount struct {
+	attempts int
+	err      error
+}
+
+func (r *recorder) ServerProbed(server string, live bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.probes == nil {
+		r.probes = map[string]bool{}
+	}
+	r.probes[server] = live
+}
+
+func (r *recorder) MountFinished(attempts int, _ time.Duration, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.finished = append(r.finished, finishedMount{attempts, err})
+}
+
 // appendLog writes lines to a client log as glusterfs would.
 func appendLog(t *testing.T, file string, lines ...string) {
 	t.Helper()

@@ -84,9 +84,21 @@ type Mounter struct {
 	ProbeTimeout time.Duration // limit for probing one server; default DefaultProbeTimeout
 	Deadline     time.Duration // how long Mount may keep retrying; default DefaultDeadline
 	Logger       *slog.Logger  // default slog.Default()
+	Observer     Observer      // told of probes and mounts, for metrics; nil: no one
 
 	// Zero means the default; tests shorten them.
 	backoffMin, backoffMax, attemptTimeout time.Duration
+}
+
+// Observer is told what the mounter saw. Its methods are called on the
+// mounting goroutines, possibly concurrently, and must return quickly.
+type Observer interface {
+	// ServerProbed reports whether a server's glusterd answered a probe.
+	ServerProbed(server string, live bool)
+	// MountFinished reports a mount that tried: the attempts it made (every
+	// one but a successful last one failed), how long it took, and why it
+	// failed (nil: mounted).
+	MountFinished(attempts int, elapsed time.Duration, err error)
 }
 
 // attempt is the outcome of one run of mount.
@@ -124,8 +136,12 @@ func (m *Mounter) Mount(ctx context.Context, req Request) error {
 			a.err, a.final = errors.Join(ctx.Err(), m.cleanup(req.Target, log)), true
 		}
 		if a.err == nil {
+			elapsed := time.Since(start)
 			log.Info("mounted", "server", a.order[0], "backups", a.order[1:], "unreachable", a.unreachable,
-				"attempt", n, "elapsed", time.Since(start).Round(time.Millisecond))
+				"attempt", n, "elapsed", elapsed.Round(time.Millisecond))
+			if m.Observer != nil {
+				m.Observer.MountFinished(n, elapsed, nil)
+			}
 			return nil
 		}
 		if a.final || retryCtx.Err() != nil {
@@ -265,6 +281,9 @@ func (m *Mounter) failure(ctx context.Context, req Request, a attempt, attempts 
 	}
 	err := fmt.Errorf("mount gluster volume %q on %s: %w%s", req.Volume, req.Target, cause, b.String())
 	log.Error("mount failed", "attempts", attempts, "unreachable", a.unreachable, "reason", cause)
+	if m.Observer != nil {
+		m.Observer.MountFinished(attempts, elapsed, err)
+	}
 	return err
 }
 

@@ -196,6 +196,8 @@ func TestMount(t *testing.T) {
 				return tc.mount(f, req, ctx, n, args)
 			}
 			m := f.mounter()
+			rec := &recorder{}
+			m.Observer = rec
 			if tc.deadline != 0 {
 				m.Deadline = tc.deadline
 				m.attemptTimeout = tc.deadline / 3
@@ -228,6 +230,9 @@ func TestMount(t *testing.T) {
 				if got := mounts[len(mounts)-1]; !slices.Equal(got, want) {
 					t.Errorf("mount args =\n%q\nwant\n%q", got, want)
 				}
+			}
+			if len(rec.finished) != 1 || rec.finished[0].err != err || rec.finished[0].attempts < max(1, len(mounts)) {
+				t.Errorf("observer told %+v, want one mount of at least %d attempts ending in %v", rec.finished, len(mounts), err)
 			}
 			mounted, merr := m.IsMounted(req.Target)
 			if merr != nil || mounted != (tc.wantErr == nil) {

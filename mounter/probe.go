@@ -43,6 +43,9 @@ func (m *Mounter) Probe(ctx context.Context, servers []string) (live, dead []str
 		} else {
 			dead = append(dead, s)
 		}
+		if m.Observer != nil {
+			m.Observer.ServerProbed(s, errs[i] == nil)
+		}
 	}
 	return live, dead
 }

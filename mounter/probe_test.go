@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"maps"
 	"net"
 	"slices"
 	"syscall"
@@ -75,7 +76,8 @@ func TestProbe(t *testing.T) {
 		}
 		return client, nil
 	}
-	m := &Mounter{Dial: dial, ProbeTimeout: 100 * time.Millisecond, Logger: testLogger(t)}
+	rec := &recorder{}
+	m := &Mounter{Dial: dial, ProbeTimeout: 100 * time.Millisecond, Logger: testLogger(t), Observer: rec}
 	start := time.Now()
 	live, dead := m.Probe(context.Background(), []string{"frozen1", "live1", "refused1", "live2", "frozen2", "refused2", "live3"})
 	elapsed := time.Since(start)
@@ -85,6 +87,10 @@ func TestProbe(t *testing.T) {
 	}
 	if want := []string{"frozen1", "refused1", "frozen2", "refused2"}; !slices.Equal(dead, want) {
 		t.Errorf("dead = %q, want %q", dead, want)
+	}
+	wantProbes := map[string]bool{"live1": true, "live2": true, "live3": true, "frozen1": false, "frozen2": false, "refused1": false, "refused2": false}
+	if !maps.Equal(rec.probes, wantProbes) {
+		t.Errorf("observer told %v, want %v", rec.probes, wantProbes)
 	}
 	// In parallel, two frozen servers cost one timeout, not two.
 	if elapsed > 190*time.Millisecond {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/glusterdocker/gluster/control"
+	"github.com/glusterdocker/gluster/metrics"
 	"github.com/glusterdocker/gluster/settings"
 )
 
@@ -23,6 +24,7 @@ type config struct {
 	Socket         string        `toml:"socket" env:"SOCKET"`
 	LogLevel       string        `toml:"log_level" env:"LOG_LEVEL"`
 	LogFormat      string        `toml:"log_format" env:"LOG_FORMAT"`
+	MetricsAddress string        `toml:"metrics_address" env:"METRICS_ADDRESS"`
 }
 
 // defaultConfigFile is read when present; $CONFIG names another.
@@ -43,6 +45,9 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 		Socket:       "gluster",
 		LogLevel:     "info",
 		LogFormat:    "text",
+		// Loopback: the plugin runs on the host's network, and the volume
+		// API's metrics are for this host's own Prometheus unless told so.
+		MetricsAddress: "127.0.0.1:9474",
 	}
 	if err := settings.Load(&cfg, defaultConfigFile, lookup); err != nil {
 		return cfg, err
@@ -73,6 +78,9 @@ func (c config) validate() error {
 	}
 	if c.DefaultReplica < 0 {
 		errs = append(errs, fmt.Errorf("DEFAULT_REPLICA %d: use 0 (as many servers as there are, up to 3) or more", c.DefaultReplica))
+	}
+	if err := metrics.ValidateAddress(c.MetricsAddress); err != nil {
+		errs = append(errs, fmt.Errorf("METRICS_ADDRESS: %w: use HOST:PORT, such as 127.0.0.1:9474, or nothing to turn metrics off", err))
 	}
 	return errors.Join(errs...)
 }

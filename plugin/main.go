@@ -17,6 +17,7 @@ import (
 	"github.com/glusterdocker/gluster/driver"
 	"github.com/glusterdocker/gluster/initproc"
 	"github.com/glusterdocker/gluster/logging"
+	"github.com/glusterdocker/gluster/metrics"
 	"github.com/glusterdocker/gluster/mounter"
 	"github.com/glusterdocker/gluster/sdnotify"
 )
@@ -46,8 +47,11 @@ func main() {
 }
 
 func run(cfg config, logger *slog.Logger) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	reg := metrics.NewRegistry()
 	cluster := control.NewCluster(cfg.Servers, cfg.ControlPort, cfg.Token)
-	m := &mounter.Mounter{Deadline: cfg.MountTimeout, Logger: logger}
+	m := &mounter.Mounter{Deadline: cfg.MountTimeout, Logger: logger, Observer: metrics.NewMountObserver(reg)}
 	d, err := driver.New(driver.Config{
 		MountRoot:      cfg.MountRoot,
 		StateDir:       cfg.StateDir,
@@ -58,9 +62,15 @@ func run(cfg config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	restoreCtx, cancel := context.WithTimeout(context.Background(), restoreLimit)
+	reg.MustRegister(metrics.NewUsageCollector(d.Usage))
+	if err := metrics.Serve(ctx, cfg.MetricsAddress, reg, logger); err != nil {
+		// Containers need their volumes more than anyone needs metrics,
+		// and the address may be taken by another plugin on this host.
+		logger.Error("serving no metrics", "error", err)
+	}
+	restoreCtx, cancelRestore := context.WithTimeout(ctx, restoreLimit)
 	d.Restore(restoreCtx)
-	cancel()
+	cancelRestore()
 
 	listener, cleanup, err := listen(cfg.Socket)
 	if err != nil {
@@ -68,7 +78,7 @@ func run(cfg config, logger *slog.Logger) error {
 	}
 	defer cleanup()
 	served := make(chan error, 1)
-	go func() { served <- volume.NewHandler(d).Serve(listener) }()
+	go func() { served <- volume.NewHandler(metrics.InstrumentDriver(d, reg)).Serve(listener) }()
 	notifier := sdnotify.New(logger)
 	notifier.Ready()
 	logger.Info("plugin ready", "socket", listener.Addr().String(), "servers", cfg.Servers)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/glusterdocker/gluster/control"
 	"github.com/glusterdocker/gluster/glustercli"
+	"github.com/glusterdocker/gluster/metrics"
 	"github.com/glusterdocker/gluster/settings"
 )
 
@@ -21,6 +22,7 @@ type config struct {
 	GlusterdSocket string   `toml:"glusterd_socket" env:"GLUSTERD_SOCKET"`
 	LogLevel       string   `toml:"log_level" env:"LOG_LEVEL"`
 	LogFormat      string   `toml:"log_format" env:"LOG_FORMAT"`
+	MetricsAddress string   `toml:"metrics_address" env:"METRICS_ADDRESS"`
 }
 
 // defaultConfigFile is read when present; $CONFIG names another.
@@ -60,6 +62,9 @@ func (c config) validate() error {
 	}
 	if c.ControlPort <= 0 || c.ControlPort > 65535 {
 		return fmt.Errorf("CONTROL_PORT %d is not a port number", c.ControlPort)
+	}
+	if err := metrics.ValidateAddress(c.MetricsAddress); err != nil {
+		return fmt.Errorf("METRICS_ADDRESS: %w: use HOST:PORT, such as %s:9475, or nothing to turn metrics off", err, c.Address)
 	}
 	return nil
 }

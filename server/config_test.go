@@ -12,18 +12,21 @@ func TestLoadConfig(t *testing.T) {
 	tokenFile := filepath.Join(t.TempDir(), "token")
 	os.WriteFile(tokenFile, []byte("from-file\n"), 0o600)
 	tests := []struct {
-		name  string
-		env   map[string]string
-		peers []string
-		token string
-		err   string
+		name    string
+		env     map[string]string
+		peers   []string
+		token   string
+		metrics string
+		err     string
 	}{
-		{"[Success] own address dropped from peers", map[string]string{"ADDRESS": "10.0.0.1", "PEERS": "10.0.0.1,10.0.0.2", "TOKEN": "t"}, []string{"10.0.0.2"}, "t", ""},
-		{"[Success] token file", map[string]string{"ADDRESS": "h1", "TOKEN_FILE": tokenFile}, nil, "from-file", ""},
-		{"[Error] no address", map[string]string{"TOKEN": "t"}, nil, "", "ADDRESS"},
-		{"[Error] no token", map[string]string{"ADDRESS": "h1"}, nil, "", "TOKEN"},
-		{"[Error] bad peer", map[string]string{"ADDRESS": "h1", "PEERS": "h2;rm", "TOKEN": "t"}, nil, "", "PEERS"},
-		{"[Error] missing config file", map[string]string{"CONFIG": "/nonexistent.toml"}, nil, "", "nonexistent"},
+		{"[Success] own address dropped from peers", map[string]string{"ADDRESS": "10.0.0.1", "PEERS": "10.0.0.1,10.0.0.2", "TOKEN": "t"}, []string{"10.0.0.2"}, "t", "", ""},
+		{"[Success] token file", map[string]string{"ADDRESS": "h1", "TOKEN_FILE": tokenFile}, nil, "from-file", "", ""},
+		{"[Success] metrics", map[string]string{"ADDRESS": "10.0.0.1", "TOKEN": "t", "METRICS_ADDRESS": "10.0.0.1:9475"}, nil, "t", "10.0.0.1:9475", ""},
+		{"[Error] no address", map[string]string{"TOKEN": "t"}, nil, "", "", "ADDRESS"},
+		{"[Error] no token", map[string]string{"ADDRESS": "h1"}, nil, "", "", "TOKEN"},
+		{"[Error] bad peer", map[string]string{"ADDRESS": "h1", "PEERS": "h2;rm", "TOKEN": "t"}, nil, "", "", "PEERS"},
+		{"[Error] missing config file", map[string]string{"CONFIG": "/nonexistent.toml"}, nil, "", "", "nonexistent"},
+		{"[Error] metrics address without port", map[string]string{"ADDRESS": "h1", "TOKEN": "t", "METRICS_ADDRESS": "h1"}, nil, "", "", "METRICS_ADDRESS"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -37,7 +40,7 @@ func TestLoadConfig(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(cfg.Peers, tc.peers) || cfg.Token != tc.token || cfg.BrickRoot != "/bricks" {
+			if !slices.Equal(cfg.Peers, tc.peers) || cfg.Token != tc.token || cfg.BrickRoot != "/bricks" || cfg.MetricsAddress != tc.metrics {
 				t.Errorf("config = %+v", cfg)
 			}
 		})

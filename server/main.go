@@ -20,8 +20,13 @@ import (
 	"github.com/glusterdocker/gluster/glustercli"
 	"github.com/glusterdocker/gluster/initproc"
 	"github.com/glusterdocker/gluster/logging"
+	"github.com/glusterdocker/gluster/metrics"
 	"github.com/glusterdocker/gluster/sdnotify"
 )
+
+// healthTimeout bounds the gluster commands of one scrape, below the 10 s
+// Prometheus waits by default.
+const healthTimeout = 8 * time.Second
 
 func main() {
 	if code, ran := initproc.RunAsInit(); ran {
@@ -32,7 +37,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gluster-server:", err)
 		os.Exit(2)
 	}
-	logger, err := logging.New(os.Stderr, cfg.LogLevel, cfg.LogFormat)
+	logger, err := logging.New(os.Stdout, cfg.LogLevel, cfg.LogFormat)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gluster-server:", err)
 		os.Exit(2)
@@ -62,7 +67,9 @@ func run(cfg config, logger *slog.Logger) error {
 	}()
 	defer stopGlusterd(glusterd, exited, logger)
 
-	cli := glustercli.New(cfg.GlusterdSocket, nil, 30*time.Second, logger)
+	reg := metrics.NewRegistry()
+	cli := glustercli.New(cfg.GlusterdSocket, metrics.InstrumentExec(glustercli.Exec, reg), 30*time.Second, logger)
+	reg.MustRegister(metrics.NewHealthCollector(cli, healthTimeout, logger))
 	if err := waitGlusterd(ctx, cli, exited); err != nil {
 		return err
 	}
@@ -78,10 +85,14 @@ func run(cfg config, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("control API: %w (is ADDRESS an address of this host?)", err)
 	}
-	srv := &http.Server{Handler: control.NewHandler(svc, cfg.Token, logger), ReadHeaderTimeout: 10 * time.Second}
+	handler := metrics.InstrumentHandler(control.NewHandler(svc, cfg.Token, logger), reg)
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(listener) }()
 	logger.Info("control API listening", "address", addr)
+	if err := metrics.Serve(ctx, cfg.MetricsAddress, reg, logger); err != nil {
+		return err
+	}
 	notifier := sdnotify.New(logger)
 	notifier.Ready()
 

@@ -1,0 +1,130 @@
+package metrics
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/docker/go-plugins-helpers/volume"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+var errRefused = errors.New("refused")
+
+// fakeDriver answers every call with err.
+type fakeDriver struct {
+	err   error
+	calls int
+}
+
+func (f *fakeDriver) Create(*volume.CreateRequest) error { f.calls++; return f.err }
+func (f *fakeDriver) List() (*volume.ListResponse, error) {
+	f.calls++
+	return &volume.ListResponse{}, f.err
+}
+func (f *fakeDriver) Get(*volume.GetRequest) (*volume.GetResponse, error) {
+	f.calls++
+	return &volume.GetResponse{}, f.err
+}
+func (f *fakeDriver) Remove(*volume.RemoveRequest) error { f.calls++; return f.err }
+func (f *fakeDriver) Path(*volume.PathRequest) (*volume.PathResponse, error) {
+	f.calls++
+	return &volume.PathResponse{}, f.err
+}
+func (f *fakeDriver) Mount(*volume.MountRequest) (*volume.MountResponse, error) {
+	f.calls++
+	return &volume.MountResponse{Mountpoint: "/mnt/v"}, f.err
+}
+func (f *fakeDriver) Unmount(*volume.UnmountRequest) error { f.calls++; return f.err }
+func (f *fakeDriver) Capabilities() *volume.CapabilitiesResponse {
+	f.calls++
+	return &volume.CapabilitiesResponse{Capabilities: volume.Capability{Scope: "global"}}
+}
+
+func TestInstrumentDriver(t *testing.T) {
+	calls := map[string]func(volume.Driver) error{
+		"create":  func(d volume.Driver) error { return d.Create(&volume.CreateRequest{Name: "v"}) },
+		"list":    func(d volume.Driver) error { _, err := d.List(); return err },
+		"get":     func(d volume.Driver) error { _, err := d.Get(&volume.GetRequest{Name: "v"}); return err },
+		"remove":  func(d volume.Driver) error { return d.Remove(&volume.RemoveRequest{Name: "v"}) },
+		"path":    func(d volume.Driver) error { _, err := d.Path(&volume.PathRequest{Name: "v"}); return err },
+		"mount":   func(d volume.Driver) error { _, err := d.Mount(&volume.MountRequest{Name: "v", ID: "c1"}); return err },
+		"unmount": func(d volume.Driver) error { return d.Unmount(&volume.UnmountRequest{Name: "v", ID: "c1"}) },
+	}
+	tests := []struct {
+		name    string
+		method  string
+		err     error
+		outcome string
+	}{
+		{"[Success] create", "create", nil, "success"},
+		{"[Success] list", "list", nil, "success"},
+		{"[Success] get", "get", nil, "success"},
+		{"[Success] remove", "remove", nil, "success"},
+		{"[Success] path", "path", nil, "success"},
+		{"[Success] mount", "mount", nil, "success"},
+		{"[Success] unmount", "unmount", nil, "success"},
+		{"[Error] create", "create", errRefused, "error"},
+		{"[Error] get", "get", errRefused, "error"},
+		{"[Error] mount", "mount", errRefused, "error"},
+		{"[Error] unmount", "unmount", errRefused, "error"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := prometheus.NewRegistry()
+			next := &fakeDriver{err: tc.err}
+			d := InstrumentDriver(next, reg)
+			if err := calls[tc.method](d); err != tc.err {
+				t.Fatalf("%s returned %v, want the driver's %v", tc.method, err, tc.err)
+			}
+			if next.calls != 1 {
+				t.Errorf("driver called %d times, want once", next.calls)
+			}
+			for _, m := range driverMethods {
+				for _, o := range []string{"success", "error"} {
+					want := 0.0
+					if m == tc.method && o == tc.outcome {
+						want = 1
+					}
+					if got := sample(t, reg, "gluster_plugin_requests_total", map[string]string{"method": m, "outcome": o}); got != want {
+						t.Errorf("requests_total{method=%s,outcome=%s} = %v, want %v", m, o, got, want)
+					}
+				}
+			}
+			if got := sample(t, reg, "gluster_plugin_request_duration_seconds", map[string]string{"method": tc.method}); got != 1 {
+				t.Errorf("request_duration_seconds{method=%s} has %v observations, want 1", tc.method, got)
+			}
+		})
+	}
+}
+
+func TestInstrumentDriverPassesAnswersOn(t *testing.T) {
+	d := InstrumentDriver(&fakeDriver{}, prometheus.NewRegistry())
+	if resp, _ := d.Mount(&volume.MountRequest{Name: "v"}); resp.Mountpoint != "/mnt/v" {
+		t.Errorf("Mount() = %+v, want the driver's answer", resp)
+	}
+	if caps := d.Capabilities(); caps.Capabilities.Scope != "global" {
+		t.Errorf("Capabilities() = %+v, want the driver's answer", caps)
+	}
+}
+
+func TestUsageCollector(t *testing.T) {
+	tests := []struct {
+		name               string
+		mounts, references int
+	}{
+		{"[Success] idle", 0, 0},
+		{"[Success] shared mounts", 2, 7},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := prometheus.NewRegistry()
+			reg.MustRegister(NewUsageCollector(func() (int, int) { return tc.mounts, tc.references }))
+			if got := sample(t, reg, "gluster_plugin_fuse_mounts", nil); got != float64(tc.mounts) {
+				t.Errorf("fuse_mounts = %v, want %d", got, tc.mounts)
+			}
+			if got := sample(t, reg, "gluster_plugin_references", nil); got != float64(tc.references) {
+				t.Errorf("references = %v, want %d", got, tc.references)
+			}
+		})
+	}
+}

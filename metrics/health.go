@@ -1,0 +1,195 @@
+package metrics
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/glusterdocker/gluster/glustercli"
+)
+
+// Gluster is what the health collector asks the local glusterd.
+type Gluster interface {
+	Peers(ctx context.Context) ([]glustercli.Peer, error)
+	Volumes(ctx context.Context) ([]glustercli.Volume, error)
+	StatusAll(ctx context.Context) ([]glustercli.Status, error)
+	HealSummary(ctx context.Context, name string) ([]glustercli.BrickHeal, error)
+}
+
+var _ Gluster = (*glustercli.CLI)(nil)
+
+// parallelHeals bounds the heal queries of one scrape that run at once.
+// Each starts a gluster client that connects to every brick of its volume
+// (about 0.2 s): one after the other, a few dozen volumes would not fit in
+// a scrape.
+const parallelHeals = 4
+
+// NewHealthCollector returns a collector that asks gluster, on every scrape
+// and within timeout, for the state of the pool and of every volume. A
+// question that fails leaves its metrics out and gluster_up at 0.
+func NewHealthCollector(gluster Gluster, timeout time.Duration, logger *slog.Logger) prometheus.Collector {
+	volume := []string{"volume"}
+	return &healthCollector{
+		gluster: gluster,
+		timeout: timeout,
+		logger:  logger,
+		up: prometheus.NewDesc(prometheus.BuildFQName(namespace, "", "up"),
+			"Whether glusterd answered every question of this scrape (1) or not (0).", nil, nil),
+		peers: prometheus.NewDesc(prometheus.BuildFQName(namespace, "pool", "peers"),
+			"Servers in the storage pool, this one included.", nil, nil),
+		peersConnected: prometheus.NewDesc(prometheus.BuildFQName(namespace, "pool", "peers_connected"),
+			"Servers of the storage pool connected to this one, this one included.", nil, nil),
+		bricks: prometheus.NewDesc(prometheus.BuildFQName(namespace, "volume", "bricks"),
+			"Bricks of a volume.", volume, nil),
+		bricksOnline: prometheus.NewDesc(prometheus.BuildFQName(namespace, "volume", "bricks_online"),
+			"Bricks of a volume whose brick process runs; none for a stopped volume.", volume, nil),
+		healPending: prometheus.NewDesc(prometheus.BuildFQName(namespace, "volume", "heal_pending_entries"),
+			"Entries of a started volume that self-heal has yet to copy to other bricks, summed over the bricks that answered.", volume, nil),
+		splitBrain: prometheus.NewDesc(prometheus.BuildFQName(namespace, "volume", "split_brain_entries"),
+			"Entries of a started volume in split-brain, which self-heal cannot repair alone, summed over the bricks that answered.", volume, nil),
+	}
+}
+
+type healthCollector struct {
+	gluster Gluster
+	timeout time.Duration
+	logger  *slog.Logger
+
+	up, peers, peersConnected                     *prometheus.Desc
+	bricks, bricksOnline, healPending, splitBrain *prometheus.Desc
+}
+
+func (c *healthCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.up, c.peers, c.peersConnected, c.bricks, c.bricksOnline, c.healPending, c.splitBrain} {
+		ch <- d
+	}
+}
+
+func (c *healthCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	s := &scrape{ch: ch, logger: c.logger, up: true}
+	c.collectPool(ctx, s)
+	c.collectVolumes(ctx, s)
+	up := 0
+	if s.up {
+		up = 1
+	}
+	s.gauge(c.up, up)
+}
+
+// scrape is one run of Collect.
+type scrape struct {
+	ch     chan<- prometheus.Metric
+	logger *slog.Logger
+	up     bool // every question answered
+}
+
+func (s *scrape) gauge(d *prometheus.Desc, v int, labels ...string) {
+	s.ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v), labels...)
+}
+
+func (s *scrape) failed(question string, err error, args ...any) {
+	s.up = false
+	s.logger.Warn("health metrics: "+question, append(args, "error", err)...)
+}
+
+func (c *healthCollector) collectPool(ctx context.Context, s *scrape) {
+	peers, err := c.gluster.Peers(ctx)
+	if err != nil {
+		s.failed("listing the pool", err)
+		return
+	}
+	connected := 0
+	for _, p := range peers {
+		if p.Connected {
+			connected++
+		}
+	}
+	s.gauge(c.peers, len(peers))
+	s.gauge(c.peersConnected, connected)
+}
+
+func (c *healthCollector) collectVolumes(ctx context.Context, s *scrape) {
+	volumes, err := c.gluster.Volumes(ctx)
+	if err != nil {
+		s.failed("listing volumes", err)
+		return
+	}
+	var started []string
+	for _, v := range volumes {
+		s.gauge(c.bricks, len(v.Bricks), v.Name)
+		if v.Started() {
+			started = append(started, v.Name)
+		} else {
+			s.gauge(c.bricksOnline, 0, v.Name)
+		}
+	}
+	if len(started) == 0 {
+		return
+	}
+
+	if statuses, err := c.gluster.StatusAll(ctx); err != nil {
+		s.failed("volume status", err)
+	} else {
+		online := map[string]int{}
+		for _, st := range statuses {
+			for _, b := range st.Bricks {
+				if b.Online {
+					online[st.Volume]++
+				}
+			}
+		}
+		for _, name := range started {
+			s.gauge(c.bricksOnline, online[name], name)
+		}
+	}
+
+	heals := c.healSummaries(ctx, started)
+	for i, name := range started {
+		if heals[i].err != nil {
+			s.failed("volume heal info", heals[i].err, "volume", name)
+		} else if pending, splitBrain, answered := sumHeal(heals[i].bricks); answered {
+			s.gauge(c.healPending, pending, name)
+			s.gauge(c.splitBrain, splitBrain, name)
+		}
+	}
+}
+
+type healAnswer struct {
+	bricks []glustercli.BrickHeal
+	err    error
+}
+
+// healSummaries asks for the heal summary of every volume, parallelHeals at
+// a time, and returns the answers in the order of volumes.
+func (c *healthCollector) healSummaries(ctx context.Context, volumes []string) []healAnswer {
+	answers := make([]healAnswer, len(volumes))
+	slots := make(chan struct{}, parallelHeals)
+	var wg sync.WaitGroup
+	for i, name := range volumes {
+		wg.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			answers[i].bricks, answers[i].err = c.gluster.HealSummary(ctx, name)
+		})
+	}
+	wg.Wait()
+	return answers
+}
+
+// sumHeal adds up the counts of the bricks that answered; answered is false
+// when none did.
+func sumHeal(bricks []glustercli.BrickHeal) (pending, splitBrain int, answered bool) {
+	for _, b := range bricks {
+		if b.Connected {
+			pending += b.Pending
+			splitBrain += b.SplitBrain
+			answered = true
+		}
+	}
+	return pending, splitBrain, answered
+}

@@ -1,0 +1,220 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/glusterdocker/gluster/glustercli"
+)
+
+var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+var errGlusterd = errors.New("connection failed: is glusterd running?")
+
+// fakeGluster answers from its fields; an error for a question (keyed
+// "peers", "volumes", "status" or "heal VOL") fails it, and hang makes
+// every question wait for its deadline.
+type fakeGluster struct {
+	peers    []glustercli.Peer
+	volumes  []glustercli.Volume
+	statuses []glustercli.Status
+	heal     map[string][]glustercli.BrickHeal
+	errs     map[string]error
+	hang     bool
+	healTime time.Duration // how long each heal query takes
+
+	mu                 sync.Mutex
+	healing, mostHeals int // heal queries running now, and at most
+}
+
+func (f *fakeGluster) answer(ctx context.Context, question string) error {
+	if f.hang {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return f.errs[question]
+}
+
+func (f *fakeGluster) Peers(ctx context.Context) ([]glustercli.Peer, error) {
+	return f.peers, f.answer(ctx, "peers")
+}
+
+func (f *fakeGluster) Volumes(ctx context.Context) ([]glustercli.Volume, error) {
+	if err := f.answer(ctx, "volumes"); err != nil {
+		return nil, err
+	}
+	return f.volumes, nil
+}
+
+func (f *fakeGluster) StatusAll(ctx context.Context) ([]glustercli.Status, error) {
+	return f.statuses, f.answer(ctx, "status")
+}
+
+func (f *fakeGluster) HealSummary(ctx context.Context, name string) ([]glustercli.BrickHeal, error) {
+	f.mu.Lock()
+	f.healing++
+	f.mostHeals = max(f.mostHeals, f.healing)
+	f.mu.Unlock()
+	time.Sleep(f.healTime)
+	defer func() {
+		f.mu.Lock()
+		f.healing--
+		f.mu.Unlock()
+	}()
+	return f.heal[name], f.answer(ctx, "heal "+name)
+}
+
+// twoServers is a healthy pool of two with a started replica 2 volume
+// "data" and a stopped one, "old".
+func twoServers() *fakeGluster {
+	bricks := []glustercli.Brick{{Host: "10.0.0.1", Path: "/bricks/v"}, {Host: "10.0.0.2", Path: "/bricks/v"}}
+	return &fakeGluster{
+		peers: []glustercli.Peer{{Hostname: "10.0.0.2", Connected: true}, {Hostname: "localhost", Connected: true}},
+		volumes: []glustercli.Volume{
+			{Name: "data", Status: "Started", Bricks: bricks},
+			{Name: "old", Status: "Stopped", Bricks: bricks},
+		},
+		statuses: []glustercli.Status{{Volume: "data", Bricks: []glustercli.BrickStatus{
+			{Host: "10.0.0.1", Online: true}, {Host: "10.0.0.2", Online: true},
+		}}},
+		heal: map[string][]glustercli.BrickHeal{"data": {
+			{Brick: "10.0.0.1:/bricks/data", Connected: true}, {Brick: "10.0.0.2:/bricks/data", Connected: true},
+		}},
+		errs: map[string]error{},
+	}
+}
+
+func TestHealthCollector(t *testing.T) {
+	healthy := map[string]float64{
+		"gluster_up":                                         1,
+		"gluster_pool_peers":                                 2,
+		"gluster_pool_peers_connected":                       2,
+		`gluster_volume_bricks{volume="data"}`:               2,
+		`gluster_volume_bricks_online{volume="data"}`:        2,
+		`gluster_volume_heal_pending_entries{volume="data"}`: 0,
+		`gluster_volume_split_brain_entries{volume="data"}`:  0,
+		`gluster_volume_bricks{volume="old"}`:                2,
+		`gluster_volume_bricks_online{volume="old"}`:         0,
+	}
+	with := func(changes map[string]float64, drop ...string) map[string]float64 {
+		out := maps.Clone(healthy)
+		maps.Copy(out, changes)
+		for _, k := range drop {
+			delete(out, k)
+		}
+		return out
+	}
+	tests := []struct {
+		name   string
+		change func(*fakeGluster)
+		want   map[string]float64
+	}{
+		{"[Success] healthy", func(*fakeGluster) {}, healthy},
+		{"[Success] second server down, writes waiting for it", func(f *fakeGluster) {
+			f.peers[0].Connected = false
+			f.statuses[0].Bricks[1].Online = false
+			f.heal["data"] = []glustercli.BrickHeal{{Brick: "10.0.0.1:/bricks/data", Connected: true, Pending: 5, SplitBrain: 1}, {Brick: "10.0.0.2:/bricks/data"}}
+		}, with(map[string]float64{
+			"gluster_pool_peers_connected":                       1,
+			`gluster_volume_bricks_online{volume="data"}`:        1,
+			`gluster_volume_heal_pending_entries{volume="data"}`: 5,
+			`gluster_volume_split_brain_entries{volume="data"}`:  1,
+		})},
+		{"[Success] no brick answered heal info", func(f *fakeGluster) {
+			f.heal["data"] = []glustercli.BrickHeal{{Brick: "10.0.0.1:/bricks/data"}, {Brick: "10.0.0.2:/bricks/data"}}
+		}, with(nil, `gluster_volume_heal_pending_entries{volume="data"}`, `gluster_volume_split_brain_entries{volume="data"}`)},
+		{"[Error] volume status fails", func(f *fakeGluster) {
+			f.errs["status"] = errGlusterd
+		}, with(map[string]float64{"gluster_up": 0}, `gluster_volume_bricks_online{volume="data"}`)},
+		{"[Error] heal info fails", func(f *fakeGluster) {
+			f.errs["heal data"] = errGlusterd
+		}, with(map[string]float64{"gluster_up": 0}, `gluster_volume_heal_pending_entries{volume="data"}`, `gluster_volume_split_brain_entries{volume="data"}`)},
+		{"[Error] pool list fails", func(f *fakeGluster) {
+			f.errs["peers"] = errGlusterd
+		}, with(map[string]float64{"gluster_up": 0}, "gluster_pool_peers", "gluster_pool_peers_connected")},
+		{"[Error] glusterd down", func(f *fakeGluster) {
+			f.errs["peers"], f.errs["volumes"] = errGlusterd, errGlusterd
+		}, map[string]float64{"gluster_up": 0}},
+		{"[Error] glusterd hangs", func(f *fakeGluster) {
+			f.hang = true
+		}, map[string]float64{"gluster_up": 0}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := twoServers()
+			tc.change(f)
+			start := time.Now()
+			got := collect(t, NewHealthCollector(f, 50*time.Millisecond, discard))
+			if !maps.Equal(got, tc.want) {
+				t.Errorf("collected\n%s\nwant\n%s", format(got), format(tc.want))
+			}
+			if elapsed := time.Since(start); elapsed > time.Second {
+				t.Errorf("scrape took %s, want it bounded by the timeout", elapsed)
+			}
+		})
+	}
+}
+
+func TestHealthCollectorBoundsParallelHeals(t *testing.T) {
+	f := &fakeGluster{heal: map[string][]glustercli.BrickHeal{}, healTime: 20 * time.Millisecond}
+	for i := range 3 * parallelHeals {
+		name := fmt.Sprintf("v%d", i)
+		f.volumes = append(f.volumes, glustercli.Volume{Name: name, Status: "Started"})
+		f.heal[name] = []glustercli.BrickHeal{{Connected: true, Pending: i}}
+	}
+	got := collect(t, NewHealthCollector(f, time.Second, discard))
+	for i := range 3 * parallelHeals {
+		key := fmt.Sprintf(`gluster_volume_heal_pending_entries{volume="v%d"}`, i)
+		if got[key] != float64(i) {
+			t.Errorf("%s = %v, want %d", key, got[key], i)
+		}
+	}
+	if f.mostHeals != parallelHeals {
+		t.Errorf("at most %d heal queries ran at once, want %d", f.mostHeals, parallelHeals)
+	}
+}
+
+// collect gathers c's series as `name{label="value",...}` and their values.
+func collect(t *testing.T, c prometheus.Collector) map[string]float64 {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+			}
+			key := f.GetName()
+			if len(labels) > 0 {
+				key += "{" + strings.Join(labels, ",") + "}"
+			}
+			out[key] = m.GetGauge().GetValue()
+		}
+	}
+	return out
+}
+
+func format(series map[string]float64) string {
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(series)) {
+		fmt.Fprintf(&b, "  %s %v\n", k, series[k])
+	}
+	return b.String()
+}
