@@ -38,6 +38,7 @@ type Mounter interface {
 	Unmount(ctx context.Context, target string) error
 	IsMounted(target string) (bool, error)
 	IsStale(target string) bool
+	ForwardLog(ctx context.Context, logFile string, logger *slog.Logger)
 }
 
 var (
@@ -67,8 +68,9 @@ type Driver struct {
 	cache   *volumeCache
 	locks   keyedLocks
 
-	mu      sync.Mutex // guards volumes and the state file
-	volumes map[string]*volumeState
+	mu         sync.Mutex // guards volumes, the state file and forwarders
+	volumes    map[string]*volumeState
+	forwarders map[string]context.CancelFunc // by gluster volume: stops its client log forwarding
 
 	clientGoneWait time.Duration
 }
@@ -85,12 +87,13 @@ func New(cfg Config, cluster Cluster, m Mounter, logger *slog.Logger) (*Driver, 
 		return nil, err
 	}
 	return &Driver{
-		cfg:     cfg,
-		cluster: cluster,
-		mounter: m,
-		logger:  logger,
-		cache:   &volumeCache{cluster: cluster, ttl: cfg.CacheTTL},
-		volumes: volumes,
+		cfg:        cfg,
+		cluster:    cluster,
+		mounter:    m,
+		logger:     logger,
+		cache:      &volumeCache{cluster: cluster, ttl: cfg.CacheTTL},
+		volumes:    volumes,
+		forwarders: map[string]context.CancelFunc{},
 
 		clientGoneWait: clientGoneWait,
 	}, nil
@@ -458,12 +461,40 @@ func (d *Driver) mountGluster(ctx context.Context, gluster, target string) error
 		Servers: servers,
 		Bricks:  bricks,
 		Target:  target,
-		LogFile: filepath.Join(d.cfg.StateDir, "logs", gluster+".log"),
+		LogFile: d.logFile(gluster),
 	})
 	if err != nil {
 		_ = os.Remove(target)
+		return err
 	}
-	return err
+	d.forwardLog(gluster)
+	return nil
+}
+
+func (d *Driver) logFile(gluster string) string {
+	return filepath.Join(d.cfg.StateDir, "logs", gluster+".log")
+}
+
+// forwardLog starts copying the warnings and errors of a gluster volume's
+// FUSE client into the plugin's log, once per mounted volume.
+func (d *Driver) forwardLog(gluster string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.forwarders[gluster] != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	d.forwarders[gluster] = cancel
+	go d.mounter.ForwardLog(ctx, d.logFile(gluster), d.logger.With("gluster", gluster))
+}
+
+func (d *Driver) stopForwarding(gluster string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if cancel := d.forwarders[gluster]; cancel != nil {
+		cancel()
+		delete(d.forwarders, gluster)
+	}
 }
 
 // prepare creates the volume's subdirectory and applies its owner and mode,
@@ -554,6 +585,7 @@ func (d *Driver) releaseIfUnused(gluster, target string) error {
 	if err := d.mounter.Unmount(ctx, target); err != nil {
 		return fmt.Errorf("unmounting gluster volume %s: %w", gluster, err)
 	}
+	d.stopForwarding(gluster)
 	if err := os.Remove(target); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("removing mountpoint %s: %w", target, err)
 	}
@@ -638,6 +670,7 @@ func (d *Driver) Restore(ctx context.Context) {
 		target := d.mountpoint(gluster)
 		if d.healthy(target) {
 			d.logger.Info("mount still healthy", "gluster", gluster)
+			d.forwardLog(gluster)
 			continue
 		}
 		wg.Go(func() {

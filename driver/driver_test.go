@@ -350,3 +350,26 @@ func TestRestore(t *testing.T) {
 		t.Errorf("stray mountpoint left: %v", err)
 	}
 }
+
+func TestClientLogForwarding(t *testing.T) {
+	f := newFixture(t)
+	f.driver.Create(&volume.CreateRequest{Name: "v"})
+	f.driver.Mount(&volume.MountRequest{Name: "v", ID: "a"})
+	f.driver.Mount(&volume.MountRequest{Name: "v", ID: "b"})
+	waitFor(t, "one forwarder while mounted", func() bool { return f.mounter.forwards() == 1 })
+	f.driver.Unmount(&volume.UnmountRequest{Name: "v", ID: "a"})
+	f.driver.Unmount(&volume.UnmountRequest{Name: "v", ID: "b"})
+	waitFor(t, "forwarding stopped after the last unmount", func() bool { return f.mounter.forwards() == 0 })
+}
+
+// waitFor polls cond for up to two seconds: forwarding runs on its own
+// goroutine.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(2 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 2s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -3,6 +3,7 @@ package driver
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"slices"
 	"sync"
@@ -84,6 +85,8 @@ type fakeMounter struct {
 	stale   map[string]bool
 	mounts  []mounter.Request
 	fail    error
+
+	forwarding int // ForwardLog calls running
 }
 
 func newFakeMounter() *fakeMounter {
@@ -123,6 +126,22 @@ func (f *fakeMounter) IsStale(target string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.stale[target]
+}
+
+func (f *fakeMounter) ForwardLog(ctx context.Context, _ string, _ *slog.Logger) {
+	f.mu.Lock()
+	f.forwarding++
+	f.mu.Unlock()
+	<-ctx.Done()
+	f.mu.Lock()
+	f.forwarding--
+	f.mu.Unlock()
+}
+
+func (f *fakeMounter) forwards() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.forwarding
 }
 
 func (f *fakeMounter) active() []string {

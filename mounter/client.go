@@ -32,14 +32,21 @@ func logSize(file string) int64 {
 // readLogSince returns what the client logged after offset, so that earlier
 // attempts and earlier mounts sharing the file do not count.
 func readLogSince(file string, offset int64) string {
+	text, _ := readLogFrom(file, offset)
+	return text
+}
+
+// readLogFrom returns what the client logged after offset, at most
+// maxLogRead of it, and where in the file that text starts.
+func readLogFrom(file string, offset int64) (string, int64) {
 	f, err := os.Open(file)
 	if err != nil {
-		return ""
+		return "", offset
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return ""
+		return "", offset
 	}
 	size := fi.Size()
 	if size < offset {
@@ -48,9 +55,9 @@ func readLogSince(file string, offset int64) string {
 	offset = max(offset, size-maxLogRead)
 	data, err := io.ReadAll(io.NewSectionReader(f, offset, size-offset))
 	if err != nil {
-		return ""
+		return "", offset
 	}
-	return string(data)
+	return string(data), offset
 }
 
 // meaningfulLines returns the last log lines at error or warning level, or

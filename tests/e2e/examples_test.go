@@ -47,17 +47,19 @@ const (
 // exercises it: a new file fails TestExampleFilesCovered until it is
 // checked somewhere.
 var exampleChecks = map[string]string{
-	"README.md":                    "links (TestExampleFilesCovered)",
-	"asteroids/README.md":          "links (TestExampleFilesCovered)",
-	"asteroids/docker-stack.yml":   "TestExampleStacks, TestExamplesOnGluster",
-	"asteroids/nginx.conf":         "TestExampleScripts (nginx -t), TestExamplesOnGluster (served through it)",
-	"asteroids/content/index.html": "TestExampleFilesCovered (its scripts exist), TestExamplesOnGluster (served)",
-	"asteroids/content/game.js":    "TestExampleScripts (node --check), TestExamplesOnGluster (served)",
-	"asteroids/server/server.js":   "TestExampleScripts, TestExampleGameServer, TestExamplesOnGluster",
-	"wordpress/README.md":          "links (TestExampleFilesCovered)",
-	"wordpress/docker-stack.yml":   "TestExampleStacks, TestExamplesOnGluster (its volumes)",
-	"servers/README.md":            "links (TestExampleFilesCovered)",
-	"servers/docker-stack.yml":     "TestExampleStacks",
+	"README.md":                         "links (TestExampleFilesCovered)",
+	"asteroids/README.md":               "links (TestExampleFilesCovered)",
+	"asteroids/docker-stack.yml":        "TestExampleStacks, TestExamplesOnGluster",
+	"asteroids/nginx.conf":              "TestExampleScripts (nginx -t), TestExamplesOnGluster (served through it)",
+	"asteroids/content/index.html":      "TestExampleFilesCovered (its scripts exist), TestExamplesOnGluster (served)",
+	"asteroids/content/game.js":         "TestExampleScripts (node --check), TestExamplesOnGluster (served)",
+	"asteroids/server/server.js":        "TestExampleScripts, TestExampleGameServer, TestExamplesOnGluster",
+	"wordpress/README.md":               "links (TestExampleFilesCovered)",
+	"wordpress/docker-stack.yml":        "TestExampleStacks, TestExamplesOnGluster (its volumes)",
+	"servers/README.md":                 "links (TestExampleFilesCovered)",
+	"servers/docker-stack.yml":          "TestExampleStacks",
+	"monitoring/grafana-dashboard.json": "TestMetrics (its queries exist)",
+	"monitoring/prometheus.yml":         "TestMetrics (promtool check config)",
 }
 
 func examplesDir(t testing.TB) string {

@@ -33,7 +33,7 @@ const prometheusAddress = "127.0.0.1:9490"
 
 // dashboardDir holds the Grafana dashboard and the example scrape
 // configuration.
-const dashboardDir = "../../metrics/dashboard"
+const dashboardDir = "../../examples/monitoring"
 
 func TestMetrics(t *testing.T) {
 	b := newPluginBed(t, "gte2e-metrics", 105, "METRICS_ADDRESS="+pluginMetrics)
