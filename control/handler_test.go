@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/glusterdocker/gluster/names"
 )
 
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -202,4 +204,29 @@ func TestDecodeRefusesUnknownFields(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "replicas") {
 		t.Errorf("status %d body %s, want 400 naming the unknown field", resp.StatusCode, body)
 	}
+}
+
+// FuzzCreateRequest feeds arbitrary bodies to the create endpoint's decoding
+// and validation: anything accepted must be a request gluster can take.
+func FuzzCreateRequest(f *testing.F) {
+	for _, seed := range []string{`{"name":"v"}`, `{"name":"v","replica":3,"arbiter":true}`, `{"name":"a.b"}`, `{"name":"v","options":{"a.b":"c"}}`, `{"name":"v","servers":["10.0.0.1"]}`, `[]`} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		var req CreateRequest
+		if decodeStrict(strings.NewReader(body), &req) != nil || validateCreate(req) != nil {
+			return
+		}
+		if err := names.ValidateVolume(req.Name); err != nil {
+			t.Fatalf("accepted name %q: %v", req.Name, err)
+		}
+		if req.Replica < 0 || req.Replica > maxReplica {
+			t.Fatalf("accepted replica %d", req.Replica)
+		}
+		for k, v := range req.Options {
+			if validateOption(k, v) != nil {
+				t.Fatalf("accepted option %q=%q", k, v)
+			}
+		}
+	})
 }
