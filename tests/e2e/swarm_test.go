@@ -47,7 +47,7 @@ func newSwarmBed(t *testing.T) *swarmBed {
 		}
 		return nil
 	})
-	node.CreatePlugin(t, "gluster", "SERVERS="+strings.Join(c.Addresses(), ","), "TOKEN="+c.Token)
+	node.CreatePlugin(t, "gluster", strings.Join(c.Addresses(), ","), c.Token)
 	node.MustDocker(t, "swarm", "init", "--advertise-addr", node.Address)
 	return b
 }

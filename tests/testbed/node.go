@@ -202,35 +202,16 @@ func (n *Node) copyImage(ctx context.Context, image string) error {
 }
 
 // CreatePlugin creates the working tree's plugin (config.json and rootfs/)
-// on the node as name and enables it, with its state in the node's
-// directory. settings are `docker plugin set` arguments (KEY=VALUE); the
-// plugin needs SERVERS and TOKEN to start. It returns the state directory.
-func (n *Node) CreatePlugin(t testing.TB, name string, settings ...string) string {
+// on the node as name with build/plugin.sh, pointed at servers, and enables
+// it, with its state in the node's directory, which it returns.
+func (n *Node) CreatePlugin(t testing.TB, name, servers, token string) string {
 	t.Helper()
-	build := filepath.Join(n.Dir, "plugin-build", name)
 	state := filepath.Join(n.Dir, "plugin-state", name)
-	for _, d := range []string{build, state} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
+	cmd := exec.Command(filepath.Join(repoRoot(), "build", "plugin.sh"), name, servers, token, state)
+	cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+n.Socket)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("creating plugin %s on node %s: %v\n%s", name, n.Name, err, out)
 	}
-	defer os.RemoveAll(build)
-	// docker plugin create sends its whole directory: give it only what it
-	// reads, hard-linked rather than copied.
-	MustRun(t, "cp", "-al", "--", filepath.Join(repoRoot(), "rootfs"), filepath.Join(build, "rootfs"))
-	MustRun(t, "cp", "--", filepath.Join(repoRoot(), "config.json"), filepath.Join(build, "config.json"))
-	// Docker refuses two plugins with byte-identical root filesystems.
-	// Replace, never write through, a hard link into the working tree.
-	unique := filepath.Join(build, "rootfs", "etc", "gluster-plugin-name")
-	if err := os.Remove(unique); err != nil && !errors.Is(err, os.ErrNotExist) {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(unique, []byte(n.Name+"/"+name+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	n.MustDocker(t, "plugin", "create", name, build)
-	n.MustDocker(t, append([]string{"plugin", "set", name, "state.source=" + state}, settings...)...)
-	n.MustDocker(t, "plugin", "enable", name)
 	return state
 }
 

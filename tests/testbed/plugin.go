@@ -34,10 +34,7 @@ func InstallPlugin(t testing.TB, c *Cluster, name string, settings ...string) *P
 	t.Helper()
 	p := &Plugin{Name: name, StateDir: filepath.Join(StateRoot, c.Name, "plugin-"+name)}
 	p.Remove(t)
-	p.Create(t, c)
-	if len(settings) > 0 {
-		p.Set(t, settings...)
-	}
+	p.Create(t, c, settings...)
 	t.Cleanup(func() {
 		if t.Failed() {
 			p.dumpLog(t)
@@ -48,10 +45,12 @@ func InstallPlugin(t testing.TB, c *Cluster, name string, settings ...string) *P
 }
 
 // Create creates and enables the plugin from the working tree, replacing a
-// plugin of the same name; its state directory stays.
-func (p *Plugin) Create(t testing.TB, c *Cluster) {
+// plugin of the same name; its state directory stays. settings are extra
+// `docker plugin set` arguments (KEY=VALUE).
+func (p *Plugin) Create(t testing.TB, c *Cluster, settings ...string) {
 	t.Helper()
-	MustRun(t, filepath.Join(repoRoot(), "build", "plugin.sh"), p.Name, strings.Join(c.Addresses(), ","), c.Token, p.StateDir)
+	args := append([]string{p.Name, strings.Join(c.Addresses(), ","), c.Token, p.StateDir}, settings...)
+	MustRun(t, filepath.Join(repoRoot(), "build", "plugin.sh"), args...)
 }
 
 // Set changes settings of the plugin, disabling it meanwhile.
