@@ -29,6 +29,11 @@ func TestPluginRestarts(t *testing.T) {
 		if got := b.run(t, "keep", "cat /data/kept.txt"); got != "kept" {
 			t.Errorf("volume reads %q after the plugin restart", got)
 		}
+		// The worker still holds its reference from before the restart:
+		// the volume stays mounted after the probe container left.
+		if n := testbed.FUSEClients("keep"); n != 1 {
+			t.Errorf("FUSE clients with the worker running: %d, want 1 (its reference was lost)", n)
+		}
 	}
 	worker := "gte2e-restart-worker"
 	testbed.MustDocker(t, "run", "-d", "--name", worker, "--label", "gluster-testbed=1", "-v", "keep:/data", testbed.ClientImage, "sleep", "600")
