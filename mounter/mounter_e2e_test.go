@@ -57,9 +57,11 @@ func TestE2E(t *testing.T) {
 		if mounted, err := m.IsMounted(req.Target); mounted || err != nil {
 			t.Fatalf("IsMounted() after Unmount = %v, %v", mounted, err)
 		}
-		if clients := clientsOf(t, req.Target); len(clients) > 0 {
-			t.Errorf("gluster clients left after unmounting: %v", clients)
-		}
+		// The client ends by itself once the kernel closed its FUSE session,
+		// a moment after umount returned.
+		waitFor(t, 5*time.Second, "the gluster client to exit after unmounting", func() bool {
+			return len(clientsOf(t, req.Target)) == 0
+		})
 	})
 
 	t.Run("[Success] subdirectory", func(t *testing.T) {
