@@ -18,6 +18,7 @@ import (
 
 	"github.com/docker/go-plugins-helpers/volume"
 
+	"github.com/glusterdocker/gluster/clients"
 	"github.com/glusterdocker/gluster/control"
 	"github.com/glusterdocker/gluster/mounter"
 	"github.com/glusterdocker/gluster/names"
@@ -34,17 +35,32 @@ type Cluster interface {
 
 // Mounter makes and removes FUSE mounts.
 type Mounter interface {
-	Mount(ctx context.Context, req mounter.Request) error
+	// Mount mounts a gluster volume, or repairs the dead mount on the
+	// target, and returns the process ID of the client serving it (0 when
+	// it kept a healthy mount or cannot tell).
+	Mount(ctx context.Context, req mounter.Request) (pid int, err error)
 	Unmount(ctx context.Context, target string) error
 	IsMounted(target string) (bool, error)
 	IsStale(target string) bool
 	ForwardLog(ctx context.Context, logFile string, logger *slog.Logger)
 }
 
+// Clients keeps track of the FUSE clients that outlive the plugin.
+type Clients interface {
+	// Detach makes a client outlive the plugin and records it.
+	Detach(pid int, gluster string) error
+	// Release stops the recorded clients of a gluster volume no container
+	// uses any more.
+	Release(gluster string) error
+	// Volumes lists the gluster volumes with recorded clients.
+	Volumes() []string
+}
+
 var (
 	_ volume.Driver = (*Driver)(nil)
 	_ Cluster       = (*control.Cluster)(nil)
 	_ Mounter       = (*mounter.Mounter)(nil)
+	_ Clients       = (*clients.Registry)(nil)
 )
 
 // callTimeout bounds the calls Docker gives a minute or less.
@@ -57,6 +73,9 @@ type Config struct {
 	MountTimeout   time.Duration // how long a mount may retry; below Docker's 2 minutes
 	DefaultReplica int           // replica count when a create request sets none; 0 lets the servers choose
 	CacheTTL       time.Duration // how long the cluster's volume list is reused
+	// DetachClients makes FUSE clients outlive the plugin, so that
+	// running containers keep their volumes when it stops.
+	DetachClients bool
 }
 
 // Driver implements volume.Driver.
@@ -64,6 +83,7 @@ type Driver struct {
 	cfg     Config
 	cluster Cluster
 	mounter Mounter
+	clients Clients
 	logger  *slog.Logger
 	cache   *volumeCache
 	locks   keyedLocks
@@ -76,7 +96,7 @@ type Driver struct {
 }
 
 // New loads the driver's state from cfg.StateDir.
-func New(cfg Config, cluster Cluster, m Mounter, logger *slog.Logger) (*Driver, error) {
+func New(cfg Config, cluster Cluster, m Mounter, clients Clients, logger *slog.Logger) (*Driver, error) {
 	for _, dir := range []string{cfg.MountRoot, cfg.StateDir, filepath.Join(cfg.StateDir, "logs")} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("creating %s: %w", dir, err)
@@ -90,6 +110,7 @@ func New(cfg Config, cluster Cluster, m Mounter, logger *slog.Logger) (*Driver, 
 		cfg:        cfg,
 		cluster:    cluster,
 		mounter:    m,
+		clients:    clients,
 		logger:     logger,
 		cache:      &volumeCache{cluster: cluster, ttl: cfg.CacheTTL},
 		volumes:    volumes,
@@ -431,16 +452,11 @@ func (d *Driver) healthy(target string) bool {
 	return err == nil && mounted && !d.mounter.IsStale(target)
 }
 
-// mountGluster makes the host's one FUSE mount of a gluster volume,
-// replacing a stale one. Servers are the configured ones first, then the
-// volume's brick hosts, so any live member of the pool will do.
+// mountGluster makes the host's one FUSE mount of a gluster volume, or
+// repairs a dead one: running containers heal. Servers are the configured
+// ones first, then the volume's brick hosts, so any live member of the pool
+// will do.
 func (d *Driver) mountGluster(ctx context.Context, gluster, target string) error {
-	if mounted, _ := d.mounter.IsMounted(target); mounted {
-		d.logger.Warn("replacing stale mount", "gluster", gluster, "target", target)
-		if err := d.mounter.Unmount(ctx, target); err != nil {
-			return fmt.Errorf("removing stale mount: %w", err)
-		}
-	}
 	if err := os.MkdirAll(target, 0o755); err != nil {
 		return err
 	}
@@ -456,7 +472,7 @@ func (d *Driver) mountGluster(ctx context.Context, gluster, target string) error
 			}
 		}
 	}
-	err := d.mounter.Mount(ctx, mounter.Request{
+	pid, err := d.mounter.Mount(ctx, mounter.Request{
 		Volume:  gluster,
 		Servers: servers,
 		Bricks:  bricks,
@@ -466,6 +482,12 @@ func (d *Driver) mountGluster(ctx context.Context, gluster, target string) error
 	if err != nil {
 		_ = os.Remove(target)
 		return err
+	}
+	if d.cfg.DetachClients && pid > 0 {
+		// The mount works either way; it just would not outlive the plugin.
+		if err := d.clients.Detach(pid, gluster); err != nil {
+			d.logger.Error("the gluster client will stop with the plugin", "gluster", gluster, "error", err)
+		}
 	}
 	d.forwardLog(gluster)
 	return nil
@@ -590,7 +612,7 @@ func (d *Driver) releaseIfUnused(gluster, target string) error {
 		return fmt.Errorf("removing mountpoint %s: %w", target, err)
 	}
 	d.logger.Info("gluster volume unmounted", "gluster", gluster)
-	return nil
+	return d.clients.Release(gluster)
 }
 
 // glusterReferences counts the references of every Docker volume backed by
@@ -684,13 +706,22 @@ func (d *Driver) Restore(ctx context.Context) {
 	}
 	wg.Wait()
 
+	unused := map[string]bool{}
 	entries, _ := os.ReadDir(d.cfg.MountRoot)
 	for _, e := range entries {
 		if !wanted[e.Name()] && e.IsDir() {
-			target := filepath.Join(d.cfg.MountRoot, e.Name())
-			if err := d.releaseIfUnused(e.Name(), target); err != nil {
-				d.logger.Warn("removing unused mount", "target", target, "error", err)
-			}
+			unused[e.Name()] = true
+		}
+	}
+	// Clients of earlier instances whose containers all left meanwhile.
+	for _, gluster := range d.clients.Volumes() {
+		if !wanted[gluster] {
+			unused[gluster] = true
+		}
+	}
+	for gluster := range unused {
+		if err := d.releaseIfUnused(gluster, d.mountpoint(gluster)); err != nil {
+			d.logger.Warn("releasing unused volume", "gluster", gluster, "error", err)
 		}
 	}
 }

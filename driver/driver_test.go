@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -21,6 +22,7 @@ var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 type fixture struct {
 	cluster *fakeCluster
 	mounter *fakeMounter
+	clients *fakeClients
 	cfg     Config
 	driver  *Driver
 }
@@ -31,6 +33,7 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{
 		cluster: newFakeCluster(),
 		mounter: newFakeMounter(),
+		clients: newFakeClients(),
 		cfg: Config{
 			MountRoot:    filepath.Join(dir, "mnt"),
 			StateDir:     filepath.Join(dir, "state"),
@@ -45,7 +48,7 @@ func newFixture(t *testing.T) *fixture {
 // restart makes a new driver on the same state, as a restarted plugin does.
 func (f *fixture) restart(t *testing.T) {
 	t.Helper()
-	d, err := New(f.cfg, f.cluster, f.mounter, discard)
+	d, err := New(f.cfg, f.cluster, f.mounter, f.clients, discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -348,6 +351,56 @@ func TestRestore(t *testing.T) {
 	}
 	if _, err := os.Stat(idle); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("stray mountpoint left: %v", err)
+	}
+}
+
+func TestDetachedClients(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		detach       bool
+		wantDetached map[string][]int
+	}{
+		{name: "[Success] clients stay with the plugin by default", wantDetached: map[string][]int{}},
+		{name: "[Success] DetachClients detaches each new client", detach: true, wantDetached: map[string][]int{"v": {1001}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.cfg.DetachClients = tc.detach
+			f.restart(t)
+			f.driver.Create(&volume.CreateRequest{Name: "v"})
+			for _, id := range []string{"a", "b"} {
+				if _, err := f.driver.Mount(&volume.MountRequest{Name: "v", ID: id}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !maps.EqualFunc(f.clients.detached, tc.wantDetached, slices.Equal) {
+				t.Errorf("detached clients = %v, want %v", f.clients.detached, tc.wantDetached)
+			}
+			f.driver.Unmount(&volume.UnmountRequest{Name: "v", ID: "a"})
+			if len(f.clients.released) != 0 {
+				t.Errorf("released %v with a container left", f.clients.released)
+			}
+			f.driver.Unmount(&volume.UnmountRequest{Name: "v", ID: "b"})
+			if !slices.Equal(f.clients.released, []string{"v"}) {
+				t.Errorf("released %v after the last container, want v", f.clients.released)
+			}
+		})
+	}
+}
+
+func TestRestoreReleasesUnusedClients(t *testing.T) {
+	f := newFixture(t)
+	f.driver.Create(&volume.CreateRequest{Name: "used"})
+	f.driver.Mount(&volume.MountRequest{Name: "used", ID: "a"})
+	// Clients an earlier plugin instance detached: one serves a volume
+	// still in use, the other one whose containers left while no plugin ran.
+	f.clients.Detach(500, "used")
+	f.clients.Detach(501, "gone")
+
+	f.restart(t)
+	f.driver.Restore(t.Context())
+	if !slices.Equal(f.clients.released, []string{"gone"}) {
+		t.Errorf("released %v, want only gone", f.clients.released)
 	}
 }
 

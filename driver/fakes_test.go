@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"slices"
 	"sync"
@@ -93,19 +94,24 @@ func newFakeMounter() *fakeMounter {
 	return &fakeMounter{mounted: map[string]bool{}, stale: map[string]bool{}}
 }
 
-func (f *fakeMounter) Mount(_ context.Context, req mounter.Request) error {
+// Mount mounts, repairs a stale mount, or keeps a healthy one as the real
+// mounter does; a new client's pid is 1000 plus the number of mounts.
+func (f *fakeMounter) Mount(_ context.Context, req mounter.Request) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.fail != nil {
-		return f.fail
+		return 0, f.fail
 	}
 	if _, err := os.Stat(req.Target); err != nil {
-		return fmt.Errorf("mountpoint missing: %w", err)
+		return 0, fmt.Errorf("mountpoint missing: %w", err)
+	}
+	if f.mounted[req.Target] && !f.stale[req.Target] {
+		return 0, nil
 	}
 	f.mounts = append(f.mounts, req)
 	f.mounted[req.Target] = true
 	delete(f.stale, req.Target)
-	return nil
+	return 1000 + len(f.mounts), nil
 }
 
 func (f *fakeMounter) Unmount(_ context.Context, target string) error {
@@ -155,4 +161,36 @@ func (f *fakeMounter) active() []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// fakeClients records what the driver asks of the detached clients.
+type fakeClients struct {
+	mu       sync.Mutex
+	detached map[string][]int // pids by gluster volume
+	released []string
+}
+
+func newFakeClients() *fakeClients {
+	return &fakeClients{detached: map[string][]int{}}
+}
+
+func (f *fakeClients) Detach(pid int, gluster string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.detached[gluster] = append(f.detached[gluster], pid)
+	return nil
+}
+
+func (f *fakeClients) Release(gluster string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.released = append(f.released, gluster)
+	delete(f.detached, gluster)
+	return nil
+}
+
+func (f *fakeClients) Volumes() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Sorted(maps.Keys(f.detached))
 }

@@ -138,6 +138,18 @@ func stopClients(logText, target string, log *slog.Logger) {
 	}
 }
 
+// clientOf returns the pid of the gluster client that the log of an attempt
+// names and that serves target, or 0.
+func clientOf(logText, target string) int {
+	matches := clientPID.FindAllStringSubmatch(logText, -1)
+	for i := len(matches) - 1; i >= 0; i-- {
+		if pid, err := strconv.Atoi(matches[i][1]); err == nil && isClientOf(pid, target) {
+			return pid
+		}
+	}
+	return 0
+}
+
 func isClientOf(pid int, target string) bool {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 	if err != nil {

@@ -12,8 +12,11 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"os"
 	"path"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -85,9 +88,17 @@ type Mounter struct {
 	Deadline     time.Duration // how long Mount may keep retrying; default DefaultDeadline
 	Logger       *slog.Logger  // default slog.Default()
 	Observer     Observer      // told of probes and mounts, for metrics; nil: no one
+	// StagingDir holds the temporary mounts that repair stale ones; it must
+	// not propagate to other mount namespaces. Default: a directory in
+	// os.TempDir().
+	StagingDir string
 
 	// Zero means the default; tests shorten them.
 	backoffMin, backoffMax, attemptTimeout time.Duration
+	// bindMount and statfs stand in for the system calls in tests; nil
+	// means the real ones.
+	bindMount func(source, target string) error
+	statfs    func(path string, st *syscall.Statfs_t) error
 }
 
 // Observer is told what the mounter saw. Its methods are called on the
@@ -107,25 +118,84 @@ type attempt struct {
 	unreachable []string // servers that did not answer the probe
 	logLines    []string // meaningful lines the client logged during this attempt
 	output      string   // mount's own output
+	pid         int      // of the client serving the mount, when the log names it
 	err         error    // nil on success
 	final       bool     // retrying cannot help
 }
 
 // Mount mounts req's volume on req.Target and returns once the mount table
-// shows it there. A healthy mount of the same volume already on the target is
-// kept. Mount retries while no server answers or mounting fails for a reason
-// that may pass, until Deadline or ctx is done; it fails at once when the
-// volume or subdirectory does not exist or the bricks or the kernel refuse the
-// client. When it fails, nothing of it stays mounted.
-func (m *Mounter) Mount(ctx context.Context, req Request) error {
+// shows it there, with the process ID of the gluster client serving it (0
+// when it cannot tell, or when it kept a healthy mount of the same volume
+// already on the target). A mount whose client is gone is repaired: a fresh
+// one is stacked over it. Mount retries while no server answers or mounting
+// fails for a reason that may pass, until Deadline or ctx is done; it fails at
+// once when the volume or subdirectory does not exist or the bricks or the
+// kernel refuse the client. When it fails, nothing of it stays mounted.
+func (m *Mounter) Mount(ctx context.Context, req Request) (pid int, err error) {
 	if err := req.validate(); err != nil {
-		return err
+		return 0, err
 	}
 	log := m.logger().With("volume", req.Volume, "target", req.Target)
-	if kept, err := m.keepExisting(req, log); kept || err != nil {
-		return err
+	e, mounted, err := m.glusterMountAt(req.Target)
+	switch {
+	case err != nil:
+		return 0, err
+	case !mounted:
+		return m.mountNew(ctx, req, log)
 	}
+	if _, source, _ := strings.Cut(e.source, ":/"); source != path.Join(req.Volume, req.Subdir) {
+		return 0, fmt.Errorf("mount gluster volume %q on %s: %w: %s is mounted there; unmount it first",
+			req.Volume, req.Target, ErrAlreadyMounted, e.source)
+	}
+	if m.IsStale(req.Target) {
+		return m.repair(ctx, req, log)
+	}
+	log.Info("already mounted", "source", e.source)
+	return 0, nil
+}
 
+// repair stacks a fresh mount over one whose gluster client is gone.
+// Containers hold copies of the mount that receive what is mounted on top of
+// it, and so heal; unmounting the dead mount instead would leave their copies
+// dead, or show them the empty directory beneath. The fresh mount is made in
+// a staging directory, where nothing can reach the dead one, and moved over
+// by a bind mount; the dead mount stays beneath until the target is
+// unmounted.
+func (m *Mounter) repair(ctx context.Context, req Request, log *slog.Logger) (int, error) {
+	log.Warn("the mount lost its gluster client: stacking a fresh mount over it")
+	stagingDir := cmp.Or(m.StagingDir, filepath.Join(os.TempDir(), "gluster-staging"))
+	if err := os.MkdirAll(stagingDir, 0o700); err != nil {
+		return 0, fmt.Errorf("repair the mount on %s: %w", req.Target, err)
+	}
+	stage, err := os.MkdirTemp(stagingDir, req.Volume+"-")
+	if err != nil {
+		return 0, fmt.Errorf("repair the mount on %s: %w", req.Target, err)
+	}
+	defer os.Remove(stage)
+	staged := req
+	staged.Target = stage
+	pid, err := m.mountNew(ctx, staged, log.With("staging", stage))
+	if err != nil {
+		return 0, fmt.Errorf("repair the mount on %s: %w", req.Target, err)
+	}
+	if err := m.bind()(stage, req.Target); err != nil {
+		return 0, errors.Join(fmt.Errorf("repair the mount on %s: bind mount from %s: %w", req.Target, stage, err),
+			m.cleanup(stage, log))
+	}
+	// The bind mount holds the client's file system now; a staging mount
+	// left behind costs nothing but its directory.
+	unmountCtx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+	defer cancel()
+	if err := m.Unmount(unmountCtx, stage); err != nil {
+		log.Warn("could not remove the staging mount", "staging", stage, "err", err)
+	}
+	log.Info("stale mount repaired", "pid", pid)
+	return pid, nil
+}
+
+// mountNew mounts req's volume on req.Target, which holds no gluster mount,
+// retrying until the deadline.
+func (m *Mounter) mountNew(ctx context.Context, req Request, log *slog.Logger) (int, error) {
 	start := time.Now()
 	retryCtx, cancel := context.WithTimeout(ctx, cmp.Or(m.Deadline, DefaultDeadline))
 	defer cancel()
@@ -138,44 +208,24 @@ func (m *Mounter) Mount(ctx context.Context, req Request) error {
 		if a.err == nil {
 			elapsed := time.Since(start)
 			log.Info("mounted", "server", a.order[0], "backups", a.order[1:], "unreachable", a.unreachable,
-				"attempt", n, "elapsed", elapsed.Round(time.Millisecond))
+				"attempt", n, "elapsed", elapsed.Round(time.Millisecond), "pid", a.pid)
 			if m.Observer != nil {
 				m.Observer.MountFinished(n, elapsed, nil)
 			}
-			return nil
+			return a.pid, nil
 		}
 		if a.final || retryCtx.Err() != nil {
-			return m.failure(ctx, req, a, n, time.Since(start), log)
+			return 0, m.failure(ctx, req, a, n, time.Since(start), log)
 		}
 		delay := m.backoff(n)
 		log.Warn("mount failed, retrying", "attempt", n, "server", first(a.order), "unreachable", a.unreachable,
 			"reason", a.err, "retry_in", delay.Round(time.Millisecond))
 		select {
 		case <-retryCtx.Done():
-			return m.failure(ctx, req, a, n, time.Since(start), log)
+			return 0, m.failure(ctx, req, a, n, time.Since(start), log)
 		case <-time.After(delay):
 		}
 	}
-}
-
-// keepExisting reports whether target already holds a healthy mount of req's
-// volume: a gluster client may outlive a restarted plugin.
-func (m *Mounter) keepExisting(req Request, log *slog.Logger) (bool, error) {
-	e, ok, err := m.glusterMountAt(req.Target)
-	if err != nil || !ok {
-		return false, err
-	}
-	_, source, _ := strings.Cut(e.source, ":/")
-	if source != path.Join(req.Volume, req.Subdir) {
-		return false, fmt.Errorf("mount gluster volume %q on %s: %w: %s is mounted there; unmount it first",
-			req.Volume, req.Target, ErrAlreadyMounted, e.source)
-	}
-	if m.IsStale(req.Target) {
-		return false, fmt.Errorf("mount gluster volume %q on %s: %w: the mount of %s there lost its gluster client; unmount it first",
-			req.Volume, req.Target, ErrAlreadyMounted, e.source)
-	}
-	log.Info("already mounted", "source", e.source)
-	return true, nil
 }
 
 // try probes the servers and runs mount once. Whatever it mounted is gone
@@ -218,6 +268,7 @@ func (m *Mounter) try(ctx context.Context, req Request, log *slog.Logger) attemp
 		return a
 	}
 	if runErr == nil && mounted {
+		a.pid = clientOf(logText, req.Target)
 		return a
 	}
 	switch cause := classify(logText, a.output); {
@@ -328,6 +379,17 @@ func (m *Mounter) logger() *slog.Logger {
 		return m.Logger
 	}
 	return slog.Default()
+}
+
+func (m *Mounter) bind() func(source, target string) error {
+	if m.bindMount != nil {
+		return m.bindMount
+	}
+	// A system call, not mount(8): util-linux would first look at the dead
+	// target and fail with "Transport endpoint is not connected".
+	return func(source, target string) error {
+		return syscall.Mount(source, target, "", syscall.MS_BIND, "")
+	}
 }
 
 func (m *Mounter) exec() func(ctx context.Context, name string, args ...string) ([]byte, error) {

@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -117,27 +118,58 @@ func TestE2E(t *testing.T) {
 		t.Logf("error:\n%v", err)
 	})
 
-	t.Run("[Success] mount whose client died is stale and can be removed", func(t *testing.T) {
+	t.Run("[Success] mount whose client died is repaired and its consumers heal", func(t *testing.T) {
 		req := e2eRequest(t, m, e2eVolume, "")
-		mountTimed(t, m, req)
-		for _, pid := range clientsOf(t, req.Target) {
-			if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
-				t.Fatal(err)
-			}
+		// As Docker does for a plugin's mounts: the directory above the
+		// mount is shared, and a consumer in another mount namespace holds
+		// a copy of the mount that receives what is mounted on top of it.
+		shareMounts(t, filepath.Dir(req.Target))
+		pid, err := m.Mount(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if clients := clientsOf(t, req.Target); !slices.Equal(clients, []int{pid}) {
+			t.Errorf("Mount() returned pid %d; clients of the target: %v", pid, clients)
+		}
+		writeAndCheck(t, req, "before")
+		consumer := startConsumer(t)
+		file := filepath.Join(req.Target, "before-0")
+		if got, err := consumer.read(file); err != nil || got != "before-0" {
+			t.Fatalf("consumer reads %q, %v before the client died", got, err)
+		}
+
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
 		}
 		waitFor(t, 5*time.Second, "mount to go stale", func() bool { return m.IsStale(req.Target) })
-		if mounted, _ := m.IsMounted(req.Target); !mounted {
-			t.Fatal("stale mount is gone from the mount table")
+		if _, err := consumer.read(file); err == nil || !strings.Contains(err.Error(), "not connected") {
+			t.Fatalf("consumer read through a dead client: %v, want Transport endpoint is not connected", err)
 		}
-		if err := m.Mount(ctx, req); !errors.Is(err, ErrAlreadyMounted) {
-			t.Errorf("Mount() on a stale mount = %v, want ErrAlreadyMounted", err)
+
+		repaired, err := m.Mount(ctx, req)
+		if err != nil {
+			t.Fatalf("Mount() on a stale mount: %v", err)
 		}
+		if m.IsStale(req.Target) {
+			t.Fatal("still stale after Mount()")
+		}
+		if clients := clientsOf(t, req.Target); len(clients) != 0 {
+			t.Errorf("clients mounted on the target itself: %v, want none (the fresh one is bound from staging)", clients)
+		}
+		if got, err := consumer.read(file); err != nil || got != "before-0" {
+			t.Errorf("consumer reads %q, %v after the repair, want the file", got, err)
+		}
+		writeAndCheck(t, req, "after")
+
+		// Unmount removes the repaired mount and the dead one beneath.
 		if err := m.Unmount(ctx, req.Target); err != nil {
 			t.Fatal(err)
 		}
 		if mounted, _ := m.IsMounted(req.Target); mounted {
 			t.Fatal("still mounted after Unmount")
 		}
+		consumer.stop()
+		waitFor(t, 10*time.Second, "the repairing client to exit", func() bool { return isZombie(repaired) })
 	})
 
 	t.Run("[Success] first server frozen", func(t *testing.T) {
@@ -199,7 +231,7 @@ func TestE2E(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
 		start := time.Now()
-		err := fooled.Mount(ctx, req)
+		_, err := fooled.Mount(ctx, req)
 		t.Logf("Mount() returned after %s: %v", time.Since(start), err)
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("Mount() = %v, want context.DeadlineExceeded", err)
@@ -221,7 +253,7 @@ func TestE2E(t *testing.T) {
 		short.Deadline = 5 * time.Second
 		req := e2eRequest(t, &short, e2eVolume, "")
 		start := time.Now()
-		err := short.Mount(ctx, req)
+		_, err := short.Mount(ctx, req)
 		t.Logf("Mount() failed after %s:\n%v", time.Since(start), err)
 		if !errors.Is(err, ErrNoServer) {
 			t.Errorf("Mount() = %v, want ErrNoServer", err)
@@ -338,7 +370,7 @@ func e2eRequest(t *testing.T, m *Mounter, volume, subdir string) Request {
 func mountTimed(t *testing.T, m *Mounter, req Request) time.Duration {
 	t.Helper()
 	start := time.Now()
-	err := m.Mount(context.Background(), req)
+	_, err := m.Mount(context.Background(), req)
 	elapsed := time.Since(start)
 	if err != nil {
 		t.Fatalf("Mount() after %s: %v", elapsed, err)
@@ -355,7 +387,7 @@ func mountTimed(t *testing.T, m *Mounter, req Request) time.Duration {
 func mountFails(t *testing.T, m *Mounter, req Request, want error) error {
 	t.Helper()
 	start := time.Now()
-	err := m.Mount(context.Background(), req)
+	_, err := m.Mount(context.Background(), req)
 	if !errors.Is(err, want) {
 		t.Fatalf("Mount() = %v, want %v", err, want)
 	}
@@ -408,6 +440,58 @@ func clientsOf(t *testing.T, target string) []int {
 		}
 	}
 	return pids
+}
+
+// shareMounts makes dir a shared mount of its own until the test ends.
+func shareMounts(t *testing.T, dir string) {
+	t.Helper()
+	if err := syscall.Mount(dir, dir, "", syscall.MS_BIND, ""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
+			t.Errorf("cleanup: %v", err)
+		}
+	})
+	if err := syscall.Mount("", dir, "", syscall.MS_SHARED, ""); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// consumer is a process in a mount namespace of its own whose mounts are
+// slave copies of this one's, as a container's volume mounts are.
+type consumer struct{ cmd *exec.Cmd }
+
+func startConsumer(t *testing.T) *consumer {
+	t.Helper()
+	cmd := exec.Command("unshare", "--mount", "--propagation", "slave", "sleep", "600")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := &consumer{cmd: cmd}
+	t.Cleanup(c.stop)
+	// unshare execs sleep once the namespace is made.
+	waitFor(t, 5*time.Second, "the consumer's mount namespace", func() bool {
+		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", cmd.Process.Pid))
+		return strings.HasSuffix(exe, "/sleep")
+	})
+	return c
+}
+
+// read reads a file in the consumer's mount namespace.
+func (c *consumer) read(file string) (string, error) {
+	out, err := exec.Command("nsenter", "--target", strconv.Itoa(c.cmd.Process.Pid), "--mount", "cat", file).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("%w: %s", err, strings.TrimSpace(string(out)))
+	}
+	return string(out), nil
+}
+
+func (c *consumer) stop() {
+	if c.cmd.ProcessState == nil {
+		_ = c.cmd.Process.Kill()
+		_ = c.cmd.Wait()
+	}
 }
 
 func isZombie(pid int) bool {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -204,7 +206,7 @@ func TestMount(t *testing.T) {
 			}
 
 			start := time.Now()
-			err := m.Mount(ctx, req)
+			_, err := m.Mount(ctx, req)
 			t.Logf("Mount() after %s: %v", time.Since(start), err)
 
 			if tc.wantErr == nil && err != nil {
@@ -250,11 +252,18 @@ func TestMountExisting(t *testing.T) {
 		name     string
 		source   string
 		fsType   string
+		stale    bool // the client of the mount on the target is gone
+		bindErr  error
 		wantErr  error
 		wantRuns int
+		wantBind bool // a fresh mount was bound over the target
 	}{
 		{name: "[Success] healthy mount of the same volume is kept", source: "s2:/gv/sub", fsType: "fuse.glusterfs", wantRuns: 0},
 		{name: "[Success] other file system on the target is mounted over", source: "tmpfs", fsType: "tmpfs", wantRuns: 1},
+		{name: "[Success] stale mount of the same volume gets a fresh one stacked over it", source: "s2:/gv/sub", fsType: "fuse.glusterfs",
+			stale: true, wantRuns: 1, wantBind: true},
+		{name: "[Error] stale mount that cannot be covered leaves no staging mount", source: "s2:/gv/sub", fsType: "fuse.glusterfs",
+			stale: true, bindErr: syscall.EPERM, wantErr: syscall.EPERM, wantRuns: 1},
 		{name: "[Error] other volume on the target", source: "s1:/other", fsType: "fuse.glusterfs", wantErr: ErrAlreadyMounted},
 		{name: "[Error] other subdirectory on the target", source: "s1:/gv", fsType: "fuse.glusterfs", wantErr: ErrAlreadyMounted},
 	}
@@ -268,12 +277,47 @@ func TestMountExisting(t *testing.T) {
 				f.mountFromArgs(args)
 				return nil, nil
 			}
-			err := f.mounter().Mount(context.Background(), req)
+			m := f.mounter()
+			m.StagingDir = t.TempDir()
+			m.statfs = func(path string, _ *syscall.Statfs_t) error {
+				if tc.stale && path == dir && len(f.callsOf("mount")) == 0 {
+					return syscall.ENOTCONN
+				}
+				return nil
+			}
+			var bound []string
+			m.bindMount = func(source, target string) error {
+				if tc.bindErr != nil {
+					return tc.bindErr
+				}
+				bound = append(bound, source, target)
+				f.setMounted(target, "fuse.glusterfs", tc.source)
+				return nil
+			}
+
+			_, err := m.Mount(context.Background(), req)
 			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && err != nil) {
 				t.Fatalf("Mount() = %v, want %v", err, tc.wantErr)
 			}
-			if got := len(f.callsOf("mount")); got != tc.wantRuns {
-				t.Errorf("mount ran %d times, want %d", got, tc.wantRuns)
+			runs := f.callsOf("mount")
+			if len(runs) != tc.wantRuns {
+				t.Fatalf("mount ran %d times, want %d", len(runs), tc.wantRuns)
+			}
+			if !tc.stale {
+				return
+			}
+			stage := runs[0][len(runs[0])-1]
+			if filepath.Dir(stage) != m.StagingDir {
+				t.Errorf("fresh mount made on %s, want a directory in %s", stage, m.StagingDir)
+			}
+			if want := []string{stage, dir}; tc.wantBind && !slices.Equal(bound, want) {
+				t.Errorf("bind mounts (source, target) = %q, want %q", bound, want)
+			}
+			if mounted, _ := m.IsMounted(stage); mounted {
+				t.Error("staging mount left behind")
+			}
+			if entries, _ := os.ReadDir(m.StagingDir); len(entries) > 0 {
+				t.Errorf("staging directory left behind: %v", entries)
 			}
 		})
 	}

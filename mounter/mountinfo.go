@@ -38,9 +38,13 @@ const staleCheckTimeout = 2 * time.Second
 // answer from its attribute cache, statfs always reaches the client.
 func (m *Mounter) IsStale(target string) bool {
 	result := make(chan error, 1)
+	statfs := m.statfs
+	if statfs == nil {
+		statfs = syscall.Statfs
+	}
 	go func() {
 		var st syscall.Statfs_t
-		result <- syscall.Statfs(target, &st)
+		result <- statfs(target, &st)
 	}()
 	select {
 	case err := <-result:

@@ -25,6 +25,7 @@ type config struct {
 	LogLevel       string        `toml:"log_level" env:"LOG_LEVEL"`
 	LogFormat      string        `toml:"log_format" env:"LOG_FORMAT"`
 	MetricsAddress string        `toml:"metrics_address" env:"METRICS_ADDRESS"`
+	DetachClients  bool          `toml:"detach_clients" env:"DETACH_CLIENTS"`
 }
 
 // defaultConfigFile is read when present; $CONFIG names another.

@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/docker/go-plugins-helpers/volume"
 
+	"github.com/glusterdocker/gluster/clients"
 	"github.com/glusterdocker/gluster/control"
 	"github.com/glusterdocker/gluster/driver"
 	"github.com/glusterdocker/gluster/initproc"
@@ -52,13 +54,20 @@ func run(cfg config, logger *slog.Logger) error {
 	reg := metrics.NewRegistry()
 	cluster := control.NewCluster(cfg.Servers, cfg.ControlPort, cfg.Token)
 	m := &mounter.Mounter{Deadline: cfg.MountTimeout, Logger: logger, Observer: metrics.NewMountObserver(reg)}
+	// Read whatever DETACH_CLIENTS says now: clients detached before are
+	// adopted and stopped when their volume is no longer used.
+	detached, err := clients.Open(filepath.Join(cfg.StateDir, "clients.json"), logger)
+	if err != nil {
+		return err
+	}
 	d, err := driver.New(driver.Config{
 		MountRoot:      cfg.MountRoot,
 		StateDir:       cfg.StateDir,
 		MountTimeout:   cfg.MountTimeout,
 		DefaultReplica: cfg.DefaultReplica,
 		CacheTTL:       2 * time.Second,
-	}, cluster, m, logger)
+		DetachClients:  cfg.DetachClients,
+	}, cluster, m, detached, logger)
 	if err != nil {
 		return err
 	}
