@@ -101,6 +101,27 @@ func (p *Plugin) ID(t testing.TB) string {
 	return MustDocker(t, "plugin", "inspect", "-f", "{{.ID}}", p.Name)
 }
 
+// PID is the host process ID of the plugin's program (its container runs in
+// the host's process namespace), or 0 when it does not run.
+func (p *Plugin) PID(t testing.TB) int {
+	t.Helper()
+	id := p.ID(t)
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, proc := range procs {
+		data, err := os.ReadFile(proc)
+		if err != nil || filepath.Base(strings.Split(string(data), "\x00")[0]) != "gluster-plugin" {
+			continue
+		}
+		// The container's cgroups are named after the plugin's ID.
+		cgroups, err := os.ReadFile(filepath.Join(filepath.Dir(proc), "cgroup"))
+		if err == nil && strings.Contains(string(cgroups), id) {
+			pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(proc)))
+			return pid
+		}
+	}
+	return 0
+}
+
 func (p *Plugin) dumpLog(t testing.TB) {
 	logs, _ := filepath.Glob(filepath.Join(p.StateDir, "logs", "*.log"))
 	for _, l := range logs {
