@@ -3,6 +3,7 @@ package mounter
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -70,3 +71,78 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+func TestForwardLinesWithholdsRepeats(t *testing.T) {
+	line := func(level, source, text string) string {
+		return "[2026-11-22 04:00:00.000000 +0000] " + level + " [" + source + "] 0-fuse: " + text + "\n"
+	}
+	groups := func(pid string) string {
+		return line("E", "fuse-helpers.c:214:frame_fill_groups", "FSTAT: failed to open /proc/"+pid+"/status")
+	}
+	start := time.Date(2026, 11, 22, 4, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name   string
+		chunks []string        // read at start, start+1s, ...
+		at     []time.Duration // when each chunk is read
+		want   []string        // forwarded lines, in order, as "text similar=N"
+	}{
+		{
+			name:   "[Success] a repeated message is forwarded once a window, with the count of those withheld",
+			chunks: []string{groups("1") + groups("2"), groups("3"), groups("4")},
+			at:     []time.Duration{0, 30 * time.Second, 61 * time.Second},
+			want:   []string{"/proc/1/status 0", "/proc/4/status 2"},
+		},
+		{
+			name:   "[Success] messages from other places are forwarded",
+			chunks: []string{groups("1") + line("W", "client.c:7:notify", "brick gone") + line("E", "afr.c:9:up", "no subvolumes up")},
+			at:     []time.Duration{0},
+			want:   []string{"/proc/1/status 0", "brick gone 0", "no subvolumes up 0"},
+		},
+		{
+			name:   "[Success] lines without a code location are never withheld",
+			chunks: []string{"[2026-11-22 04:00:00.000000 +0000] E odd line\n[2026-11-22 04:00:00.000000 +0000] E odd line\n"},
+			at:     []time.Duration{0},
+			want:   []string{"odd line 0", "odd line 0"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			logger := slog.New(recordHandler{func(r slog.Record) {
+				text, similar := "", int64(0)
+				r.Attrs(func(a slog.Attr) bool {
+					switch a.Key {
+					case "line":
+						text = a.Value.String()
+					case "similar_lines_not_forwarded":
+						similar = a.Value.Int64()
+					}
+					return true
+				})
+				got = append(got, fmt.Sprintf("%s %d", text, similar))
+			}})
+			repeats := newRepeatFilter()
+			for i, chunk := range tc.chunks {
+				forwardLines(chunk, logger, repeats, start.Add(tc.at[i]))
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("forwarded %q, want %d lines ending in %q", got, len(tc.want), tc.want)
+			}
+			for i := range got {
+				if !strings.HasSuffix(got[i], tc.want[i]) {
+					t.Errorf("forwarded line %d = %q, want it to end in %q", i, got[i], tc.want[i])
+				}
+			}
+		})
+	}
+}
+
+// recordHandler is a slog.Handler that passes every record to a function.
+type recordHandler struct{ record func(slog.Record) }
+
+func (h recordHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h recordHandler) Handle(_ context.Context, r slog.Record) error {
+	h.record(r)
+	return nil
+}
+func (h recordHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h recordHandler) WithGroup(string) slog.Handler      { return h }
