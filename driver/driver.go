@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"maps"
 	"os"
@@ -457,7 +458,8 @@ func (d *Driver) healthy(target string) bool {
 // ones first, then the volume's brick hosts, so any live member of the pool
 // will do.
 func (d *Driver) mountGluster(ctx context.Context, gluster, target string) error {
-	if err := os.MkdirAll(target, 0o755); err != nil {
+	// Not MkdirAll: it would look at a dead mount on target and fail.
+	if err := os.Mkdir(target, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 		return err
 	}
 	servers := slices.Clone(d.cluster.Servers())
