@@ -84,9 +84,23 @@ const (
 var nodeDirs = []string{nodeDataRoot, nodeExecRoot, "cgroup", "etc-docker", "run-containerd", "run-docker"}
 
 // StartNode starts the node name (such as gte2e-node1) with the address
-// 10.66.<octet>.2, after removing whatever an earlier run left under that
-// name. The node is torn down completely when the test ends.
+// 10.66.<octet>.2, alone on a network of its own, after removing whatever an
+// earlier run left under that name. The node is torn down completely when
+// the test ends.
 func StartNode(t testing.TB, name string, octet int) *Node {
+	t.Helper()
+	return startNode(t, name, octet, nil)
+}
+
+// StartNodeOn is StartNode with the node attached to a switch: its address
+// is the switch subnet's host number octet, and it reaches the other nodes
+// on the switch, and only them.
+func StartNodeOn(t testing.TB, sw *Switch, name string, octet int) *Node {
+	t.Helper()
+	return startNode(t, name, octet, sw)
+}
+
+func startNode(t testing.TB, name string, octet int, sw *Switch) *Node {
 	t.Helper()
 	if octet < 1 || octet > 254 || name == "" || strings.ContainsAny(name, "/ ") {
 		t.Fatalf("StartNode: bad name %q or octet %d", name, octet)
@@ -95,6 +109,9 @@ func StartNode(t testing.TB, name string, octet int) *Node {
 		Name:    name,
 		Dir:     filepath.Join(NodeRoot, name),
 		Address: fmt.Sprintf("10.66.%d.2", octet),
+	}
+	if sw != nil {
+		n.Address = sw.address(octet)
 	}
 	n.Socket = filepath.Join(n.Dir, nodeSocket)
 	if err := n.remove(); err != nil {
@@ -114,7 +131,7 @@ func StartNode(t testing.TB, name string, octet int) *Node {
 			t.Errorf("tearing down node %s: %v", name, err)
 		}
 	})
-	if err := n.setup(octet); err != nil {
+	if err := n.setup(octet, sw); err != nil {
 		t.Fatalf("setting up node %s: %v", name, err)
 	}
 	if err := n.start(); err != nil {
@@ -137,6 +154,26 @@ func (n *Node) MustDocker(t testing.TB, args ...string) string {
 		t.Fatalf("node %s: %v", n.Name, err)
 	}
 	return out
+}
+
+// Stop stops the node's daemon as a host's shutdown would: its containers
+// and plugins stop with it. The node keeps its namespace, its data-root
+// (images, containers, plugins, Swarm identity) and its directory, so Start
+// brings it back as it was.
+func (n *Node) Stop(t testing.TB) {
+	t.Helper()
+	if err := n.stopDaemon(); err != nil {
+		t.Fatalf("node %s: %v", n.Name, err)
+	}
+}
+
+// Start starts the daemon of a node stopped with Stop again, in fresh mount
+// and UTS namespaces, and waits until it answers.
+func (n *Node) Start(t testing.TB) {
+	t.Helper()
+	if err := n.start(); err != nil {
+		t.Fatalf("starting node %s again: %v\nlast lines of %s:\n%s", n.Name, err, n.LogPath(), tail(n.LogPath(), 40))
+	}
 }
 
 // LogPath is the daemon's log file.
@@ -216,7 +253,7 @@ func (n *Node) CreatePlugin(t testing.TB, name, servers, token string) string {
 }
 
 // setup creates the node's directory, configuration and namespace.
-func (n *Node) setup(octet int) error {
+func (n *Node) setup(octet int, sw *Switch) error {
 	for _, d := range nodeDirs {
 		if err := os.MkdirAll(filepath.Join(n.Dir, d), 0o755); err != nil {
 			return err
@@ -241,17 +278,27 @@ func (n *Node) setup(octet int) error {
 	if err := os.WriteFile(filepath.Join(n.Dir, nodeConfig), config, 0o644); err != nil {
 		return err
 	}
-	// Loopback and one address on a veth pair whose both ends stay in the
-	// namespace: enough to advertise a Swarm address, and no default route.
+	// Loopback and one address on eth0, and no default route. Alone, eth0
+	// is one end of a veth pair whose other end stays in the namespace:
+	// enough to advertise a Swarm address. On a switch, its other end is
+	// a port of the switch's bridge.
 	ctx := context.Background()
-	for _, args := range [][]string{
-		{"netns", "add", n.Name},
-		{"-n", n.Name, "link", "set", "lo", "up"},
+	if _, err := Run(ctx, "ip", "netns", "add", n.Name); err != nil {
+		return err
+	}
+	link := [][]string{
 		{"-n", n.Name, "link", "add", "eth0", "type", "veth", "peer", "name", "uplink0"},
 		{"-n", n.Name, "link", "set", "uplink0", "up"},
+	}
+	bits := 24
+	if sw != nil {
+		link, bits = sw.portCommands(n.Name, octet), sw.Subnet.Bits()
+	}
+	for _, args := range append(link, [][]string{
+		{"-n", n.Name, "link", "set", "lo", "up"},
 		{"-n", n.Name, "link", "set", "eth0", "up"},
-		{"-n", n.Name, "addr", "add", n.Address + "/24", "dev", "eth0"},
-	} {
+		{"-n", n.Name, "addr", "add", fmt.Sprintf("%s/%d", n.Address, bits), "dev", "eth0"},
+	}...) {
 		if _, err := Run(ctx, "ip", args...); err != nil {
 			return err
 		}
