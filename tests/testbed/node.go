@@ -49,12 +49,20 @@ const (
 	nodeKillTimeout = 15 * time.Second
 )
 
-// nodeScript runs as the node's first process: in the node's network
-// namespace and in a mount and UTS namespace of its own, with mounts
-// propagating from the host but not back. $1 is the node's directory, $2 its
-// host name. It ends as dockerd, so its pid is the daemon's.
+// nodeScript prepares the node's mount and UTS namespaces once, in the
+// node's network namespace; mounts propagate into them from the host but
+// not back. They are kept (bound to files in the node's directory, like
+// network namespaces under /run/netns) for the node's life, so that a
+// restarted daemon finds the host as a restarted dockerd would: its mounts,
+// among them the network namespaces of its sandboxes, still there. $1 is
+// the node's directory, $2 its host name, $3 NodeRoot.
 const nodeScript = `set -e
 hostname "$2"
+# Copies of other nodes' namespace bindings, private mounts that no unmount
+# on the host reaches, would keep those namespaces alive as long as this one.
+for m in $(awk '{print $5}' /proc/self/mountinfo | grep -x "$3/[^/]*/ns"); do
+	umount -l "$m"
+done
 # A sysfs that describes the node's network namespace (Docker reads
 # /sys/class/net), with the host's cgroup v1 hierarchies put back under it.
 mount --rbind /sys/fs/cgroup "$1/cgroup"
@@ -66,7 +74,6 @@ mkdir -p /etc/docker /run/containerd /run/docker
 mount --bind "$1/etc-docker" /etc/docker
 mount --bind "$1/run-containerd" /run/containerd
 mount --bind "$1/run-docker" /run/docker
-exec dockerd --config-file "$1/daemon.json"
 `
 
 // The node's files and directories, relative to its Dir.
@@ -79,9 +86,12 @@ const (
 	nodeLog      = "dockerd.log"
 )
 
+// nodeNS holds the files the node's mount and UTS namespaces are bound to.
+const nodeNS = "ns"
+
 // nodeDirs are created before the daemon starts; the script uses the last
 // four as mount points.
-var nodeDirs = []string{nodeDataRoot, nodeExecRoot, "cgroup", "etc-docker", "run-containerd", "run-docker"}
+var nodeDirs = []string{nodeDataRoot, nodeExecRoot, nodeNS, "cgroup", "etc-docker", "run-containerd", "run-docker"}
 
 // StartNode starts the node name (such as gte2e-node1) with the address
 // 10.66.<octet>.2, alone on a network of its own, after removing whatever an
@@ -156,10 +166,10 @@ func (n *Node) MustDocker(t testing.TB, args ...string) string {
 	return out
 }
 
-// Stop stops the node's daemon as a host's shutdown would: its containers
-// and plugins stop with it. The node keeps its namespace, its data-root
-// (images, containers, plugins, Swarm identity) and its directory, so Start
-// brings it back as it was.
+// Stop stops the node's daemon as `systemctl stop docker` would: its
+// containers and plugins stop with it. The node keeps its namespaces and
+// their mounts, its data-root (images, containers, plugins, Swarm identity)
+// and its directory, so that Start brings it back as it was.
 func (n *Node) Stop(t testing.TB) {
 	t.Helper()
 	if err := n.stopDaemon(); err != nil {
@@ -167,8 +177,8 @@ func (n *Node) Stop(t testing.TB) {
 	}
 }
 
-// Start starts the daemon of a node stopped with Stop again, in fresh mount
-// and UTS namespaces, and waits until it answers.
+// Start starts the daemon of a node stopped with Stop again and waits until
+// it answers.
 func (n *Node) Start(t testing.TB) {
 	t.Helper()
 	if err := n.start(); err != nil {
@@ -179,6 +189,22 @@ func (n *Node) Start(t testing.TB) {
 // LogPath is the daemon's log file.
 func (n *Node) LogPath() string {
 	return filepath.Join(n.Dir, nodeLog)
+}
+
+// PullAttempts lists the lines of the daemon's log that show it reaching
+// for a registry.
+func (n *Node) PullAttempts() ([]string, error) {
+	log, err := os.ReadFile(n.LogPath())
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, line := range strings.Split(string(log), "\n") {
+		if strings.Contains(strings.ToLower(line), "pulling image") || strings.Contains(line, "registry-1.docker.io") {
+			out = append(out, line)
+		}
+	}
+	return out, nil
 }
 
 // PID is the daemon's process ID, from its pid file.
@@ -303,7 +329,29 @@ func (n *Node) setup(octet int, sw *Switch) error {
 			return err
 		}
 	}
-	return nil
+	return n.setupMountNS()
+}
+
+// setupMountNS creates the node's mount and UTS namespaces and binds them
+// to files in its directory. A namespace file can only be bound on a mount
+// that does not propagate, so the directory holding them is made one.
+func (n *Node) setupMountNS() error {
+	dir := filepath.Join(n.Dir, nodeNS)
+	if err := syscall.Mount(dir, dir, "", syscall.MS_BIND, ""); err != nil {
+		return fmt.Errorf("binding %s: %w", dir, err)
+	}
+	if err := syscall.Mount("", dir, "", syscall.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("making %s private: %w", dir, err)
+	}
+	for _, f := range []string{"mnt", "uts"} {
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+			return err
+		}
+	}
+	_, err := Run(context.Background(), "nsenter", "--net=/run/netns/"+n.Name,
+		"unshare", "--mount="+filepath.Join(dir, "mnt"), "--uts="+filepath.Join(dir, "uts"), "--propagation", "slave",
+		"sh", "-c", nodeScript, "sh", n.Dir, n.Name, NodeRoot)
+	return err
 }
 
 // start runs dockerd in the node's namespaces and waits until it answers.
@@ -313,9 +361,10 @@ func (n *Node) start() error {
 		return err
 	}
 	defer log.Close()
+	ns := filepath.Join(n.Dir, nodeNS)
 	cmd := exec.Command("nsenter", "--net=/run/netns/"+n.Name,
-		"unshare", "-m", "-u", "--propagation", "slave",
-		"sh", "-c", nodeScript, "sh", n.Dir, n.Name)
+		"--mount="+filepath.Join(ns, "mnt"), "--uts="+filepath.Join(ns, "uts"),
+		"dockerd", "--config-file", filepath.Join(n.Dir, nodeConfig))
 	cmd.Env = append(os.Environ(), "DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1")
 	cmd.Stdout, cmd.Stderr = log, log
 	// Its own process group: a ^C to the test reaches the test, which
@@ -605,8 +654,9 @@ func unescapeMount(s string) string {
 	return b.String()
 }
 
-// unmountUnder detaches every mount at or below dir. The node's own mounts
-// live and die in its mount namespace; this is for what leaked anyway.
+// unmountUnder detaches every mount at or below dir: the bindings of a
+// node's namespaces, and whatever leaked. The node's own mounts live and die
+// in its mount namespace.
 func unmountUnder(dir string) error {
 	var errs []error
 	for _, mp := range mountsUnder(dir) {
