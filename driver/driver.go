@@ -205,6 +205,9 @@ func (d *Driver) Get(req *volume.GetRequest) (*volume.GetResponse, error) {
 	if err != nil {
 		return nil, err
 	}
+	if d.forgetIfRemoved(ctx, v) {
+		return nil, fmt.Errorf("volume %s: %w", req.Name, control.ErrNotFound)
+	}
 	return &volume.GetResponse{Volume: d.describe(v, true)}, nil
 }
 
@@ -214,16 +217,19 @@ func (d *Driver) List() (*volume.ListResponse, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
 	seen := map[string]*volume.Volume{}
-	d.mu.Lock()
-	local := slices.Collect(maps.Values(d.volumes))
-	d.mu.Unlock()
-	for _, v := range local {
-		seen[v.Name] = d.describe(v, false)
-	}
 	cluster, err := d.cache.list(ctx)
 	if err != nil {
 		// Volumes known here are still worth listing.
 		d.logger.Warn("listing the cluster's volumes", "error", err)
+	}
+	d.mu.Lock()
+	local := slices.Collect(maps.Values(d.volumes))
+	d.mu.Unlock()
+	for _, v := range local {
+		if _, listed := cluster[v.Gluster]; err == nil && !listed && d.forgetIfRemoved(ctx, v) {
+			continue
+		}
+		seen[v.Name] = d.describe(v, false)
 	}
 	for _, cv := range cluster {
 		name := cv.Options[DockerVolumeOption]
@@ -257,6 +263,39 @@ func (d *Driver) lookup(ctx context.Context, name string) (*volumeState, error) 
 		return nil, fmt.Errorf("volume %s: %w", name, control.ErrNotFound)
 	}
 	return fromCluster(name, cv), nil
+}
+
+// forgetIfRemoved forgets a volume of this host's state whose gluster
+// volume is gone, removed by `docker volume rm` on another host: one the
+// plugin created and no container uses here. Docker then sees it gone here
+// too, and creates it anew when asked instead of mounting a volume that no
+// longer exists.
+func (d *Driver) forgetIfRemoved(ctx context.Context, v *volumeState) bool {
+	known := d.state(v.Name)
+	if known == nil || known.references() > 0 {
+		return false
+	}
+	if opts, err := ParseOptions(known.Options); err != nil || opts.Existing() {
+		return false
+	}
+	// The cached answer picks the candidates; the cluster itself decides,
+	// under the lock that Create and Mount hold.
+	if _, err := d.cache.detail(ctx, v.Gluster); !errors.Is(err, control.ErrNotFound) {
+		return false
+	}
+	defer d.locks.lock(v.Gluster)()
+	if known := d.state(v.Name); known == nil || known.references() > 0 {
+		return false
+	}
+	if _, err := d.cluster.Volume(ctx, v.Gluster); !errors.Is(err, control.ErrNotFound) {
+		return false
+	}
+	if err := d.update(func() { delete(d.volumes, v.Name) }); err != nil {
+		d.logger.Warn("forgetting volume removed elsewhere", "volume", v.Name, "error", err)
+		return false
+	}
+	d.logger.Info("volume removed elsewhere, forgotten", "volume", v.Name, "gluster", v.Gluster)
+	return true
 }
 
 func fromCluster(name string, cv control.Volume) *volumeState {

@@ -311,6 +311,67 @@ func TestRemove(t *testing.T) {
 	}
 }
 
+// TestVolumeRemovedElsewhere: a volume this host used, removed on another
+// host, is gone here too, and a new one of the same name can be created;
+// volumes in use here and volumes of existing gluster volumes stay.
+func TestVolumeRemovedElsewhere(t *testing.T) {
+	f := newFixture(t)
+	other := newFixture(t)
+	other.cluster = f.cluster
+	other.restart(t)
+	for _, name := range []string{"v", "used"} {
+		if err := f.driver.Create(&volume.CreateRequest{Name: name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.cluster.volumes["shared"] = control.Volume{Name: "shared", Status: "Started"}
+	if err := f.driver.Create(&volume.CreateRequest{Name: "sub", Options: map[string]string{"volume": "shared", "subdir": "a"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"v", "used"} {
+		if _, err := f.driver.Mount(&volume.MountRequest{Name: name, ID: "a"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.driver.Unmount(&volume.UnmountRequest{Name: "v", ID: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.driver.Remove(&volume.RemoveRequest{Name: "v"}); err != nil {
+		t.Fatalf("Remove on the other host: %v", err)
+	}
+	// Gone behind the plugins' backs: in use here, so kept.
+	delete(f.cluster.volumes, "used")
+	delete(f.cluster.volumes, "shared")
+	f.driver.cache.invalidate()
+
+	list, err := f.driver.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, v := range list.Volumes {
+		got = append(got, v.Name)
+	}
+	if want := []string{"sub", "used"}; !slices.Equal(got, want) {
+		t.Errorf("List() = %v, want %v", got, want)
+	}
+	if _, err := f.driver.Get(&volume.GetRequest{Name: "v"}); !errors.Is(err, control.ErrNotFound) {
+		t.Errorf("Get of a volume removed elsewhere: %v, want ErrNotFound", err)
+	}
+	for _, name := range []string{"used", "sub"} {
+		if _, err := f.driver.Get(&volume.GetRequest{Name: name}); err != nil {
+			t.Errorf("Get of %s: %v", name, err)
+		}
+	}
+	// Docker creates it anew after Get failed: a new gluster volume.
+	if err := f.driver.Create(&volume.CreateRequest{Name: "v"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := f.cluster.volumes["v"]; !ok {
+		t.Error("Create after a removal elsewhere did not create the gluster volume")
+	}
+}
+
 func TestMountFailureLeavesNothing(t *testing.T) {
 	f := newFixture(t)
 	f.driver.Create(&volume.CreateRequest{Name: "v"})

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/glusterdocker/gluster/control"
 	"github.com/glusterdocker/gluster/tests/testbed"
 )
 
@@ -50,13 +51,17 @@ func TestMetrics(t *testing.T) {
 	}
 	t.Cleanup(func() { testbed.Docker(ctx, append([]string{"rm", "-f"}, names...)...) })
 
-	// A mount that fails: the gluster volume was deleted behind the
-	// plugin's back, through the control API of the scraped server.
-	b.create(t, "vanished")
+	// A mount that fails: the existing gluster volume a Docker volume
+	// uses was deleted behind the plugin's back, through the control API
+	// of the scraped server.
+	if _, err := srv.Client().Create(ctx, control.CreateRequest{Name: "vanished"}); err != nil {
+		t.Fatal(err)
+	}
+	b.create(t, "haunted", "volume=vanished")
 	if err := srv.Client().Delete(ctx, "vanished"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := testbed.RunContainer(t, "vanished", "true"); err == nil {
+	if _, err := testbed.RunContainer(t, "haunted", "true"); err == nil {
 		t.Fatal("a container started on a volume whose gluster volume is gone")
 	}
 

@@ -174,12 +174,18 @@ func TestPluginVolumes(t *testing.T) {
 	})
 
 	t.Run("mounting a gluster volume that vanished", func(t *testing.T) {
-		b.create(t, "ghost")
+		// On an existing gluster volume: a volume the plugin created is
+		// forgotten when its gluster volume goes while unused here, as
+		// after `docker volume rm` on another host, and created anew.
+		if _, err := b.cluster.Servers[0].Client().Create(ctx, control.CreateRequest{Name: "ghost"}); err != nil {
+			t.Fatal(err)
+		}
+		b.create(t, "haunted", "volume=ghost")
 		if err := b.cluster.Servers[0].Client().Delete(ctx, "ghost"); err != nil {
 			t.Fatal(err)
 		}
 		start := time.Now()
-		_, err := testbed.RunContainer(t, "ghost", "true")
+		_, err := testbed.RunContainer(t, "haunted", "true")
 		if err == nil || !strings.Contains(err.Error(), "ghost") || !strings.Contains(err.Error(), b.cluster.Servers[0].Address) {
 			t.Errorf("mount of a vanished volume: %v, want an error naming the volume and the servers", err)
 		}
@@ -187,7 +193,7 @@ func TestPluginVolumes(t *testing.T) {
 			t.Errorf("failing took %s, want a prompt failure", d)
 		}
 		b.assertNoMounts(t)
-		testbed.MustDocker(t, "volume", "rm", "ghost")
+		testbed.MustDocker(t, "volume", "rm", "haunted")
 	})
 
 	t.Run("remove deletes the gluster volume and its bricks", func(t *testing.T) {

@@ -8,9 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -18,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/glusterdocker/gluster/glustercli"
 	"github.com/glusterdocker/gluster/tests/testbed"
 )
 
@@ -98,20 +95,17 @@ func (b *swarmBed) write(t *testing.T, line string) {
 	b.waitServes(t, "/writes.txt", line, time.Minute)
 }
 
-// gluster reads gluster's state from inside a server container, through the
-// same parser the control API uses.
-func (b *swarmBed) gluster(server *testbed.Server) *glustercli.CLI {
-	exec := func(ctx context.Context, name string, args ...string) ([]byte, error) {
-		out, err := b.cluster.Docker(ctx, append([]string{"exec", server.Name, name}, args...)...)
-		return []byte(out), err
-	}
-	return glustercli.New(glustercli.DefaultSocket, exec, 30*time.Second, slog.New(slog.NewTextHandler(io.Discard, nil)))
-}
-
 func (b *swarmBed) waitBricksOnline(t *testing.T, volume string) {
 	t.Helper()
+	waitBricksOnline(t, b.cluster.Servers[0], volume, len(b.cluster.Servers))
+}
+
+// waitBricksOnline waits until the server, asked through gluster inside its
+// container, sees want bricks of volume online.
+func waitBricksOnline(t *testing.T, asked *testbed.Server, volume string, want int) {
+	t.Helper()
 	testbed.Eventually(t, 2*time.Minute, "bricks of "+volume+" online", func() error {
-		st, err := b.gluster(b.cluster.Servers[0]).Status(context.Background(), volume)
+		st, err := asked.CLI().Status(context.Background(), volume)
 		if err != nil {
 			return err
 		}
@@ -121,8 +115,8 @@ func (b *swarmBed) waitBricksOnline(t *testing.T, volume string) {
 				online++
 			}
 		}
-		if online != len(b.cluster.Servers) {
-			return fmt.Errorf("%d of %d bricks online", online, len(b.cluster.Servers))
+		if online != want {
+			return fmt.Errorf("%d of %d bricks online", online, want)
 		}
 		return nil
 	})
@@ -131,14 +125,14 @@ func (b *swarmBed) waitBricksOnline(t *testing.T, volume string) {
 func (b *swarmBed) stop(t *testing.T, servers ...*testbed.Server) {
 	t.Helper()
 	for _, s := range servers {
-		b.node.MustDocker(t, "stop", s.Name)
+		s.Stop(t)
 	}
 }
 
 func (b *swarmBed) start(t *testing.T, servers ...*testbed.Server) {
 	t.Helper()
 	for _, s := range servers {
-		b.node.MustDocker(t, "start", s.Name)
+		s.Start(t)
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/glusterdocker/gluster/control"
+	"github.com/glusterdocker/gluster/glustercli"
 )
 
 // ServerImage is the image `make server-image` builds.
@@ -25,11 +28,14 @@ const StateRoot = "/var/lib/gluster-testbed"
 // Cluster is a set of server containers standing in for storage hosts.
 type Cluster struct {
 	Name    string
-	Network string
+	Network string // the servers' bridge network; none for host-bound servers
 	Token   string
 	Servers []*Server
-	docker  func(ctx context.Context, args ...string) (string, error)
+	docker  dockerFunc // the daemon of the bridge network
 }
+
+// dockerFunc runs the docker CLI against one daemon.
+type dockerFunc func(ctx context.Context, args ...string) (string, error)
 
 // Server is one storage host: a container with a static address whose
 // state and bricks live in host directories.
@@ -37,7 +43,11 @@ type Server struct {
 	cluster *Cluster
 	Name    string // container name
 	Address string
-	Dir     string // host directory with glusterd/, log/ and bricks/
+	Dir     string     // host directory with glusterd/, log/ and bricks/
+	docker  dockerFunc // the daemon the container runs on
+	// hostBound servers run on their node's network, as on a storage
+	// host, and come back with its daemon.
+	hostBound bool
 }
 
 // NewCluster prepares n servers on the network 172.30.<octet>.0/24 (the
@@ -56,7 +66,7 @@ func NewClusterOn(t testing.TB, node *Node, name string, octet, n int) *Cluster 
 	return newCluster(t, node.Docker, name, octet, n)
 }
 
-func newCluster(t testing.TB, docker func(context.Context, ...string) (string, error), name string, octet, n int) *Cluster {
+func newCluster(t testing.TB, docker dockerFunc, name string, octet, n int) *Cluster {
 	t.Helper()
 	c := &Cluster{Name: name, Network: name + "-net", Token: "token-" + name, docker: docker}
 	for i := 1; i <= n; i++ {
@@ -65,10 +75,45 @@ func newCluster(t testing.TB, docker func(context.Context, ...string) (string, e
 			Name:    fmt.Sprintf("%s-srv%d", name, i),
 			Address: fmt.Sprintf("172.30.%d.%d", octet, 10+i),
 			Dir:     filepath.Join(StateRoot, name, fmt.Sprintf("srv%d", i)),
+			docker:  docker,
 		})
 	}
+	c.setUp(t, fmt.Sprintf("172.30.%d.0/24", octet))
+	return c
+}
+
+// NewHostCluster prepares one host-bound server on each node, as storage
+// hosts run them: on the node's network at its address, with its state and
+// bricks in the node's directory and a restart policy that brings it back
+// with the node's daemon. It starts nothing; the servers are removed when
+// the test ends. The test process cannot reach them: tests look at them
+// through `docker exec` (CLI, Gluster).
+func NewHostCluster(t testing.TB, name string, nodes ...*Node) *Cluster {
+	t.Helper()
+	c := &Cluster{Name: name, Token: "token-" + name}
+	for i, n := range nodes {
+		c.Servers = append(c.Servers, &Server{
+			cluster:   c,
+			Name:      fmt.Sprintf("%s-srv%d", name, i+1),
+			Address:   n.Address,
+			Dir:       filepath.Join(n.Dir, name),
+			docker:    n.Docker,
+			hostBound: true,
+		})
+	}
+	c.setUp(t, "")
+	return c
+}
+
+// setUp removes what an earlier run left, creates the network on subnet
+// (if the cluster has one) and the servers' directories, and removes them
+// all when the test ends.
+func (c *Cluster) setUp(t testing.TB, subnet string) {
+	t.Helper()
 	c.Remove(t)
-	c.must(t, "network", "create", "--subnet", fmt.Sprintf("172.30.%d.0/24", octet), "--label", "gluster-testbed="+name, c.Network)
+	if c.Network != "" {
+		c.must(t, "network", "create", "--subnet", subnet, "--label", "gluster-testbed="+c.Name, c.Network)
+	}
 	for _, s := range c.Servers {
 		for _, sub := range []string{"glusterd", "log", "bricks"} {
 			if err := os.MkdirAll(filepath.Join(s.Dir, sub), 0o755); err != nil {
@@ -82,7 +127,6 @@ func newCluster(t testing.TB, docker func(context.Context, ...string) (string, e
 		}
 		c.Remove(t)
 	})
-	return c
 }
 
 // Remove deletes the cluster's containers, network and host directories.
@@ -90,9 +134,15 @@ func (c *Cluster) Remove(t testing.TB) {
 	t.Helper()
 	ctx := context.Background()
 	for _, s := range c.Servers {
-		if _, err := c.docker(ctx, "container", "inspect", s.Name); err == nil {
-			c.must(t, "rm", "-f", "-v", s.Name)
+		if _, err := s.docker(ctx, "container", "inspect", s.Name); err == nil {
+			s.must(t, "rm", "-f", "-v", s.Name)
 		}
+		if err := os.RemoveAll(s.Dir); err != nil {
+			t.Errorf("removing the state of %s: %v", s.Name, err)
+		}
+	}
+	if c.Network == "" {
+		return
 	}
 	if _, err := c.docker(ctx, "network", "inspect", c.Network); err == nil {
 		c.must(t, "network", "rm", c.Network)
@@ -104,7 +154,7 @@ func (c *Cluster) Remove(t testing.TB) {
 
 func (c *Cluster) dumpLogs(t testing.TB) {
 	for _, s := range c.Servers {
-		out, err := c.docker(context.Background(), "logs", "--tail", "40", s.Name)
+		out, err := s.docker(context.Background(), "logs", "--tail", "40", s.Name)
 		t.Logf("last log lines of %s:\n%s %v", s.Name, out, err)
 	}
 }
@@ -130,8 +180,11 @@ func (c *Cluster) StartAll(t testing.TB) {
 // directories, as a storage host's unit would.
 func (s *Server) Run(t testing.TB) {
 	t.Helper()
-	s.cluster.must(t, "run", "-d", "--name", s.Name, "--hostname", s.Name,
-		"--network", s.cluster.Network, "--ip", s.Address,
+	network := []string{"--hostname", s.Name, "--network", s.cluster.Network, "--ip", s.Address}
+	if s.hostBound {
+		network = []string{"--network", "host", "--restart", "unless-stopped"}
+	}
+	s.must(t, append(append([]string{"run", "-d", "--name", s.Name}, network...),
 		"--cap-add", "SYS_ADMIN", "--tmpfs", "/run",
 		"--label", "gluster-testbed="+s.cluster.Name,
 		"-e", "ADDRESS="+s.Address,
@@ -141,15 +194,27 @@ func (s *Server) Run(t testing.TB) {
 		"-v", filepath.Join(s.Dir, "glusterd")+":/var/lib/glusterd",
 		"-v", filepath.Join(s.Dir, "log")+":/var/log/glusterfs",
 		"-v", filepath.Join(s.Dir, "bricks")+":/bricks",
-		ServerImage)
+		ServerImage)...)
 }
 
 // Recreate removes the container and runs a new one on the same host
 // directories.
 func (s *Server) Recreate(t testing.TB) {
 	t.Helper()
-	s.cluster.must(t, "rm", "-f", "-v", s.Name)
+	s.must(t, "rm", "-f", "-v", s.Name)
 	s.Run(t)
+}
+
+// Stop stops the server's container, as a storage host's unit would.
+func (s *Server) Stop(t testing.TB) {
+	t.Helper()
+	s.must(t, "stop", s.Name)
+}
+
+// Start starts the server's stopped container again.
+func (s *Server) Start(t testing.TB) {
+	t.Helper()
+	s.must(t, "start", s.Name)
 }
 
 // MetricsPort is where every test server serves its metrics.
@@ -173,12 +238,31 @@ func (s *Server) BrickDir(volume string) string {
 // Gluster runs a read-only gluster command inside the server container,
 // for diagnostics the control API does not offer.
 func (s *Server) Gluster(ctx context.Context, args ...string) (string, error) {
-	return s.cluster.docker(ctx, append([]string{"exec", s.Name, "gluster", "--mode=script"}, args...)...)
+	return s.docker(ctx, append([]string{"exec", s.Name, "gluster", "--mode=script"}, args...)...)
 }
 
-// Docker runs a docker command on the daemon the cluster lives on.
-func (c *Cluster) Docker(ctx context.Context, args ...string) (string, error) {
-	return c.docker(ctx, args...)
+// CLI reads gluster's state inside the server container, through the same
+// parser the control API uses: for servers the test process cannot reach.
+func (s *Server) CLI() *glustercli.CLI {
+	exec := func(ctx context.Context, name string, args ...string) ([]byte, error) {
+		out, err := s.docker(ctx, append([]string{"exec", s.Name, name}, args...)...)
+		// As glustercli.Exec: gluster --xml may exit non-zero with its
+		// answer.
+		if err != nil && out == "" {
+			return nil, err
+		}
+		return []byte(out), nil
+	}
+	return glustercli.New(glustercli.DefaultSocket, exec, 30*time.Second, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+func (s *Server) must(t testing.TB, args ...string) string {
+	t.Helper()
+	out, err := s.docker(context.Background(), args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 func (c *Cluster) must(t testing.TB, args ...string) string {

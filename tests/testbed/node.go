@@ -49,12 +49,20 @@ const (
 	nodeKillTimeout = 15 * time.Second
 )
 
-// nodeScript runs as the node's first process: in the node's network
-// namespace and in a mount and UTS namespace of its own, with mounts
-// propagating from the host but not back. $1 is the node's directory, $2 its
-// host name. It ends as dockerd, so its pid is the daemon's.
+// nodeScript prepares the node's mount and UTS namespaces once, in the
+// node's network namespace; mounts propagate into them from the host but
+// not back. They are kept (bound to files in the node's directory, like
+// network namespaces under /run/netns) for the node's life, so that a
+// restarted daemon finds the host as a restarted dockerd would: its mounts,
+// among them the network namespaces of its sandboxes, still there. $1 is
+// the node's directory, $2 its host name, $3 NodeRoot.
 const nodeScript = `set -e
 hostname "$2"
+# Copies of other nodes' namespace bindings, private mounts that no unmount
+# on the host reaches, would keep those namespaces alive as long as this one.
+for m in $(awk '{print $5}' /proc/self/mountinfo | grep -x "$3/[^/]*/ns"); do
+	umount -l "$m"
+done
 # A sysfs that describes the node's network namespace (Docker reads
 # /sys/class/net), with the host's cgroup v1 hierarchies put back under it.
 mount --rbind /sys/fs/cgroup "$1/cgroup"
@@ -66,7 +74,6 @@ mkdir -p /etc/docker /run/containerd /run/docker
 mount --bind "$1/etc-docker" /etc/docker
 mount --bind "$1/run-containerd" /run/containerd
 mount --bind "$1/run-docker" /run/docker
-exec dockerd --config-file "$1/daemon.json"
 `
 
 // The node's files and directories, relative to its Dir.
@@ -79,14 +86,31 @@ const (
 	nodeLog      = "dockerd.log"
 )
 
+// nodeNS holds the files the node's mount and UTS namespaces are bound to.
+const nodeNS = "ns"
+
 // nodeDirs are created before the daemon starts; the script uses the last
 // four as mount points.
-var nodeDirs = []string{nodeDataRoot, nodeExecRoot, "cgroup", "etc-docker", "run-containerd", "run-docker"}
+var nodeDirs = []string{nodeDataRoot, nodeExecRoot, nodeNS, "cgroup", "etc-docker", "run-containerd", "run-docker"}
 
 // StartNode starts the node name (such as gte2e-node1) with the address
-// 10.66.<octet>.2, after removing whatever an earlier run left under that
-// name. The node is torn down completely when the test ends.
+// 10.66.<octet>.2, alone on a network of its own, after removing whatever an
+// earlier run left under that name. The node is torn down completely when
+// the test ends.
 func StartNode(t testing.TB, name string, octet int) *Node {
+	t.Helper()
+	return startNode(t, name, octet, nil)
+}
+
+// StartNodeOn is StartNode with the node attached to a switch: its address
+// is the switch subnet's host number octet, and it reaches the other nodes
+// on the switch, and only them.
+func StartNodeOn(t testing.TB, sw *Switch, name string, octet int) *Node {
+	t.Helper()
+	return startNode(t, name, octet, sw)
+}
+
+func startNode(t testing.TB, name string, octet int, sw *Switch) *Node {
 	t.Helper()
 	if octet < 1 || octet > 254 || name == "" || strings.ContainsAny(name, "/ ") {
 		t.Fatalf("StartNode: bad name %q or octet %d", name, octet)
@@ -95,6 +119,9 @@ func StartNode(t testing.TB, name string, octet int) *Node {
 		Name:    name,
 		Dir:     filepath.Join(NodeRoot, name),
 		Address: fmt.Sprintf("10.66.%d.2", octet),
+	}
+	if sw != nil {
+		n.Address = sw.address(octet)
 	}
 	n.Socket = filepath.Join(n.Dir, nodeSocket)
 	if err := n.remove(); err != nil {
@@ -114,7 +141,7 @@ func StartNode(t testing.TB, name string, octet int) *Node {
 			t.Errorf("tearing down node %s: %v", name, err)
 		}
 	})
-	if err := n.setup(octet); err != nil {
+	if err := n.setup(octet, sw); err != nil {
 		t.Fatalf("setting up node %s: %v", name, err)
 	}
 	if err := n.start(); err != nil {
@@ -139,9 +166,45 @@ func (n *Node) MustDocker(t testing.TB, args ...string) string {
 	return out
 }
 
+// Stop stops the node's daemon as `systemctl stop docker` would: its
+// containers and plugins stop with it. The node keeps its namespaces and
+// their mounts, its data-root (images, containers, plugins, Swarm identity)
+// and its directory, so that Start brings it back as it was.
+func (n *Node) Stop(t testing.TB) {
+	t.Helper()
+	if err := n.stopDaemon(); err != nil {
+		t.Fatalf("node %s: %v", n.Name, err)
+	}
+}
+
+// Start starts the daemon of a node stopped with Stop again and waits until
+// it answers.
+func (n *Node) Start(t testing.TB) {
+	t.Helper()
+	if err := n.start(); err != nil {
+		t.Fatalf("starting node %s again: %v\nlast lines of %s:\n%s", n.Name, err, n.LogPath(), tail(n.LogPath(), 40))
+	}
+}
+
 // LogPath is the daemon's log file.
 func (n *Node) LogPath() string {
 	return filepath.Join(n.Dir, nodeLog)
+}
+
+// PullAttempts lists the lines of the daemon's log that show it reaching
+// for a registry.
+func (n *Node) PullAttempts() ([]string, error) {
+	log, err := os.ReadFile(n.LogPath())
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, line := range strings.Split(string(log), "\n") {
+		if strings.Contains(strings.ToLower(line), "pulling image") || strings.Contains(line, "registry-1.docker.io") {
+			out = append(out, line)
+		}
+	}
+	return out, nil
 }
 
 // PID is the daemon's process ID, from its pid file.
@@ -216,7 +279,7 @@ func (n *Node) CreatePlugin(t testing.TB, name, servers, token string) string {
 }
 
 // setup creates the node's directory, configuration and namespace.
-func (n *Node) setup(octet int) error {
+func (n *Node) setup(octet int, sw *Switch) error {
 	for _, d := range nodeDirs {
 		if err := os.MkdirAll(filepath.Join(n.Dir, d), 0o755); err != nil {
 			return err
@@ -241,22 +304,54 @@ func (n *Node) setup(octet int) error {
 	if err := os.WriteFile(filepath.Join(n.Dir, nodeConfig), config, 0o644); err != nil {
 		return err
 	}
-	// Loopback and one address on a veth pair whose both ends stay in the
-	// namespace: enough to advertise a Swarm address, and no default route.
+	// Loopback and one address on eth0, and no default route. Alone, eth0
+	// is one end of a veth pair whose other end stays in the namespace:
+	// enough to advertise a Swarm address. On a switch, its other end is
+	// a port of the switch's bridge.
 	ctx := context.Background()
-	for _, args := range [][]string{
-		{"netns", "add", n.Name},
-		{"-n", n.Name, "link", "set", "lo", "up"},
+	if _, err := Run(ctx, "ip", "netns", "add", n.Name); err != nil {
+		return err
+	}
+	link := [][]string{
 		{"-n", n.Name, "link", "add", "eth0", "type", "veth", "peer", "name", "uplink0"},
 		{"-n", n.Name, "link", "set", "uplink0", "up"},
+	}
+	bits := 24
+	if sw != nil {
+		link, bits = sw.portCommands(n.Name, octet), sw.Subnet.Bits()
+	}
+	for _, args := range append(link, [][]string{
+		{"-n", n.Name, "link", "set", "lo", "up"},
 		{"-n", n.Name, "link", "set", "eth0", "up"},
-		{"-n", n.Name, "addr", "add", n.Address + "/24", "dev", "eth0"},
-	} {
+		{"-n", n.Name, "addr", "add", fmt.Sprintf("%s/%d", n.Address, bits), "dev", "eth0"},
+	}...) {
 		if _, err := Run(ctx, "ip", args...); err != nil {
 			return err
 		}
 	}
-	return nil
+	return n.setupMountNS()
+}
+
+// setupMountNS creates the node's mount and UTS namespaces and binds them
+// to files in its directory. A namespace file can only be bound on a mount
+// that does not propagate, so the directory holding them is made one.
+func (n *Node) setupMountNS() error {
+	dir := filepath.Join(n.Dir, nodeNS)
+	if err := syscall.Mount(dir, dir, "", syscall.MS_BIND, ""); err != nil {
+		return fmt.Errorf("binding %s: %w", dir, err)
+	}
+	if err := syscall.Mount("", dir, "", syscall.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("making %s private: %w", dir, err)
+	}
+	for _, f := range []string{"mnt", "uts"} {
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+			return err
+		}
+	}
+	_, err := Run(context.Background(), "nsenter", "--net=/run/netns/"+n.Name,
+		"unshare", "--mount="+filepath.Join(dir, "mnt"), "--uts="+filepath.Join(dir, "uts"), "--propagation", "slave",
+		"sh", "-c", nodeScript, "sh", n.Dir, n.Name, NodeRoot)
+	return err
 }
 
 // start runs dockerd in the node's namespaces and waits until it answers.
@@ -266,9 +361,10 @@ func (n *Node) start() error {
 		return err
 	}
 	defer log.Close()
+	ns := filepath.Join(n.Dir, nodeNS)
 	cmd := exec.Command("nsenter", "--net=/run/netns/"+n.Name,
-		"unshare", "-m", "-u", "--propagation", "slave",
-		"sh", "-c", nodeScript, "sh", n.Dir, n.Name)
+		"--mount="+filepath.Join(ns, "mnt"), "--uts="+filepath.Join(ns, "uts"),
+		"dockerd", "--config-file", filepath.Join(n.Dir, nodeConfig))
 	cmd.Env = append(os.Environ(), "DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1")
 	cmd.Stdout, cmd.Stderr = log, log
 	// Its own process group: a ^C to the test reaches the test, which
@@ -558,8 +654,9 @@ func unescapeMount(s string) string {
 	return b.String()
 }
 
-// unmountUnder detaches every mount at or below dir. The node's own mounts
-// live and die in its mount namespace; this is for what leaked anyway.
+// unmountUnder detaches every mount at or below dir: the bindings of a
+// node's namespaces, and whatever leaked. The node's own mounts live and die
+// in its mount namespace.
 func unmountUnder(dir string) error {
 	var errs []error
 	for _, mp := range mountsUnder(dir) {
