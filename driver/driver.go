@@ -376,10 +376,17 @@ func (d *Driver) Path(req *volume.PathRequest) (*volume.PathResponse, error) {
 // Mount mounts a volume for one Docker mount ID. The gluster volume is
 // mounted once per host; later mounts only count references.
 func (d *Driver) Mount(req *volume.MountRequest) (*volume.MountResponse, error) {
+	return d.MountContext(context.Background(), req)
+}
+
+// MountContext is Mount on behalf of a caller that may give up: once
+// caller is done, the mount fails and holds no reference, since Docker
+// never unmounts a mount it gave up on.
+func (d *Driver) MountContext(caller context.Context, req *volume.MountRequest) (*volume.MountResponse, error) {
 	// The whole call, lookup included, ends within MountTimeout: a mount
 	// that succeeded after Docker gave up would hold a reference no one
 	// ever releases.
-	ctx, cancel := context.WithTimeout(context.Background(), d.cfg.MountTimeout)
+	ctx, cancel := context.WithTimeout(caller, d.cfg.MountTimeout)
 	defer cancel()
 	v, err := d.lookup(ctx, req.Name)
 	if err != nil {
@@ -403,6 +410,10 @@ func (d *Driver) Mount(req *volume.MountRequest) (*volume.MountResponse, error) 
 	if err := d.prepare(v, target); err != nil {
 		d.releaseIfUnused(v.Gluster, target)
 		return nil, fmt.Errorf("preparing volume %s: %w", req.Name, err)
+	}
+	if err := caller.Err(); err != nil {
+		d.releaseIfUnused(v.Gluster, target)
+		return nil, fmt.Errorf("mounting volume %s: Docker stopped waiting: %w", req.Name, err)
 	}
 	var refs int
 	err = d.update(func() {

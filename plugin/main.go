@@ -11,8 +11,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/docker/go-plugins-helpers/volume"
-
 	"github.com/glusterdocker/gluster/control"
 	"github.com/glusterdocker/gluster/driver"
 	"github.com/glusterdocker/gluster/initproc"
@@ -78,7 +76,7 @@ func run(cfg config, logger *slog.Logger) error {
 	}
 	defer cleanup()
 	served := make(chan error, 1)
-	go func() { served <- volume.NewHandler(metrics.InstrumentDriver(d, reg)).Serve(listener) }()
+	go func() { served <- driver.NewHandler(metrics.InstrumentDriver(d, reg)).Serve(listener) }()
 	notifier := sdnotify.New(logger)
 	notifier.Ready()
 	logger.Info("plugin ready", "socket", listener.Addr().String(), "servers", cfg.Servers)
