@@ -317,12 +317,14 @@ func (d *Driver) Remove(req *volume.RemoveRequest) error {
 		return fmt.Errorf("volume %s is in use by %d mount(s) on this host: stop the containers using it first", req.Name, v.references())
 	}
 	cv, err := d.cluster.Volume(ctx, v.Gluster)
+	kept := false
 	switch {
 	case errors.Is(err, control.ErrNotFound):
 		log.Info("gluster volume already gone")
 	case err != nil:
 		return fmt.Errorf("removing volume %s: %w", req.Name, err)
 	case cv.Options[DockerVolumeOption] != req.Name:
+		kept = true
 		log.Info("keeping gluster volume the plugin did not create")
 	default:
 		if err := d.deleteWhenIdle(ctx, v.Gluster); err != nil && !errors.Is(err, control.ErrNotFound) {
@@ -331,7 +333,16 @@ func (d *Driver) Remove(req *volume.RemoveRequest) error {
 		log.Info("gluster volume deleted")
 	}
 	d.cache.invalidate()
-	return d.update(func() { delete(d.volumes, req.Name) })
+	if err := d.update(func() { delete(d.volumes, req.Name) }); err != nil {
+		return err
+	}
+	if !kept {
+		// One log file per gluster volume ever mounted would pile up.
+		if err := os.Remove(d.logFile(v.Gluster)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			log.Warn("removing the gluster client log", "error", err)
+		}
+	}
+	return nil
 }
 
 // clientGoneWait is how long Remove waits for clients to disconnect. A

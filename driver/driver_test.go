@@ -281,11 +281,17 @@ func TestSubdirVolumesShareOneMount(t *testing.T) {
 	if len(f.mounter.active()) != 1 {
 		t.Error("gluster volume unmounted while app2 uses it")
 	}
+	if err := os.WriteFile(f.driver.logFile("shared"), []byte("client log\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := f.driver.Remove(&volume.RemoveRequest{Name: "app1"}); err != nil {
 		t.Fatal(err)
 	}
 	if len(f.cluster.deletes) != 0 {
 		t.Errorf("removing a volume= volume deleted gluster volumes %v", f.cluster.deletes)
+	}
+	if _, err := os.Stat(f.driver.logFile("shared")); err != nil {
+		t.Errorf("client log of the kept gluster volume: %v", err)
 	}
 }
 
@@ -298,11 +304,17 @@ func TestRemove(t *testing.T) {
 		t.Errorf("Remove with a client elsewhere: %v, want ErrInUse naming it", err)
 	}
 	f.cluster.clients["v"] = nil
+	if err := os.WriteFile(f.driver.logFile("v"), []byte("client log\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := f.driver.Remove(&volume.RemoveRequest{Name: "v"}); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(f.cluster.deletes, []string{"v"}) {
 		t.Errorf("deletes = %v", f.cluster.deletes)
+	}
+	if _, err := os.Stat(f.driver.logFile("v")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("client log of the deleted volume: %v, want it removed", err)
 	}
 	if _, err := f.driver.Get(&volume.GetRequest{Name: "v"}); err == nil {
 		t.Error("Get after Remove succeeded")
