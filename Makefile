@@ -4,13 +4,14 @@ GO       ?= go
 BIN      := bin
 GOFILES  := $(shell find . -name '*.go' -not -path './rootfs/*') go.mod go.sum
 E2E_TIMEOUT ?= 40m
+FUZZTIME ?= 10s
 
 PLUGIN   ?= gluster
 # The servers and token `make plugin` points the plugin at: the demo's.
 SERVERS  ?= 172.30.70.11,172.30.70.12
 TOKEN    ?= demo-token
 
-.PHONY: all build server-image rootfs plugin unit setup e2e test demo demo-clean
+.PHONY: all build server-image rootfs plugin unit fuzz setup e2e test demo demo-clean
 
 all: build
 
@@ -37,6 +38,13 @@ server-image: $(BIN)/gluster-server
 ## unit: fast tests, no root, no Docker
 unit:
 	$(GO) test ./...
+
+## fuzz: run each fuzz target for FUZZTIME (go test takes one target at a time)
+fuzz:
+	$(GO) test -run='^$$' -fuzz='^FuzzFromDocker$$' -fuzztime=$(FUZZTIME) ./names
+	$(GO) test -run='^$$' -fuzz='^FuzzParseOptions$$' -fuzztime=$(FUZZTIME) ./driver
+	$(GO) test -run='^$$' -fuzz='^FuzzCreateRequest$$' -fuzztime=$(FUZZTIME) ./control
+	$(GO) test -run='^$$' -fuzz='^FuzzAPI$$' -fuzztime=$(FUZZTIME) ./control
 
 ## setup: install and start what the end-to-end tests need
 setup:

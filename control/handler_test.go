@@ -1,18 +1,24 @@
 package control
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/glusterdocker/gluster/glustercli"
 	"github.com/glusterdocker/gluster/names"
 )
 
@@ -207,9 +213,11 @@ func TestDecodeRefusesUnknownFields(t *testing.T) {
 }
 
 // FuzzCreateRequest feeds arbitrary bodies to the create endpoint's decoding
-// and validation: anything accepted must be a request gluster can take.
+// and validation: anything accepted must be a request gluster can take, and
+// must decode to the same request once encoded again, as the client sends it.
 func FuzzCreateRequest(f *testing.F) {
-	for _, seed := range []string{`{"name":"v"}`, `{"name":"v","replica":3,"arbiter":true}`, `{"name":"a.b"}`, `{"name":"v","options":{"a.b":"c"}}`, `{"name":"v","servers":["10.0.0.1"]}`, `[]`} {
+	for _, seed := range []string{`{"name":"v"}`, `{"name":"v","replica":3,"arbiter":true}`, `{"name":"a.b"}`, `{"name":"v","options":{"a.b":"c"}}`, `{"name":"v","servers":["10.0.0.1"]}`, `[]`,
+		`{"name":"v","servers":["a","a"]}`, `{"name":"v","replica":2,"arbiter":true}`, `{"name":"v","options":{"a.b":"x\u0000"}}`, `{"name":"v"} {}`, `{"name":"v","Name":"w"}`} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, body string) {
@@ -220,13 +228,105 @@ func FuzzCreateRequest(f *testing.F) {
 		if err := names.ValidateVolume(req.Name); err != nil {
 			t.Fatalf("accepted name %q: %v", req.Name, err)
 		}
-		if req.Replica < 0 || req.Replica > maxReplica {
-			t.Fatalf("accepted replica %d", req.Replica)
+		if req.Replica < 0 || req.Replica > maxReplica || (req.Arbiter && req.Replica != 0 && req.Replica != 3) {
+			t.Fatalf("accepted replica %d, arbiter %t", req.Replica, req.Arbiter)
+		}
+		for i, s := range req.Servers {
+			if ValidateHost(s) != nil || slices.Contains(req.Servers[:i], s) {
+				t.Fatalf("accepted servers %q", req.Servers)
+			}
 		}
 		for k, v := range req.Options {
 			if validateOption(k, v) != nil {
 				t.Fatalf("accepted option %q=%q", k, v)
 			}
+		}
+		data, err := json.Marshal(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var again CreateRequest
+		if err := decodeStrict(bytes.NewReader(data), &again); err != nil || !reflect.DeepEqual(normalized(again), normalized(req)) {
+			t.Fatalf("%s decoded to %+v, which encoded as %s decodes to %+v, %v", body, req, data, again, err)
+		}
+	})
+}
+
+// normalized treats an empty list or map as none, as the JSON encoding
+// (omitempty) does.
+func normalized(req CreateRequest) CreateRequest {
+	if len(req.Servers) == 0 {
+		req.Servers = nil
+	}
+	if len(req.Options) == 0 {
+		req.Options = nil
+	}
+	return req
+}
+
+// apiStatuses are the answers the API documents, and the router's own for
+// paths it cleans (redirects), does not know or has no such method for.
+var apiStatuses = []int{http.StatusOK, http.StatusCreated, http.StatusNoContent, http.StatusBadRequest,
+	http.StatusNotFound, http.StatusConflict, http.StatusLocked, http.StatusServiceUnavailable,
+	http.StatusMethodNotAllowed, http.StatusMovedPermanently, http.StatusTemporaryRedirect, http.StatusPermanentRedirect}
+
+// FuzzAPI sends arbitrary authenticated requests through the whole
+// handler, whose every route decodes a volume name from the path or a
+// create request from the body: each answer is a documented status, each
+// error a JSON message, and nothing ever reaches gluster or the brick
+// directories under a name gluster does not allow.
+func FuzzAPI(f *testing.F) {
+	f.Add(uint8(0), "/v1/volumes", `{"name":"v","replica":2}`)
+	f.Add(uint8(1), "/v1/volumes/v", "")
+	f.Add(uint8(1), "/v1/volumes/..%2Fetc", "")
+	f.Add(uint8(2), "/v1/volumes/v/start", "")
+	f.Add(uint8(2), "/v1/volumes/all/stop", "")
+	f.Add(uint8(3), "/v1/bricks/v", "")
+	f.Add(uint8(3), "/v1/bricks/%2E%2E", "")
+	f.Add(uint8(4), "/v1/peers", "")
+	f.Add(uint8(2), "/v1/volumes", `{"name":"v","options":{"performance.cache-size":"64MB"}}`)
+	methods := []string{http.MethodPost, http.MethodGet, http.MethodPost, http.MethodDelete, http.MethodGet, http.MethodPut}
+	f.Fuzz(func(t *testing.T, method uint8, target, body string) {
+		if !strings.HasPrefix(target, "/") {
+			return
+		}
+		req, err := http.NewRequest(methods[int(method)%len(methods)], "http://control"+target, strings.NewReader(body))
+		if err != nil {
+			return
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		gluster := newFakeGluster("10.0.0.1", "10.0.0.2")
+		gluster.vols["existing"] = glustercli.Volume{Name: "existing", ID: "id-existing", Status: "Started", Replica: 2, Options: map[string]string{},
+			Bricks: []glustercli.Brick{{Host: "localhost", Path: "/bricks/existing"}, {Host: "10.0.0.2", Path: "/bricks/existing"}}}
+		bricks := t.TempDir()
+		var removed []string
+		remove := func(_ context.Context, _, volume string) error { removed = append(removed, volume); return nil }
+		rec := httptest.NewRecorder()
+		NewHandler(NewService("10.0.0.1", bricks, gluster, remove, discard), token, discard).ServeHTTP(rec, req)
+
+		if !slices.Contains(apiStatuses, rec.Code) {
+			t.Fatalf("%s %s %q: status %d: %s", req.Method, target, body, rec.Code, rec.Body)
+		}
+		// The router's own answers are plain text; the API's errors never.
+		fromAPI := rec.Code == http.StatusBadRequest || rec.Code == http.StatusConflict || rec.Code == http.StatusLocked || rec.Code == http.StatusServiceUnavailable
+		if rec.Code >= 400 && (fromAPI || strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json")) {
+			var e errorBody
+			if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Error == "" {
+				t.Fatalf("%s %s: error answer %q is not a JSON message", req.Method, target, rec.Body)
+			}
+		}
+		for _, call := range gluster.calls {
+			if _, name, _ := strings.Cut(call, " "); names.ValidateVolume(name) != nil {
+				t.Fatalf("%s %s %q ran gluster %q", req.Method, target, body, call)
+			}
+		}
+		for _, name := range removed {
+			if names.ValidateVolume(name) != nil {
+				t.Fatalf("%s %s %q removed remote brick %q", req.Method, target, body, name)
+			}
+		}
+		if entries, _ := os.ReadDir(filepath.Dir(bricks)); len(entries) != 1 {
+			t.Fatalf("%s %s %q touched the brick root's parent: %v", req.Method, target, body, entries)
 		}
 	})
 }

@@ -378,12 +378,14 @@ func (d *Driver) Remove(req *volume.RemoveRequest) error {
 		return fmt.Errorf("volume %s is in use by %d mount(s) on this host: stop the containers using it first", req.Name, v.references())
 	}
 	cv, err := d.cluster.Volume(ctx, v.Gluster)
+	kept := false
 	switch {
 	case errors.Is(err, control.ErrNotFound):
 		log.Info("gluster volume already gone")
 	case err != nil:
 		return fmt.Errorf("removing volume %s: %w", req.Name, err)
 	case cv.Options[DockerVolumeOption] != req.Name:
+		kept = true
 		log.Info("keeping gluster volume the plugin did not create")
 	default:
 		if err := d.deleteWhenIdle(ctx, v.Gluster); err != nil && !errors.Is(err, control.ErrNotFound) {
@@ -392,7 +394,16 @@ func (d *Driver) Remove(req *volume.RemoveRequest) error {
 		log.Info("gluster volume deleted")
 	}
 	d.cache.invalidate()
-	return d.update(func() { delete(d.volumes, req.Name) })
+	if err := d.update(func() { delete(d.volumes, req.Name) }); err != nil {
+		return err
+	}
+	if !kept {
+		// One log file per gluster volume ever mounted would pile up.
+		if err := os.Remove(d.logFile(v.Gluster)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			log.Warn("removing the gluster client log", "error", err)
+		}
+	}
+	return nil
 }
 
 // clientGoneWait is how long Remove waits for clients to disconnect. A
@@ -437,10 +448,17 @@ func (d *Driver) Path(req *volume.PathRequest) (*volume.PathResponse, error) {
 // Mount mounts a volume for one Docker mount ID. The gluster volume is
 // mounted once per host; later mounts only count references.
 func (d *Driver) Mount(req *volume.MountRequest) (*volume.MountResponse, error) {
+	return d.MountContext(context.Background(), req)
+}
+
+// MountContext is Mount on behalf of a caller that may give up: once
+// caller is done, the mount fails and holds no reference, since Docker
+// never unmounts a mount it gave up on.
+func (d *Driver) MountContext(caller context.Context, req *volume.MountRequest) (*volume.MountResponse, error) {
 	// The whole call, lookup included, ends within MountTimeout: a mount
 	// that succeeded after Docker gave up would hold a reference no one
 	// ever releases.
-	ctx, cancel := context.WithTimeout(context.Background(), d.cfg.MountTimeout)
+	ctx, cancel := context.WithTimeout(caller, d.cfg.MountTimeout)
 	defer cancel()
 	v, err := d.lookup(ctx, req.Name)
 	if err != nil {
@@ -464,6 +482,10 @@ func (d *Driver) Mount(req *volume.MountRequest) (*volume.MountResponse, error) 
 	if err := d.prepare(v, target); err != nil {
 		d.releaseIfUnused(v.Gluster, target)
 		return nil, fmt.Errorf("preparing volume %s: %w", req.Name, err)
+	}
+	if err := caller.Err(); err != nil {
+		d.releaseIfUnused(v.Gluster, target)
+		return nil, fmt.Errorf("mounting volume %s: Docker stopped waiting: %w", req.Name, err)
 	}
 	var refs int
 	err = d.update(func() {

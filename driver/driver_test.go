@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -283,11 +284,17 @@ func TestSubdirVolumesShareOneMount(t *testing.T) {
 	if len(f.mounter.active()) != 1 {
 		t.Error("gluster volume unmounted while app2 uses it")
 	}
+	if err := os.WriteFile(f.driver.logFile("shared"), []byte("client log\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := f.driver.Remove(&volume.RemoveRequest{Name: "app1"}); err != nil {
 		t.Fatal(err)
 	}
 	if len(f.cluster.deletes) != 0 {
 		t.Errorf("removing a volume= volume deleted gluster volumes %v", f.cluster.deletes)
+	}
+	if _, err := os.Stat(f.driver.logFile("shared")); err != nil {
+		t.Errorf("client log of the kept gluster volume: %v", err)
 	}
 }
 
@@ -300,11 +307,17 @@ func TestRemove(t *testing.T) {
 		t.Errorf("Remove with a client elsewhere: %v, want ErrInUse naming it", err)
 	}
 	f.cluster.clients["v"] = nil
+	if err := os.WriteFile(f.driver.logFile("v"), []byte("client log\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := f.driver.Remove(&volume.RemoveRequest{Name: "v"}); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(f.cluster.deletes, []string{"v"}) {
 		t.Errorf("deletes = %v", f.cluster.deletes)
+	}
+	if _, err := os.Stat(f.driver.logFile("v")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("client log of the deleted volume: %v, want it removed", err)
 	}
 	if _, err := f.driver.Get(&volume.GetRequest{Name: "v"}); err == nil {
 		t.Error("Get after Remove succeeded")
@@ -485,5 +498,41 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("%s: not within 2s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestMountAbandonedByCaller(t *testing.T) {
+	tests := []struct {
+		name        string
+		otherMounts int // references another mount ID holds already
+	}{
+		{"[Error] first mount of the volume", 0},
+		{"[Error] volume mounted for another ID", 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.driver.Create(&volume.CreateRequest{Name: "v"})
+			for range tc.otherMounts {
+				if _, err := f.driver.Mount(&volume.MountRequest{Name: "v", ID: "other"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Docker gave up on the call: it will never unmount this ID.
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			if _, err := f.driver.MountContext(ctx, &volume.MountRequest{Name: "v", ID: "gone"}); !errors.Is(err, context.Canceled) {
+				t.Fatalf("MountContext after the caller left: %v, want context.Canceled", err)
+			}
+			if refs := f.driver.state("v").references(); refs != tc.otherMounts {
+				t.Errorf("references = %d, want %d", refs, tc.otherMounts)
+			}
+			if got := len(f.mounter.active()); got != min(tc.otherMounts, 1) {
+				t.Errorf("FUSE mounts = %d, want %d", got, min(tc.otherMounts, 1))
+			}
+			if _, err := os.Stat(filepath.Join(f.cfg.MountRoot, "v")); (err == nil) != (tc.otherMounts > 0) {
+				t.Errorf("mountpoint: %v", err)
+			}
+		})
 	}
 }

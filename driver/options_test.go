@@ -2,8 +2,14 @@ package driver
 
 import (
 	"errors"
+	"path"
 	"reflect"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/glusterdocker/gluster/names"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -56,17 +62,108 @@ func TestParseOptions(t *testing.T) {
 	}
 }
 
+// FuzzParseOptions feeds up to three arbitrary options to the parser:
+// anything refused is ErrBadOption, and anything accepted is consistent and
+// parses again, written back as options, to the same Options.
 func FuzzParseOptions(f *testing.F) {
-	f.Add("replica", "2")
-	f.Add("subdir", "a/b")
-	f.Add("mode", "0755")
-	f.Fuzz(func(t *testing.T, key, value string) {
-		o, err := ParseOptions(map[string]string{key: value})
+	f.Add("replica", "2", "arbiter", "false", "", "")
+	f.Add("replica", "3", "arbiter", "true", "servers", "10.0.0.1, 10.0.0.2,10.0.0.3")
+	f.Add("volume", "shared", "subdir", "/apps//web/./x/", "mode", "1777")
+	f.Add("uid", "33", "gid", "0", "mode", "0755")
+	f.Add("gluster.performance.cache-size", "64MB", "subdir", "../etc", "", "")
+	f.Add("volume", "v", "replica", "2", "gluster.user.docker-volume", "x")
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2, k3, v3 string) {
+		raw := map[string]string{}
+		for _, kv := range [][2]string{{k1, v1}, {k2, v2}, {k3, v3}} {
+			if kv[0] != "" {
+				raw[kv[0]] = kv[1]
+			}
+		}
+		o, err := ParseOptions(raw)
 		if err != nil {
+			if !errors.Is(err, ErrBadOption) {
+				t.Fatalf("ParseOptions(%q) = %v, want ErrBadOption", raw, err)
+			}
 			return
 		}
-		if o.Subdir != "" {
-			t.Fatalf("subdir accepted without volume: %+v", o)
+		checkOptions(t, raw, o)
+		again, err := ParseOptions(format(o))
+		if err != nil || !reflect.DeepEqual(again, o) {
+			t.Fatalf("ParseOptions(%q) = %+v, which written back as %q parses to %+v, %v", raw, o, format(o), again, err)
 		}
 	})
+}
+
+// checkOptions checks what accepted options promise the rest of the driver.
+func checkOptions(t *testing.T, raw map[string]string, o Options) {
+	t.Helper()
+	bad := func(why string) { t.Fatalf("ParseOptions(%q) = %+v: %s", raw, o, why) }
+	if o.Replica < 0 || o.Replica > 16 {
+		bad("replica out of range")
+	}
+	if o.Arbiter && o.Replica != 0 && o.Replica != 3 {
+		bad("arbiter without replica 3")
+	}
+	if o.Existing() {
+		if names.ValidateVolume(o.Volume) != nil {
+			bad("invalid gluster volume name")
+		}
+		if o.Replica != 0 || o.Arbiter || len(o.Servers) > 0 || len(o.Gluster) > 0 {
+			bad("creation options with volume=")
+		}
+	}
+	if o.Subdir != "" {
+		if !o.Existing() {
+			bad("subdir without volume=")
+		}
+		if path.IsAbs(o.Subdir) || path.Clean(o.Subdir) != o.Subdir || slices.Contains(strings.Split(o.Subdir, "/"), "..") {
+			bad("subdir is not a clean relative path inside the volume")
+		}
+	}
+	for _, s := range o.Servers {
+		if s == "" || strings.ContainsAny(s, ", ") {
+			bad("empty or unsplit server")
+		}
+	}
+	if (o.UID != nil && *o.UID < 0) || (o.GID != nil && *o.GID < 0) || (o.Mode != nil && *o.Mode > 0o7777) {
+		bad("owner or mode out of range")
+	}
+	for k := range o.Gluster {
+		if k == DockerVolumeOption || strings.HasPrefix(k, "user.created-at") {
+			bad("an option the plugin sets itself")
+		}
+	}
+}
+
+// format writes options back as `docker volume create -o` options.
+func format(o Options) map[string]string {
+	raw := map[string]string{}
+	if o.Replica != 0 {
+		raw["replica"] = strconv.Itoa(o.Replica)
+	}
+	if o.Arbiter {
+		raw["arbiter"] = "true"
+	}
+	if len(o.Servers) > 0 {
+		raw["servers"] = strings.Join(o.Servers, ",")
+	}
+	for k, v := range o.Gluster {
+		raw[glusterOptionPrefix+k] = v
+	}
+	if o.Volume != "" {
+		raw["volume"] = o.Volume
+	}
+	if o.Subdir != "" {
+		raw["subdir"] = o.Subdir
+	}
+	if o.UID != nil {
+		raw["uid"] = strconv.Itoa(*o.UID)
+	}
+	if o.GID != nil {
+		raw["gid"] = strconv.Itoa(*o.GID)
+	}
+	if o.Mode != nil {
+		raw["mode"] = strconv.FormatUint(uint64(*o.Mode), 8)
+	}
+	return raw
 }

@@ -1,10 +1,13 @@
 package metrics
 
 import (
+	"context"
 	"time"
 
 	"github.com/docker/go-plugins-helpers/volume"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/glusterdocker/gluster/driver"
 )
 
 // driverMethods are the calls of Docker's volume plugin API, as label
@@ -14,7 +17,7 @@ var driverMethods = []string{"create", "list", "get", "remove", "path", "mount",
 
 // InstrumentDriver returns next counting and timing every call Docker makes,
 // by method and outcome, in metrics registered with reg.
-func InstrumentDriver(next volume.Driver, reg prometheus.Registerer) volume.Driver {
+func InstrumentDriver(next driver.ContextDriver, reg prometheus.Registerer) driver.ContextDriver {
 	d := &instrumentedDriver{
 		next: next,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -39,12 +42,12 @@ func InstrumentDriver(next volume.Driver, reg prometheus.Registerer) volume.Driv
 }
 
 type instrumentedDriver struct {
-	next      volume.Driver
+	next      driver.ContextDriver
 	requests  *prometheus.CounterVec
 	durations *prometheus.HistogramVec
 }
 
-var _ volume.Driver = (*instrumentedDriver)(nil)
+var _ driver.ContextDriver = (*instrumentedDriver)(nil)
 
 // observe records a call that started at start; err points at its result.
 func (d *instrumentedDriver) observe(method string, start time.Time, err *error) {
@@ -78,8 +81,12 @@ func (d *instrumentedDriver) Path(req *volume.PathRequest) (_ *volume.PathRespon
 }
 
 func (d *instrumentedDriver) Mount(req *volume.MountRequest) (_ *volume.MountResponse, err error) {
+	return d.MountContext(context.Background(), req)
+}
+
+func (d *instrumentedDriver) MountContext(ctx context.Context, req *volume.MountRequest) (_ *volume.MountResponse, err error) {
 	defer d.observe("mount", time.Now(), &err)
-	return d.next.Mount(req)
+	return d.next.MountContext(ctx, req)
 }
 
 func (d *instrumentedDriver) Unmount(req *volume.UnmountRequest) (err error) {

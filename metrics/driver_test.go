@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -30,7 +31,10 @@ func (f *fakeDriver) Path(*volume.PathRequest) (*volume.PathResponse, error) {
 	f.calls++
 	return &volume.PathResponse{}, f.err
 }
-func (f *fakeDriver) Mount(*volume.MountRequest) (*volume.MountResponse, error) {
+func (f *fakeDriver) Mount(req *volume.MountRequest) (*volume.MountResponse, error) {
+	return f.MountContext(context.Background(), req)
+}
+func (f *fakeDriver) MountContext(context.Context, *volume.MountRequest) (*volume.MountResponse, error) {
 	f.calls++
 	return &volume.MountResponse{Mountpoint: "/mnt/v"}, f.err
 }

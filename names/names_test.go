@@ -77,17 +77,29 @@ func TestFromDocker(t *testing.T) {
 	}
 }
 
+// FuzzFromDocker checks the name mapping both ways: a name is refused
+// with ErrInvalid, or it maps onto a valid gluster name that maps back to
+// it unchanged, so no two Docker names share a gluster volume.
 func FuzzFromDocker(f *testing.F) {
-	for _, s := range []string{"data", "my.app", "a__b", "a_.b", "x"} {
+	for _, s := range []string{"data", "my.app", "a__b", "a_.b", "a._b", "x", "all", "stack_web.data", "-a", strings.Repeat("a.", 64)} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, docker string) {
 		gluster, err := FromDocker(docker)
 		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("FromDocker(%q) = %v, want ErrInvalid", docker, err)
+			}
 			return
 		}
-		if ValidateVolume(gluster) != nil || ToDocker(gluster) != docker {
-			t.Fatalf("FromDocker(%q) = %q, which is not a valid reversible gluster name", docker, gluster)
+		if err := ValidateVolume(gluster); err != nil {
+			t.Fatalf("FromDocker(%q) = %q, not a valid gluster name: %v", docker, gluster, err)
+		}
+		if back := ToDocker(gluster); back != docker {
+			t.Fatalf("FromDocker(%q) = %q, which maps back to %q", docker, gluster, back)
+		}
+		if again, err := FromDocker(ToDocker(gluster)); err != nil || again != gluster {
+			t.Fatalf("FromDocker is not stable for %q: %q, %v", docker, again, err)
 		}
 	})
 }

@@ -12,8 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/docker/go-plugins-helpers/volume"
-
 	"github.com/glusterdocker/gluster/clients"
 	"github.com/glusterdocker/gluster/control"
 	"github.com/glusterdocker/gluster/driver"
@@ -87,7 +85,7 @@ func run(cfg config, logger *slog.Logger) error {
 	}
 	defer cleanup()
 	served := make(chan error, 1)
-	go func() { served <- volume.NewHandler(metrics.InstrumentDriver(d, reg)).Serve(listener) }()
+	go func() { served <- driver.NewHandler(metrics.InstrumentDriver(d, reg)).Serve(listener) }()
 	notifier := sdnotify.New(logger)
 	notifier.Ready()
 	logger.Info("plugin ready", "socket", listener.Addr().String(), "servers", cfg.Servers)

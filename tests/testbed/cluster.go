@@ -278,14 +278,18 @@ func (c *Cluster) must(t testing.TB, args ...string) string {
 // every other server connected.
 func (c *Cluster) WaitPool(t testing.TB, timeout time.Duration) {
 	t.Helper()
-	Eventually(t, timeout, "storage pool formed", func() error {
-		for _, s := range c.Servers {
-			if err := s.poolComplete(len(c.Servers)); err != nil {
-				return err
-			}
+	Eventually(t, timeout, "storage pool formed", c.PoolComplete)
+}
+
+// PoolComplete checks once that every server answers on the control API
+// and sees every other server connected.
+func (c *Cluster) PoolComplete() error {
+	for _, s := range c.Servers {
+		if err := s.poolComplete(len(c.Servers)); err != nil {
+			return err
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 func (s *Server) poolComplete(want int) error {

@@ -2,6 +2,9 @@ package testbed
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -123,7 +126,7 @@ func (p *Plugin) PID(t testing.TB) int {
 }
 
 func (p *Plugin) dumpLog(t testing.TB) {
-	logs, _ := filepath.Glob(filepath.Join(p.StateDir, "logs", "*.log"))
+	logs, _ := filepath.Glob(p.ClientLog("*"))
 	for _, l := range logs {
 		data, _ := os.ReadFile(l)
 		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
@@ -179,4 +182,46 @@ func HostMounts(fstype string) []string {
 		}
 	}
 	return out
+}
+
+// PropagatedMount is the host directory the plugin makes its mounts under.
+func (p *Plugin) PropagatedMount(t testing.TB) string {
+	t.Helper()
+	root := MustDocker(t, "info", "-f", "{{.DockerRootDir}}")
+	return filepath.Join(root, "plugins", p.ID(t), "propagated-mount")
+}
+
+// StateReferences reads the plugin's state file: the Docker volumes it
+// records and the mount references each holds.
+func (p *Plugin) StateReferences(t testing.TB) map[string]int {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(p.StateDir, "state.json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string]int{}
+	}
+	if err != nil {
+		t.Fatalf("reading the plugin's state: %v", err)
+	}
+	var state struct {
+		Volumes map[string]struct {
+			Mounts map[string]int `json:"mounts"`
+		} `json:"volumes"`
+	}
+	if err := json.Unmarshal(data, &state); err != nil {
+		t.Fatalf("plugin state %s: %v", p.StateDir, err)
+	}
+	refs := map[string]int{}
+	for name, v := range state.Volumes {
+		refs[name] = 0
+		for _, n := range v.Mounts {
+			refs[name] += n
+		}
+	}
+	return refs
+}
+
+// ClientLog is where the plugin keeps the gluster client log of a gluster
+// volume.
+func (p *Plugin) ClientLog(gluster string) string {
+	return filepath.Join(p.StateDir, "logs", gluster+".log")
 }
