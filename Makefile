@@ -3,7 +3,7 @@
 GO       ?= go
 BIN      := bin
 GOFILES  := $(shell find . -name '*.go' -not -path './rootfs/*') go.mod go.sum
-E2E_TIMEOUT ?= 40m
+E2E_TIMEOUT ?= 60m
 FUZZTIME ?= 10s
 
 PLUGIN   ?= gluster
