@@ -13,8 +13,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -86,22 +88,41 @@ func isMounted(dir string) bool {
 }
 
 // unmount unmounts a raw mount and waits until no FUSE client of volume is
-// left on the host, so that the next measurement starts from nothing.
+// left on the host, so that the next measurement starts from nothing. A
+// client whose server died just before may linger for its TCP timeout after
+// the unmount; once its mount is gone it serves nothing, and it is ended.
+// Only raw mounts of volume may exist when this is called: every client of
+// it is one of ours.
 func unmount(t testing.TB, dir, volume string) {
 	t.Helper()
+	pids := testbed.FUSEClientPIDs(volume)
 	testbed.MustRun(t, "umount", dir)
+	if testbed.Poll(lingerTimeout, func() error { return clientsLeft(volume) }) == nil {
+		return
+	}
+	for _, pid := range pids {
+		if slices.Contains(testbed.FUSEClientPIDs(volume), pid) {
+			t.Logf("ending FUSE client %d of %s, still running %s after its unmount", pid, volume, lingerTimeout)
+			_ = syscall.Kill(pid, syscall.SIGTERM)
+		}
+	}
 	waitNoClient(t, volume)
+}
+
+// lingerTimeout is how long an unmounted client may take to exit by itself.
+const lingerTimeout = 10 * time.Second
+
+func clientsLeft(volume string) error {
+	if n := testbed.FUSEClients(volume); n != 0 {
+		return fmt.Errorf("%d FUSE clients", n)
+	}
+	return nil
 }
 
 // waitNoClient waits until no gluster FUSE client of volume runs on the host.
 func waitNoClient(t testing.TB, volume string) {
 	t.Helper()
-	testbed.Eventually(t, clientGoneTimeout, "FUSE clients of "+volume+" gone", func() error {
-		if n := testbed.FUSEClients(volume); n != 0 {
-			return fmt.Errorf("%d FUSE clients", n)
-		}
-		return nil
-	})
+	testbed.Eventually(t, clientGoneTimeout, "FUSE clients of "+volume+" gone", func() error { return clientsLeft(volume) })
 }
 
 // mountDir is an empty directory for raw mounts that is unmounted, if still
