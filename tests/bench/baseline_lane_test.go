@@ -130,7 +130,7 @@ func (l *baselineLaneBed) listAndGet(t *testing.T) {
 		made = n
 		for run := range l.cfg.runs {
 			// Get of a volume not looked at before: the newest ones.
-			fresh := volumeName(n - 1 - run)
+			fresh := volumeName(n - 1 - run%n)
 			time.Sleep(pluginCacheTTL + 100*time.Millisecond) // let the plugin's list expire
 			calls := []struct {
 				first, rest *Measure

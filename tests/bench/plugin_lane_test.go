@@ -86,14 +86,15 @@ func (l *pluginLaneBed) removeContainers() {
 	}
 }
 
-// run runs script in a throwaway container with volume (a Docker volume
-// or a host directory, or none if empty) at /data.
-func (l *pluginLaneBed) run(volume, script string) (string, error) {
+// run runs script, with scriptArgs as $1..., in a throwaway container with
+// volume (a Docker volume or a host directory, or none if empty) at /data.
+func (l *pluginLaneBed) run(volume, script string, scriptArgs ...string) (string, error) {
 	args := []string{"run", "--rm", "--name", runContainer, "--label", "gluster-testbed=" + pluginLaneName}
 	if volume != "" {
 		args = append(args, "-v", volume+":/data")
 	}
-	return testbed.Docker(context.Background(), append(args, testbed.ClientImage, "sh", "-c", script)...)
+	args = append(args, testbed.ClientImage, "sh", "-c", script, "sh")
+	return testbed.Docker(context.Background(), append(args, scriptArgs...)...)
 }
 
 // timedRun is run, timed from the docker command's start to its end.
@@ -115,7 +116,10 @@ func (l *pluginLaneBed) startAndMount(t *testing.T, run int) {
 	var none, with time.Duration
 	// Alternating the order spreads what the first of a pair pays.
 	first := func() { none = l.timedRun(t, "", "true") }
-	second := func() { with = l.timedRun(t, dataVolume, "true") }
+	second := func() {
+		with = l.timedRun(t, dataVolume, "true")
+		waitNoClient(t, dataVolume)
+	}
 	if run%2 == 1 {
 		first, second = second, first
 	}
@@ -123,24 +127,35 @@ func (l *pluginLaneBed) startAndMount(t *testing.T, run int) {
 	second()
 	l.seconds(&l.m.startVolume.Base, none)
 	l.seconds(&l.m.startVolume.Plugin, with)
-	waitNoClient(t, dataVolume)
 
 	ctx := context.Background()
-	id := map[string]string{"Name": dataVolume, "ID": "gbench-mount-" + strconv.Itoa(run)}
-	plugin, err := timed(func() error { return l.api.call(ctx, "VolumeDriver.Mount", id, nil) })
-	if err != nil {
-		t.Fatal(err)
+	var plugin, raw time.Duration
+	viaPlugin := func() {
+		id := map[string]string{"Name": dataVolume, "ID": "gbench-mount-" + strconv.Itoa(run)}
+		var err error
+		if plugin, err = timed(func() error { return l.api.call(ctx, "VolumeDriver.Mount", id, nil) }); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.api.call(ctx, "VolumeDriver.Unmount", id, nil); err != nil {
+			t.Fatal(err)
+		}
+		waitNoClient(t, dataVolume)
 	}
-	if err := l.api.call(ctx, "VolumeDriver.Unmount", id, nil); err != nil {
-		t.Fatal(err)
+	viaRaw := func() {
+		dir := mountDir(t)
+		var err error
+		if raw, err = timed(func() error { return rawMount(ctx, l.cluster.Servers[0].Address, dataVolume, dir) }); err != nil {
+			t.Fatal(err)
+		}
+		unmount(t, dir, dataVolume)
 	}
-	waitNoClient(t, dataVolume)
-	dir := mountDir(t)
-	raw, err := timed(func() error { return rawMount(ctx, l.cluster.Servers[0].Address, dataVolume, dir) })
-	if err != nil {
-		t.Fatal(err)
+	if run%2 == 0 {
+		viaPlugin()
+		viaRaw()
+	} else {
+		viaRaw()
+		viaPlugin()
 	}
-	unmount(t, dir, dataVolume)
 	l.seconds(&l.m.mountRaw.Base, raw)
 	l.seconds(&l.m.mountRaw.Plugin, plugin)
 	l.seconds(&l.m.mountTutorial.Plugin, plugin)
@@ -390,31 +405,34 @@ func (l *pluginLaneBed) create(t *testing.T, run int) {
 }
 
 // dataPath: item 7. The same container scripts on the plugin's mount and on
-// a raw FUSE mount bound into the container. Each step gets a new mount,
-// so that reads come from the servers, not from this host's page cache.
+// a raw FUSE mount bound into the container, each pair back to back (the
+// machine's load changes within seconds), each side in its own directory of
+// the volume. Every step gets a new mount, so that reads come from the
+// servers, not from this host's page cache.
 func (l *pluginLaneBed) dataPath(t *testing.T, run int) {
 	const clock = "$(date +%s%N)"
+	// Each script gets the side's directory as $1 and prints nanoseconds.
 	steps := []struct {
 		m      *Measure
 		script string
 	}{
-		{l.m.write, fmt.Sprintf("set -e; s=%s; dd if=/dev/zero of=/data/big bs=1M count=%d conv=fsync status=none; echo $((%s-s))", clock, l.cfg.bigMiB, clock)},
-		{l.m.read, fmt.Sprintf("set -e; s=%s; dd if=/data/big of=/dev/null bs=1M status=none; echo $((%s-s))", clock, clock)},
-		{l.m.small, fmt.Sprintf("set -e; mkdir /data/small; cd /data/small; s=%s; seq -f f%%g %d | xargs touch; echo $((%s-s))", clock, l.cfg.smallFiles, clock)},
+		{l.m.write, fmt.Sprintf(`set -e; mkdir -p "$1"; s=%s; dd if=/dev/zero of="$1/big" bs=1M count=%d conv=fsync status=none; echo $((%s-s))`, clock, l.cfg.bigMiB, clock)},
+		{l.m.read, fmt.Sprintf(`set -e; s=%s; dd if="$1/big" of=/dev/null bs=1M status=none; echo $((%s-s))`, clock, clock)},
+		{l.m.small, fmt.Sprintf(`set -e; mkdir "$1/small"; cd "$1/small"; s=%s; seq -f f%%g %d | xargs touch; echo $((%s-s))`, clock, l.cfg.smallFiles, clock)},
 	}
-	const cleanup = "rm -rf /data/big /data/small"
+	const cleanup = `rm -rf "$1"`
 	dir := mountDir(t)
 	server := l.cluster.Servers[0].Address
 	viaPlugin := func(script string) (string, error) {
 		defer waitNoClient(t, dataVolume)
-		return l.run(dataVolume, script)
+		return l.run(dataVolume, script, "/data/plugin")
 	}
 	viaRaw := func(script string) (string, error) {
 		if err := rawMount(context.Background(), server, dataVolume, dir); err != nil {
 			return "", err
 		}
 		defer unmount(t, dir, dataVolume)
-		return l.run(dir, script)
+		return l.run(dir, script, "/data/raw")
 	}
 	sides := []struct {
 		run    func(string) (string, error)
@@ -426,8 +444,8 @@ func (l *pluginLaneBed) dataPath(t *testing.T, run int) {
 	if run%2 == 1 {
 		sides[0], sides[1] = sides[1], sides[0]
 	}
-	for _, side := range sides {
-		for _, s := range steps {
+	for _, s := range steps {
+		for _, side := range sides {
 			out, err := side.run(s.script)
 			if err != nil {
 				t.Fatal(err)
@@ -438,6 +456,8 @@ func (l *pluginLaneBed) dataPath(t *testing.T, run int) {
 			}
 			l.seconds(side.series(s.m), time.Duration(ns))
 		}
+	}
+	for _, side := range sides {
 		if _, err := side.run(cleanup); err != nil {
 			t.Fatal(err)
 		}
