@@ -11,7 +11,7 @@ PLUGIN   ?= gluster
 SERVERS  ?= 172.30.70.11,172.30.70.12
 TOKEN    ?= demo-token
 
-.PHONY: all build server-image rootfs plugin unit fuzz setup e2e test demo demo-clean
+.PHONY: all build server-image rootfs plugin unit fuzz setup e2e bench bench-quick test demo demo-clean
 
 all: build
 
@@ -54,8 +54,17 @@ setup:
 e2e: setup
 	$(GO) test -tags e2e -count=1 -p 1 -timeout $(E2E_TIMEOUT) ./tests/e2e/... ./mounter/...
 
+## bench: the plugin's cost against the raw gluster client, 5 runs (about
+## 20 minutes); prints the table, writes it with JSON and a chart to results/
+bench: setup
+	$(GO) test -tags bench -count=1 -timeout 60m -run TestBench -v ./tests/bench/
+
+## bench-quick: the bench once with small sizes, so that it keeps working
+bench-quick: setup
+	BENCH_QUICK=1 $(GO) test -tags bench -count=1 -timeout 15m -run TestBench ./tests/bench/
+
 ## test: everything (the command CI runs)
-test: unit e2e
+test: unit e2e bench-quick
 
 ## demo: two local server containers, the plugin and a replica 2 volume
 demo: setup

@@ -43,6 +43,7 @@ fi
 command -v go >/dev/null || { echo "setup: Go is needed to build the project: install Go 1.26 or newer" >&2; exit 1; }
 
 # prometheus: the metrics test runs its own instance, never the package's service.
-need_packages docker.io glusterfs-client debootstrap iproute2 ca-certificates curl systemd docker-registry prometheus
+# iputils-ping: the bench's baseline client pings the servers, as the tutorial does.
+need_packages docker.io glusterfs-client debootstrap iproute2 iputils-ping ca-certificates curl systemd docker-registry prometheus
 start_dockerd
 make --no-print-directory server-image rootfs

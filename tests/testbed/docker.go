@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os/exec"
 	"strings"
 	"testing"
@@ -16,13 +17,24 @@ import (
 
 // Docker runs the docker CLI and returns its trimmed standard output.
 func Docker(ctx context.Context, args ...string) (string, error) {
-	return Run(ctx, "docker", args...)
+	return DockerInput(ctx, nil, args...)
+}
+
+// DockerInput runs the docker CLI with input as its standard input.
+func DockerInput(ctx context.Context, input io.Reader, args ...string) (string, error) {
+	return RunInput(ctx, input, "docker", args...)
 }
 
 // Run runs a command with its arguments as a list and returns its trimmed
 // standard output; the error carries standard error.
 func Run(ctx context.Context, name string, args ...string) (string, error) {
+	return RunInput(ctx, nil, name, args...)
+}
+
+// RunInput is Run with input as the command's standard input.
+func RunInput(ctx context.Context, input io.Reader, name string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Stdin = input
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

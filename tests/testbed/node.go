@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -152,7 +153,12 @@ func startNode(t testing.TB, name string, octet int, sw *Switch) *Node {
 
 // Docker runs the docker CLI against the node's daemon.
 func (n *Node) Docker(ctx context.Context, args ...string) (string, error) {
-	return Docker(ctx, append([]string{"-H", "unix://" + n.Socket}, args...)...)
+	return n.DockerInput(ctx, nil, args...)
+}
+
+// DockerInput is Docker with input as the CLI's standard input.
+func (n *Node) DockerInput(ctx context.Context, input io.Reader, args ...string) (string, error) {
+	return DockerInput(ctx, input, append([]string{"-H", "unix://" + n.Socket}, args...)...)
 }
 
 // MustDocker runs the docker CLI against the node's daemon and fails the

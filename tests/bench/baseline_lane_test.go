@@ -1,0 +1,211 @@
+//go:build bench
+
+package bench
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/glusterdocker/gluster/control"
+	"github.com/glusterdocker/gluster/driver"
+	"github.com/glusterdocker/gluster/tests/testbed"
+)
+
+// The baseline lane's names: its cluster, the gluster volume the baseline
+// clients mount, and the plugin and volumes of the List and Get measures.
+const (
+	baselineLaneName  = "gbench-b"
+	baselineLaneOctet = 161
+	baselineVolume    = "gbench-b-data"
+	listPlugin        = "gbench-l"
+	listVolumePrefix  = "gbench-l-v"
+)
+
+// pluginCacheTTL is how long the plugin reuses the cluster's volume list
+// (plugin/main.go).
+const pluginCacheTTL = 2 * time.Second
+
+// callsPerRun is how many List or Get calls make one run's median.
+const callsPerRun = 10
+
+type baselineLaneBed struct {
+	*bench
+	m       *measures
+	cluster *testbed.Cluster
+	dir     string
+}
+
+func baselineLane(t *testing.T, b *bench, m *measures) {
+	c := testbed.NewCluster(t, baselineLaneName, baselineLaneOctet, 2)
+	c.StartAll(t)
+	c.WaitPool(t, poolTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), poolTimeout)
+	defer cancel()
+	if _, err := c.Servers[0].Client().Create(ctx, control.CreateRequest{Name: baselineVolume, Replica: 2}); err != nil {
+		t.Fatal(err)
+	}
+	c.WaitBricksOnline(t, baselineVolume, poolTimeout)
+	l := &baselineLaneBed{bench: b, m: m, cluster: c, dir: mountDir(t)}
+	for run := range b.cfg.runs {
+		t.Logf("tutorial client, all servers up, run %d", run+1)
+		l.tutorialHealthy(t)
+	}
+	for run := range b.cfg.runs {
+		t.Logf("baseline clients with a server down, run %d", run+1)
+		l.serversDown(t)
+	}
+	l.listAndGet(t)
+}
+
+// tutorialHealthy: item 8 against item 1, all servers up.
+func (l *baselineLaneBed) tutorialHealthy(t *testing.T) {
+	took, err := timed(func() error {
+		return tutorialMount(context.Background(), l.cluster.Addresses(), baselineVolume, l.dir, l.cfg.pings)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unmount(t, l.dir, baselineVolume)
+	l.seconds(&l.m.mountTutorial.Base, took)
+}
+
+// serversDown: item 2 and 8, the baseline clients' side: a mount just after
+// a server stopped and one after the host forgot its address.
+func (l *baselineLaneBed) serversDown(t *testing.T) {
+	servers := l.cluster.Addresses()
+	naive := func(ctx context.Context) error { return naiveMount(ctx, servers, baselineVolume, l.dir) }
+	tutorial := func(ctx context.Context) error {
+		return tutorialMount(ctx, servers, baselineVolume, l.dir, l.cfg.pings)
+	}
+	type scenario struct {
+		server        int
+		mount         func(context.Context) error
+		fresh, steady *Measure
+	}
+	var scenarios []scenario
+	if l.cfg.naiveFirstDown {
+		scenarios = append(scenarios, scenario{0, naive, l.m.firstFresh, l.m.firstSteady})
+	}
+	scenarios = append(scenarios,
+		scenario{0, tutorial, l.m.tutorialFresh, l.m.tutorialSteady},
+		scenario{1, naive, l.m.secondFresh, l.m.secondSteady})
+	for _, s := range scenarios {
+		srv := l.cluster.Servers[s.server]
+		testbed.MustDocker(t, "stop", srv.Name)
+		l.seconds(&s.fresh.Base, l.timedMount(t, s.mount))
+		forgetAddress(t, srv.Address)
+		l.seconds(&s.steady.Base, l.timedMount(t, s.mount))
+		testbed.MustDocker(t, "start", srv.Name)
+		l.cluster.WaitBricksOnline(t, baselineVolume, poolTimeout)
+	}
+}
+
+func (l *baselineLaneBed) timedMount(t *testing.T, mount func(context.Context) error) time.Duration {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), mountLimit)
+	defer cancel()
+	took, err := timed(func() error { return mount(ctx) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	unmount(t, l.dir, baselineVolume)
+	return took
+}
+
+// listAndGet: item 5. The volumes are made with the gluster CLI, many
+// commands to one session, created but not started, each marked as a
+// Docker volume of the plugin the way the plugin marks its own.
+func (l *baselineLaneBed) listAndGet(t *testing.T) {
+	p := testbed.InstallPlugin(t, l.cluster, listPlugin)
+	api := newPluginAPI(t, p)
+	ctx := context.Background()
+	made := 0
+	for i, n := range l.cfg.volumeCounts {
+		t.Logf("List and Get with %d volumes", n)
+		l.makeVolumes(t, made, n)
+		made = n
+		for run := range l.cfg.runs {
+			// Get of a volume not looked at before: the newest ones.
+			fresh := volumeName(n - 1 - run%n)
+			time.Sleep(pluginCacheTTL + 100*time.Millisecond) // let the plugin's list expire
+			calls := []struct {
+				first, rest *Measure
+				call        func() error
+			}{
+				{l.m.listExpired[i], l.m.list[i], func() error { return l.list(ctx, api, n) }},
+				{l.m.getFirst[i], l.m.get[i], func() error {
+					return api.call(ctx, "VolumeDriver.Get", map[string]string{"Name": fresh}, nil)
+				}},
+			}
+			for _, c := range calls {
+				var took []float64
+				for range callsPerRun {
+					d, err := timed(c.call)
+					if err != nil {
+						t.Fatal(err)
+					}
+					took = append(took, float64(d.Microseconds())/1000)
+				}
+				l.record(&c.first.Plugin, took[0])
+				l.record(&c.rest.Plugin, Summarize(took[1:]).Median)
+			}
+		}
+	}
+	// The rows of larger counts compare with the smallest.
+	l.mu.Lock()
+	for i := 1; i < len(l.cfg.volumeCounts); i++ {
+		for _, ms := range [][]*Measure{l.m.list, l.m.listExpired, l.m.get, l.m.getFirst} {
+			ms[i].Base = slices.Clone(ms[0].Plugin)
+		}
+	}
+	l.mu.Unlock()
+	// The plugin's own removal would remove every volume it lists, one by
+	// one; the cluster's removal takes them all at once.
+	testbed.MustDocker(t, "plugin", "rm", "-f", p.Name)
+}
+
+// list calls List and checks that it returned the n volumes.
+func (l *baselineLaneBed) list(ctx context.Context, api *pluginAPI, n int) error {
+	var resp struct{ Volumes []struct{ Name string } }
+	if err := api.call(ctx, "VolumeDriver.List", struct{}{}, &resp); err != nil {
+		return err
+	}
+	got := 0
+	for _, v := range resp.Volumes {
+		if strings.HasPrefix(v.Name, listVolumePrefix) {
+			got++
+		}
+	}
+	if got != n {
+		return fmt.Errorf("List returned %d of the %d volumes", got, n)
+	}
+	return nil
+}
+
+func volumeName(i int) string { return fmt.Sprintf("%s%04d", listVolumePrefix, i) }
+
+// makeVolumes creates the volumes numbered from to to-1.
+func (l *baselineLaneBed) makeVolumes(t *testing.T, from, to int) {
+	s1, s2 := l.cluster.Servers[0], l.cluster.Servers[1]
+	created := time.Now().UTC().Format(time.RFC3339)
+	var cmds []string
+	for i := from; i < to; i++ {
+		v := volumeName(i)
+		cmds = append(cmds,
+			fmt.Sprintf("volume create %s replica 2 %s:/bricks/%s %s:/bricks/%s force", v, s1.Address, v, s2.Address, v),
+			fmt.Sprintf("volume set %s %s %s %s %s", v, driver.DockerVolumeOption, v, control.CreatedAtOption, created))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	out, err := s1.GlusterBatch(ctx, cmds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok := strings.Count(out, "success"); ok != len(cmds) {
+		t.Fatalf("%d of %d gluster commands succeeded:\n%s", ok, len(cmds), out)
+	}
+}

@@ -1,0 +1,236 @@
+//go:build bench
+
+package bench
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+// poolTimeout bounds the forming of a storage pool and bricks coming online.
+const poolTimeout = 3 * time.Minute
+
+// config is what BENCH_QUICK and BENCH_RUNS choose.
+type config struct {
+	quick        bool
+	runs         int
+	pings        int             // the tutorial client's pings per peer
+	containers   int             // started at once
+	bigMiB       int             // the sequentially written and read file
+	smallFiles   int             // files created one after the other
+	volumeCounts []int           // volumes behind List and Get
+	raceDelays   []time.Duration // between a mount request and the servers' start
+	// naiveFirstDown includes the naive client with the first server
+	// stopped, whose fresh mount alone takes about 55 s.
+	naiveFirstDown bool
+	results        string // where the table, JSON record and chart go
+}
+
+// loadConfig reads BENCH_QUICK=1 (one run of everything, small sizes: a
+// check that the harness works, for make test) and BENCH_RUNS (at least 5
+// for figures worth reporting). BENCH_RESULTS overrides the results
+// directory.
+func loadConfig(t *testing.T) config {
+	t.Helper()
+	cfg := config{
+		runs: 5, pings: 10, containers: 20, bigMiB: 256, smallFiles: 2000,
+		volumeCounts:   []int{10, 100, 500},
+		raceDelays:     []time.Duration{5 * time.Second, 20 * time.Second, 60 * time.Second},
+		naiveFirstDown: true,
+		results:        filepath.Join("..", "..", "results"),
+	}
+	if os.Getenv("BENCH_QUICK") == "1" {
+		cfg = config{
+			quick: true, runs: 1, pings: 2, containers: 5, bigMiB: 16, smallFiles: 100,
+			volumeCounts: []int{10},
+			raceDelays:   []time.Duration{5 * time.Second},
+			results:      cfg.results,
+		}
+	}
+	if v := os.Getenv("BENCH_RUNS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("BENCH_RUNS=%q: want a positive number", v)
+		}
+		cfg.runs = n
+	}
+	if v := os.Getenv("BENCH_RESULTS"); v != "" {
+		cfg.results = v
+	}
+	return cfg
+}
+
+// bench collects the values both lanes measure.
+type bench struct {
+	cfg    config
+	mu     sync.Mutex
+	report *Report
+}
+
+// measure adds a row to the table.
+func (b *bench) measure(m Measure) *Measure {
+	b.report.Measures = append(b.report.Measures, &m)
+	return &m
+}
+
+// record appends one run's value to a series; the lanes record at once.
+func (b *bench) record(series *[]float64, v float64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	*series = append(*series, v)
+}
+
+// seconds records a duration in seconds.
+func (b *bench) seconds(series *[]float64, d time.Duration) {
+	b.record(series, d.Seconds())
+}
+
+// measures are the rows of the table, in the order of the issue that asked
+// for them.
+type measures struct {
+	startVolume, mountRaw, mountTutorial               *Measure
+	firstFresh, firstSteady, secondFresh, secondSteady *Measure
+	tutorialFresh, tutorialSteady                      *Measure
+	raceSuccess, raceReady                             []*Measure // by cfg.raceDelays
+	manyWall, manyClients                              *Measure
+	list, listExpired, get, getFirst                   []*Measure // by cfg.volumeCounts
+	create                                             *Measure
+	write, read, small                                 *Measure
+}
+
+func (b *bench) defineMeasures() *measures {
+	cfg := b.cfg
+	m := &measures{}
+	m.startVolume = b.measure(Measure{Item: 1, Name: "container start with a gluster volume", Baseline: "no volume", Unit: Seconds, Figure: Difference})
+	m.mountRaw = b.measure(Measure{Item: 1, Name: "mount, all servers up: the plugin's Mount call", Baseline: "raw mount -t glusterfs", Unit: Seconds, Figure: Ratio,
+		Target: AtMost(OnFigure, 1.1, "≤ 1.1×")})
+	m.mountTutorial = b.measure(Measure{Item: 8, Name: "mount, all servers up: the plugin's Mount call", Baseline: "tutorial client", Unit: Seconds, Figure: Ratio})
+	down := func(name string) *Measure {
+		return b.measure(Measure{Item: 2, Name: "container start, " + name, Baseline: "naive mount", Unit: Seconds, Figure: Ratio,
+			Target: AtMost(OnPlugin, 3, "≤ 3 s")})
+	}
+	m.firstFresh = down("first-listed server stopped just before")
+	m.firstSteady = down("first-listed server stopped long before")
+	m.secondFresh = down("second server stopped just before")
+	m.secondSteady = down("second server stopped long before")
+	m.tutorialFresh = b.measure(Measure{Item: 8, Name: "container start, first-listed server stopped just before", Baseline: "tutorial client", Unit: Seconds, Figure: Ratio})
+	m.tutorialSteady = b.measure(Measure{Item: 8, Name: "container start, first-listed server stopped long before", Baseline: "tutorial client", Unit: Seconds, Figure: Ratio})
+	for _, d := range cfg.raceDelays {
+		m.raceSuccess = append(m.raceSuccess, b.measure(Measure{Item: 3,
+			Name: fmt.Sprintf("servers started %s after the mount request: first docker run succeeds", secondsText(d)), Unit: Success}))
+		m.raceReady = append(m.raceReady, b.measure(Measure{Item: 3,
+			Name:     fmt.Sprintf("servers started %s after the mount request: container running, from the request", secondsText(d)),
+			Baseline: "first server ready", Unit: Seconds, Figure: Difference, Target: AtMost(OnFigure, 2, "≤ +2 s")}))
+	}
+	m.manyWall = b.measure(Measure{Item: 4, Name: fmt.Sprintf("%d containers started at once, wall time", cfg.containers),
+		Baseline: "no volume", Unit: Seconds, Figure: Difference, Target: AtMost(OnFigure, 0.2, "≤ +0.2 s")})
+	m.manyClients = b.measure(Measure{Item: 4, Name: fmt.Sprintf("%d containers started at once, FUSE client processes", cfg.containers),
+		Unit: Count, Target: Between(OnPlugin, 1, 1, "1")})
+	for _, n := range cfg.volumeCounts {
+		row := func(call string) *Measure {
+			base := ""
+			if n != cfg.volumeCounts[0] {
+				base = fmt.Sprintf("%d volumes", cfg.volumeCounts[0])
+			}
+			return b.measure(Measure{Item: 5, Name: fmt.Sprintf("%s, %d volumes", call, n), Baseline: base,
+				Unit: Milliseconds, Figure: Ratio, Target: AtMost(OnPlugin, 20, "< 20 ms")})
+		}
+		m.list = append(m.list, row("List"))
+		m.listExpired = append(m.listExpired, row("List, cache expired"))
+		m.get = append(m.get, row("Get"))
+		m.getFirst = append(m.getFirst, row("Get, first look at the volume"))
+	}
+	m.create = b.measure(Measure{Item: 6, Name: "docker volume create (replica 2, started)", Baseline: "gluster volume create + start",
+		Unit: Seconds, Figure: Ratio, Target: AtMost(OnFigure, 1.2, "≤ 1.2×")})
+	data := func(name string) *Measure {
+		return b.measure(Measure{Item: 7, Name: name + ", in a container", Baseline: "raw FUSE mount", Unit: Seconds, Figure: Ratio,
+			Target: Between(OnFigure, 0.95, 1.05, "0.95–1.05×")})
+	}
+	m.write = data(fmt.Sprintf("sequential write of %d MiB", cfg.bigMiB))
+	m.read = data(fmt.Sprintf("sequential read of %d MiB", cfg.bigMiB))
+	m.small = data(fmt.Sprintf("creating %d small files", cfg.smallFiles))
+	return m
+}
+
+// TestBench measures the plugin against the raw gluster client. Two lanes
+// run at the same time, each on its own servers: the plugin's, and the
+// baseline clients' whose mounts mostly wait for TCP timeouts (and then
+// List and Get with many volumes). Only harness errors fail it; a missed
+// target shows as "fail" in the table.
+func TestBench(t *testing.T) {
+	cfg := loadConfig(t)
+	host, _ := os.Hostname()
+	b := &bench{cfg: cfg, report: &Report{Host: host, Quick: cfg.quick, Runs: cfg.runs, Notes: notes(cfg)}}
+	m := b.defineMeasures()
+	t.Run("lanes", func(t *testing.T) {
+		t.Run("plugin", func(t *testing.T) {
+			t.Parallel()
+			pluginLane(t, b, m)
+		})
+		t.Run("baselines", func(t *testing.T) {
+			t.Parallel()
+			baselineLane(t, b, m)
+		})
+	})
+	b.report.Date = time.Now()
+	b.write(t)
+}
+
+func notes(cfg config) []string {
+	n := []string{
+		"Cells: median (min–max) over the runs; ratio and difference are taken run by run and judged on their median. " +
+			"Both lanes run at the same time on a shared machine.",
+		"Naive mount: `mount -t glusterfs -o backup-volfile-servers=S2 S1:/VOL`. Tutorial client: `ping -c " + strconv.Itoa(cfg.pings) +
+			"` each peer in turn, then `mount -t glusterfs` from the first that answers. " +
+			"Just before: the server stopped right before the mount; long before: the host has forgotten its link-layer address (`ip neigh flush`).",
+		"Item 3: the first docker run waits at most MOUNT_TIMEOUT (25 s); a failed one is retried at once until the container runs. " +
+			"Server ready: glusterd and a brick process listen in its network namespace (polled every 50 ms).",
+		"Item 5: Docker's volume API called on the plugin's socket; the volumes are created but not started (as many started replica volumes would need two brick processes each); " +
+			"the plugin keeps the cluster's list for 2 s, so List after it expired and Get of a volume not looked at before ask the servers.",
+	}
+	if cfg.quick {
+		n = append(n, "Quick mode: one run and small sizes, to keep the harness working; the figures mean little.")
+	}
+	return n
+}
+
+// write prints the table and saves it with the JSON record and the chart.
+func (b *bench) write(t *testing.T) {
+	table := b.report.Table()
+	fmt.Printf("\n%s\n", table)
+	data, err := b.report.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(b.cfg.results, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	name := "bench-" + b.report.Date.Format("20060102-150405")
+	latest := "bench-latest"
+	if b.cfg.quick {
+		name, latest = "bench-quick", "bench-quick"
+	}
+	files := map[string][]byte{
+		name + ".json":   data,
+		latest + ".json": data,
+		latest + ".md":   []byte(table),
+		latest + ".svg":  []byte(b.report.Chart()),
+	}
+	for f, content := range files {
+		if err := os.WriteFile(filepath.Join(b.cfg.results, f), content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	abs, _ := filepath.Abs(b.cfg.results)
+	fmt.Printf("results in %s: %s.json, %s.{json,md,svg}\n", abs, name, latest)
+}
+
+// secondsText writes a duration as the table does: "60 s".
+func secondsText(d time.Duration) string {
+	return fmt.Sprintf("%g s", d.Seconds())
+}
