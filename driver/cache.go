@@ -55,6 +55,25 @@ func (c *volumeCache) list(ctx context.Context) (map[string]control.Volume, erro
 	return c.volumes, c.err
 }
 
+// lastListed returns a volume as the last list showed it, however old, and
+// refreshes a stale list in the background: a mount needs only the brick
+// hosts, which rarely change, and must not wait for a slow or stopped server
+// to list them. Only a volume no list showed yet waits for a new list.
+func (c *volumeCache) lastListed(ctx context.Context, name string) (control.Volume, error) {
+	c.mu.Lock()
+	if v, ok := c.volumes[name]; ok {
+		if time.Since(c.fetched) >= c.ttl && c.inflight == nil {
+			c.inflight = make(chan struct{})
+			go c.refresh(c.inflight)
+		}
+		c.mu.Unlock()
+		return v, nil
+	}
+	c.mu.Unlock()
+	vols, err := c.list(ctx)
+	return vols[name], err
+}
+
 func (c *volumeCache) refresh(done chan struct{}) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
