@@ -118,12 +118,14 @@ func (f *fakeGluster) Delete(_ context.Context, name string) error {
 	return nil
 }
 
-func (f *fakeGluster) Set(_ context.Context, name, key, value string) error {
+func (f *fakeGluster) Set(_ context.Context, name string, options map[string]string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.badKeys[key] {
-		return &glustercli.Error{Message: "option : " + key + " does not exist"}
+	for key := range options {
+		if f.badKeys[key] {
+			return &glustercli.Error{Message: "option : " + key + " does not exist"}
+		}
 	}
-	f.vols[name].Options[key] = value
+	maps.Copy(f.vols[name].Options, options)
 	return nil
 }

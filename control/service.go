@@ -29,7 +29,7 @@ type Gluster interface {
 	Start(ctx context.Context, name string) error
 	Stop(ctx context.Context, name string) error
 	Delete(ctx context.Context, name string) error
-	Set(ctx context.Context, name, key, value string) error
+	Set(ctx context.Context, name string, options map[string]string) error
 }
 
 var _ Gluster = (*glustercli.CLI)(nil)
@@ -249,13 +249,15 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (vol Volume, cr
 }
 
 func (s *Service) configureAndStart(ctx context.Context, req CreateRequest) error {
-	if err := s.gluster.Set(ctx, req.Name, CreatedAtOption, time.Now().UTC().Format(time.RFC3339)); err != nil {
-		return fmt.Errorf("recording the creation time of volume %s: %w", req.Name, err)
+	// One transaction for all options: each costs glusterd as much as a
+	// volume start.
+	options := maps.Clone(req.Options)
+	if options == nil {
+		options = map[string]string{}
 	}
-	for _, key := range slices.Sorted(maps.Keys(req.Options)) {
-		if err := s.gluster.Set(ctx, req.Name, key, req.Options[key]); err != nil {
-			return fmt.Errorf("%w: option %s=%s: %w", ErrInvalid, key, req.Options[key], err)
-		}
+	options[CreatedAtOption] = time.Now().UTC().Format(time.RFC3339)
+	if err := s.gluster.Set(ctx, req.Name, options); err != nil {
+		return fmt.Errorf("%w: setting the options of volume %s: %w", ErrInvalid, req.Name, err)
 	}
 	if err := s.gluster.Start(ctx, req.Name); err != nil {
 		return fmt.Errorf("starting volume %s: %w", req.Name, err)

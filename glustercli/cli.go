@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os/exec"
+	"slices"
 	"strings"
 	"time"
 )
@@ -292,8 +294,12 @@ func (c *CLI) Delete(ctx context.Context, name string) error {
 	return err
 }
 
-// Set sets one volume option.
-func (c *CLI) Set(ctx context.Context, name, key, value string) error {
-	_, err := c.run(ctx, "volume", "set", name, key, value)
+// Set sets volume options in one transaction: one invalid option sets none.
+func (c *CLI) Set(ctx context.Context, name string, options map[string]string) error {
+	args := []string{"volume", "set", name}
+	for _, key := range slices.Sorted(maps.Keys(options)) {
+		args = append(args, key, options[key])
+	}
+	_, err := c.run(ctx, args...)
 	return err
 }

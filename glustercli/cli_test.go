@@ -194,7 +194,7 @@ func TestErrors(t *testing.T) {
 			return c.Probe(context.Background(), "172.30.77.99")
 		}, nil},
 		{"[Error] bad option", "set-bad.xml", func(c *CLI) error {
-			return c.Set(context.Background(), "gv0", "bogus.key", "1")
+			return c.Set(context.Background(), "gv0", map[string]string{"bogus.key": "1"})
 		}, nil},
 	}
 	for _, tc := range tests {
@@ -248,6 +248,20 @@ func TestCreateArguments(t *testing.T) {
 				t.Errorf("ran %q, want %q", s.calls[0], tc.want)
 			}
 		})
+	}
+}
+
+func TestSetArguments(t *testing.T) {
+	want := "volume set v network.ping-timeout 10 user.created-at 2026-11-22T08:00:00Z user.docker-volume app"
+	cli, s := newScripted(t, map[string][]string{want: {"probe.xml"}})
+	err := cli.Set(context.Background(), "v", map[string]string{
+		"user.docker-volume": "app", "network.ping-timeout": "10", "user.created-at": "2026-11-22T08:00:00Z",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.calls) != 1 || s.calls[0] != want {
+		t.Errorf("ran %q, want one call %q", s.calls, want)
 	}
 }
 
