@@ -155,15 +155,7 @@ func TestGetAndList(t *testing.T) {
 	f.cluster.volumes["foreign"] = control.Volume{Name: "foreign"}
 	f.driver.cache.invalidate()
 
-	list, err := f.driver.List()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, v := range list.Volumes {
-		got = append(got, v.Name)
-	}
-	if want := []string{"else.where", "here"}; !slices.Equal(got, want) {
+	if got, want := listedNames(t, f.driver), []string{"else.where", "here"}; !slices.Equal(got, want) {
 		t.Errorf("List() = %v, want %v", got, want)
 	}
 	if _, err := f.driver.Get(&volume.GetRequest{Name: "else.where"}); err != nil {
@@ -357,15 +349,7 @@ func TestVolumeRemovedElsewhere(t *testing.T) {
 	delete(f.cluster.volumes, "shared")
 	f.driver.cache.invalidate()
 
-	list, err := f.driver.List()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, v := range list.Volumes {
-		got = append(got, v.Name)
-	}
-	if want := []string{"sub", "used"}; !slices.Equal(got, want) {
+	if got, want := listedNames(t, f.driver), []string{"sub", "used"}; !slices.Equal(got, want) {
 		t.Errorf("List() = %v, want %v", got, want)
 	}
 	if _, err := f.driver.Get(&volume.GetRequest{Name: "v"}); !errors.Is(err, control.ErrNotFound) {
@@ -535,4 +519,18 @@ func TestMountAbandonedByCaller(t *testing.T) {
 			}
 		})
 	}
+}
+
+// listedNames returns the names of the volumes the driver lists.
+func listedNames(t *testing.T, d *Driver) []string {
+	t.Helper()
+	list, err := d.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, v := range list.Volumes {
+		names = append(names, v.Name)
+	}
+	return names
 }
