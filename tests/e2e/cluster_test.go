@@ -63,35 +63,12 @@ func newClusterBed(t *testing.T) *clusterBed {
 	b.storage = testbed.NewHostCluster(t, "gtc-storage", b.nodes[:2]...)
 	b.storage.StartAll(t)
 	testbed.FormSwarm(t, clusterPool, b.nodes...)
-	b.waitPool(t)
+	b.storage.WaitPool(t, poolTimeout)
 	for _, n := range b.nodes {
 		n.CreatePlugin(t, "gluster", strings.Join(b.storage.Addresses(), ","), b.storage.Token)
 	}
 	t.Logf("three nodes, two servers, Swarm and plugins ready in %s", time.Since(start).Round(time.Second))
 	return b
-}
-
-// waitPool waits until each server sees both connected.
-func (b *clusterBed) waitPool(t *testing.T) {
-	t.Helper()
-	testbed.Eventually(t, poolTimeout, "pool of two", func() error {
-		for _, s := range b.storage.Servers {
-			peers, err := s.CLI().Peers(context.Background())
-			if err != nil {
-				return fmt.Errorf("%s: %w", s.Name, err)
-			}
-			connected := 0
-			for _, p := range peers {
-				if p.Connected {
-					connected++
-				}
-			}
-			if connected != len(b.storage.Servers) {
-				return fmt.Errorf("%s sees %d servers connected: %+v", s.Name, connected, peers)
-			}
-		}
-		return nil
-	})
 }
 
 // deploy deploys (or updates) the stack, its service on every node or,
@@ -348,7 +325,7 @@ func TestClusterStack(t *testing.T) {
 		if out := node2.MustDocker(t, "plugin", "ls", "--format", "{{.Name}} {{.Enabled}}"); out != "gluster:latest true" {
 			t.Errorf("plugins on %s after its restart: %q; want gluster enabled", node2.Name, out)
 		}
-		b.waitPool(t)
+		b.storage.WaitPool(t, poolTimeout)
 		waitBricksOnline(t, b.storage.Servers[1], clusterVolume, 2)
 		b.waitWriting(t, b.nodes, b.nodes)
 		b.settle(t, b.nodes)

@@ -314,20 +314,36 @@ func (c *Cluster) PoolComplete() error {
 func (s *Server) poolComplete(want int) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	peers, err := s.Client().Peers(ctx)
+	connected, peers, err := s.connectedPeers(ctx)
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.Name, err)
-	}
-	connected := 0
-	for _, p := range peers {
-		if p.Connected {
-			connected++
-		}
 	}
 	if connected != want {
 		return fmt.Errorf("%s sees %d of %d servers connected: %+v", s.Name, connected, want, peers)
 	}
 	return nil
+}
+
+// connectedPeers counts the servers a server sees connected, asking its
+// control API or, for a host-bound server the test process cannot reach,
+// gluster inside its container; peers describes them all.
+func (s *Server) connectedPeers(ctx context.Context) (connected int, peers any, err error) {
+	if s.hostBound {
+		list, err := s.CLI().Peers(ctx)
+		for _, p := range list {
+			if p.Connected {
+				connected++
+			}
+		}
+		return connected, list, err
+	}
+	list, err := s.Client().Peers(ctx)
+	for _, p := range list {
+		if p.Connected {
+			connected++
+		}
+	}
+	return connected, list, err
 }
 
 // WaitBricksOnline waits until every brick of volume is online.
