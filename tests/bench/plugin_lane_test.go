@@ -120,11 +120,7 @@ func (l *pluginLaneBed) startAndMount(t *testing.T, run int) {
 		with = l.timedRun(t, dataVolume, "true")
 		waitNoClient(t, dataVolume)
 	}
-	if run%2 == 1 {
-		first, second = second, first
-	}
-	first()
-	second()
+	inTurn(run, first, second)
 	l.seconds(&l.m.startVolume.Base, none)
 	l.seconds(&l.m.startVolume.Plugin, with)
 
@@ -149,13 +145,7 @@ func (l *pluginLaneBed) startAndMount(t *testing.T, run int) {
 		}
 		unmount(t, dir, dataVolume)
 	}
-	if run%2 == 0 {
-		viaPlugin()
-		viaRaw()
-	} else {
-		viaRaw()
-		viaPlugin()
-	}
+	inTurn(run, viaPlugin, viaRaw)
 	l.seconds(&l.m.mountRaw.Base, raw)
 	l.seconds(&l.m.mountRaw.Plugin, plugin)
 	l.seconds(&l.m.mountTutorial.Plugin, plugin)
@@ -349,13 +339,7 @@ func (l *pluginLaneBed) containersAtOnce(t *testing.T, run int) {
 		waitNoClient(t, dataVolume)
 	}
 	withoutVolume := func() { none = start(false, func() {}) }
-	if run%2 == 0 {
-		withoutVolume()
-		withVolume()
-	} else {
-		withVolume()
-		withoutVolume()
-	}
+	inTurn(run, withoutVolume, withVolume)
 	l.seconds(&l.m.manyWall.Base, none)
 	l.seconds(&l.m.manyWall.Plugin, with)
 	l.record(&l.m.manyClients.Plugin, float64(clients))
@@ -386,13 +370,9 @@ func (l *pluginLaneBed) create(t *testing.T, run int) {
 	}
 	var plugin, base time.Duration
 	var errP, errB error
-	if run%2 == 0 {
-		plugin, errP = viaPlugin()
-		base, errB = viaCLI()
-	} else {
-		base, errB = viaCLI()
-		plugin, errP = viaPlugin()
-	}
+	inTurn(run,
+		func() { plugin, errP = viaPlugin() },
+		func() { base, errB = viaCLI() })
 	if errP != nil || errB != nil {
 		t.Fatalf("creating volumes: plugin: %v; gluster CLI: %v", errP, errB)
 	}
@@ -462,4 +442,14 @@ func (l *pluginLaneBed) dataPath(t *testing.T, run int) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// inTurn runs a then b on even runs and b then a on odd ones, so that
+// neither side always runs first, on a warmer or a busier machine.
+func inTurn(run int, a, b func()) {
+	if run%2 == 1 {
+		a, b = b, a
+	}
+	a()
+	b()
 }
