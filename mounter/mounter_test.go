@@ -130,14 +130,16 @@ func TestMount(t *testing.T) {
 				"check that glusterd runs on the servers and that this host can reach them on port 24007"},
 		},
 		{
-			name:     "[Error] nothing mounted until the deadline",
-			deadline: 100 * time.Millisecond,
+			name: "[Error] nothing mounted until the deadline",
+			// Long enough that a loaded machine still probes in time
+			// on the last attempt.
+			deadline: 500 * time.Millisecond,
 			mount: func(f *fakeHost, req Request, ctx context.Context, n int, args []string) ([]byte, error) {
 				appendLog(f.t, req.LogFile, fmt.Sprintf("%s attempt %d", logBrickDown, n))
 				return nil, nil
 			},
 			wantErr:  errNotMounted,
-			wantText: []string{"gave up after 100ms", "nothing is mounted", "attempts in"},
+			wantText: []string{"gave up after 500ms", "nothing is mounted", "attempts in"},
 		},
 		{
 			name:     "[Error] hung mount is interrupted and what it mounted removed",
