@@ -23,8 +23,12 @@ var (
 	ErrNotFound = errors.New("gluster volume does not exist")
 	ErrExists   = errors.New("gluster volume already exists")
 	ErrBusy     = errors.New("another gluster transaction is in progress")
-	ErrStarted  = errors.New("gluster volume already started")
-	ErrStopped  = errors.New("gluster volume is not started")
+	// ErrPeerBehind is a peer that refused a transaction on a volume it
+	// does not know yet: it (re)joined the pool and is still importing the
+	// pool's volumes.
+	ErrPeerBehind = errors.New("a gluster peer has not caught up with the pool's volumes")
+	ErrStarted    = errors.New("gluster volume already started")
+	ErrStopped    = errors.New("gluster volume is not started")
 )
 
 // Error is a gluster command that answered with a failure.
@@ -51,6 +55,8 @@ func (e *Error) Is(target error) bool {
 		return strings.Contains(msg, "Another transaction is in progress") ||
 			strings.Contains(msg, "Locking failed") ||
 			strings.Contains(msg, "is busy")
+	case ErrPeerBehind:
+		return strings.HasPrefix(msg, "Staging failed on") && strings.Contains(msg, "does not exist")
 	case ErrStarted:
 		return strings.Contains(msg, "already started")
 	case ErrStopped:
@@ -74,7 +80,7 @@ type CLI struct {
 
 // New returns a CLI that talks to glusterd through socket. exec may be nil
 // for Exec; busyRetry bounds how long a command is retried while glusterd
-// reports another transaction in progress.
+// reports another transaction in progress or a peer catching up.
 func New(socket string, exec ExecFunc, busyRetry time.Duration, logger *slog.Logger) *CLI {
 	if exec == nil {
 		exec = Exec
@@ -97,8 +103,14 @@ func Exec(ctx context.Context, name string, args ...string) ([]byte, error) {
 	return out, nil
 }
 
+// transient reports whether a failed command may succeed if run again
+// shortly.
+func transient(err error) bool {
+	return errors.Is(err, ErrBusy) || errors.Is(err, ErrPeerBehind)
+}
+
 // run executes one gluster command, retrying while glusterd is busy with
-// another transaction, and returns the decoded answer.
+// another transaction or a peer catches up, and returns the decoded answer.
 func (c *CLI) run(ctx context.Context, args ...string) (*cliOutput, error) {
 	full := append([]string{"--glusterd-sock=" + c.socket, "--mode=script", "--xml"}, args...)
 	deadline := time.Now().Add(c.retries)
@@ -122,10 +134,10 @@ func (c *CLI) run(ctx context.Context, args ...string) (*cliOutput, error) {
 			msg = strings.TrimSpace(out.Output)
 		}
 		cerr := &Error{Args: args, OpErrno: out.OpErrno, Message: msg}
-		if !errors.Is(cerr, ErrBusy) || time.Now().Add(delay).After(deadline) {
+		if !transient(cerr) || time.Now().Add(delay).After(deadline) {
 			return nil, cerr
 		}
-		c.logger.Info("gluster busy, retrying", "args", args, "attempt", attempt, "delay", delay)
+		c.logger.Info("gluster busy, retrying", "args", args, "attempt", attempt, "delay", delay, "error", msg)
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("%w (gave up: %w)", cerr, ctx.Err())

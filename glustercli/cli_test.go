@@ -265,26 +265,68 @@ func TestSetArguments(t *testing.T) {
 	}
 }
 
-func TestBusyIsRetried(t *testing.T) {
-	busy := []byte(`<cliOutput><opRet>-1</opRet><opErrno>30800</opErrno><opErrstr>Another transaction is in progress for gv0. Please try again after some time.</opErrstr></cliOutput>`)
-	ok, _ := os.ReadFile("testdata/probe.xml")
-	calls := 0
-	exec := func(_ context.Context, _ string, _ ...string) ([]byte, error) {
-		calls++
-		if calls < 3 {
-			return busy, nil
-		}
-		return ok, nil
+func TestErrorIs(t *testing.T) {
+	sentinels := []error{ErrNotFound, ErrExists, ErrBusy, ErrPeerBehind, ErrStarted, ErrStopped}
+	tests := []struct {
+		message string
+		want    error
+	}{
+		{"Volume gv0 does not exist", ErrNotFound},
+		{"Volume gv0 already exists", ErrExists},
+		{"Another transaction is in progress for gv0. Please try again after some time.", ErrBusy},
+		{"Locking failed on 172.30.0.12. Please check log file for details.", ErrBusy},
+		{"Staging failed on srv1.net. Error: Volume gv0 does not exist", ErrPeerBehind},
+		{"Volume gv0 already started", ErrStarted},
+		{"Volume gv0 is not started", ErrStopped},
+		{"Some of the peers are down", nil},
 	}
-	if err := New(DefaultSocket, exec, 5*time.Second, discard).Start(context.Background(), "gv0"); err != nil {
-		t.Fatalf("Start: %v", err)
+	for _, tc := range tests {
+		t.Run(tc.message, func(t *testing.T) {
+			err := &Error{Args: []string{"volume", "x"}, Message: tc.message}
+			for _, sentinel := range sentinels {
+				if got := errors.Is(err, sentinel); got != (sentinel == tc.want) {
+					t.Errorf("errors.Is(%q, %v) = %v", tc.message, sentinel, got)
+				}
+			}
+		})
 	}
-	if calls != 3 {
-		t.Errorf("calls = %d, want 3", calls)
+}
+
+func TestTransientFailuresAreRetried(t *testing.T) {
+	tests := []struct {
+		name   string
+		answer string
+		want   error
+	}{
+		{"busy", "Another transaction is in progress for gv0. Please try again after some time.", ErrBusy},
+		{"peer behind", "Staging failed on srv1.net. Error: Volume gv0 does not exist", ErrPeerBehind},
 	}
-	calls = -100
-	err := New(DefaultSocket, exec, 0, discard).Start(context.Background(), "gv0")
-	if !errors.Is(err, ErrBusy) {
-		t.Errorf("without retry budget: err = %v, want ErrBusy", err)
+	ok, err := os.ReadFile("testdata/probe.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			failed := []byte(`<cliOutput><opRet>-1</opRet><opErrno>30800</opErrno><opErrstr>` + tc.answer + `</opErrstr></cliOutput>`)
+			calls := 0
+			exec := func(_ context.Context, _ string, _ ...string) ([]byte, error) {
+				calls++
+				if calls < 3 {
+					return failed, nil
+				}
+				return ok, nil
+			}
+			if err := New(DefaultSocket, exec, 5*time.Second, discard).Start(context.Background(), "gv0"); err != nil {
+				t.Fatalf("Start: %v", err)
+			}
+			if calls != 3 {
+				t.Errorf("calls = %d, want 3", calls)
+			}
+			calls = -100
+			err := New(DefaultSocket, exec, 0, discard).Start(context.Background(), "gv0")
+			if !errors.Is(err, tc.want) {
+				t.Errorf("without retry budget: err = %v, want %v", err, tc.want)
+			}
+		})
 	}
 }
