@@ -101,6 +101,27 @@ func (b *clusterBed) writer(node *testbed.Node) (string, error) {
 	return ids[0], nil
 }
 
+// waitTasks waits until a writer task runs on each of nodes. A node that
+// just rejoined the Swarm gets its task only after Swarm's restart delay,
+// and may need a second try while its own server starts: on failure, the
+// error lists the service's tasks with their errors.
+func (b *clusterBed) waitTasks(t *testing.T, nodes []*testbed.Node) {
+	t.Helper()
+	err := testbed.Poll(3*time.Minute, func() error {
+		for _, n := range nodes {
+			if _, err := b.writer(n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		tasks, psErr := b.nodes[0].Docker(context.Background(), "service", "ps", "--no-trunc",
+			"--format", "{{.Node}} {{.DesiredState}} {{.CurrentState}} {{.Error}}", clusterService)
+		t.Fatalf("writer tasks: not within 3m: %v; tasks of %s (%v):\n%s", err, clusterService, psErr, tasks)
+	}
+}
+
 // inWriter runs a command in node's writer task.
 func (b *clusterBed) inWriter(node *testbed.Node, args ...string) (string, error) {
 	id, err := b.writer(node)
@@ -131,6 +152,7 @@ func (b *clusterBed) lines(at, from *testbed.Node) (int, error) {
 // of readers reads each of those writes.
 func (b *clusterBed) waitWriting(t *testing.T, writers, readers []*testbed.Node) {
 	t.Helper()
+	b.waitTasks(t, append(slices.Clone(writers), readers...))
 	for _, w := range writers {
 		var base int
 		testbed.Eventually(t, 2*time.Minute, "writer on "+w.Name+" writing", func() error {
@@ -175,27 +197,19 @@ func (b *clusterBed) settle(t *testing.T, nodes []*testbed.Node) {
 			return nil
 		})
 	}
-	testbed.Eventually(t, 3*time.Minute, "bricks identical and every node reading them", func() error {
-		first := brickChecksums(t, b.storage.Servers[0].BrickDir(clusterVolume))
-		second := brickChecksums(t, b.storage.Servers[1].BrickDir(clusterVolume))
-		if !maps.Equal(first, second) {
-			// The self-heal daemon crawls for pending heals every 10
-			// minutes, and at once when asked; a server that just came
-			// back may refuse at first.
-			_, err := b.storage.Servers[0].Gluster(context.Background(), "volume", "heal", clusterVolume)
-			return fmt.Errorf("bricks differ: %v (starting a heal: %v)", differences(first, second), err)
+	bricks := waitBricksHealed(t, clusterVolume, b.storage.Servers[0], b.storage.Servers[1])
+	logs := map[string]string{}
+	for file, sum := range bricks {
+		if strings.HasPrefix(file, "log/") {
+			logs[file] = sum
 		}
-		logs := map[string]string{}
-		for file, sum := range first {
-			if strings.HasPrefix(file, "log/") {
-				logs[file] = sum
-			}
+	}
+	for _, n := range nodes {
+		if logs["log/"+n.Name] == "" {
+			t.Fatalf("no writes of %s on the bricks", n.Name)
 		}
-		for _, n := range nodes {
-			if logs["log/"+n.Name] == "" {
-				return fmt.Errorf("no writes of %s on the bricks", n.Name)
-			}
-		}
+	}
+	testbed.Eventually(t, time.Minute, "every node reading what the bricks hold", func() error {
 		for _, n := range nodes {
 			view, err := b.logChecksums(n)
 			if err != nil {
