@@ -97,14 +97,21 @@ done
 # --- storage pool ----------------------------------------------------------
 log "waiting for both servers to join the storage pool (up to ${pool_timeout}s)"
 waited=$SECONDS deadline=$((SECONDS + pool_timeout))
-peers_url=http://${addresses[0]}:$control_port/v1/peers
-while :; do
-  answer=$(curl -fsS --max-time 5 -H "Authorization: Bearer $token" "$peers_url" 2>&1) || true
-  connected=$({ grep -o '"connected":true' <<<"$answer" || true; } | wc -l)
-  [ "$connected" -ge "${#addresses[@]}" ] && break
+# Formed when each server sees each server connected under its address (not
+# a name glusterd learned by reverse lookup, which the host cannot resolve).
+pool_formed() {
+  local server address
+  for server in "${addresses[@]}"; do
+    answer=$(curl -fsS --max-time 5 -H "Authorization: Bearer $token" \
+      "http://$server:$control_port/v1/peers" 2>&1) || return 1
+    for address in "${addresses[@]}"; do
+      grep -q "\"address\":\"$address\",\"uuid\":\"[^\"]*\",\"connected\":true" <<<"$answer" || return 1
+    done
+  done
+}
+while ! pool_formed; do
   if [ "$SECONDS" -ge "$deadline" ]; then
-    echo "demo: the pool did not form within ${pool_timeout}s; last answer from $peers_url:" >&2
-    echo "$answer" >&2
+    echo "demo: the pool did not form within ${pool_timeout}s; last answer: $answer" >&2
     for name in "${names[@]}"; do
       echo "--- last log lines of $name:" >&2
       docker logs --tail 20 "$name" 2>&1 | sed 's/^/    /' >&2

@@ -4,19 +4,27 @@ import (
 	"context"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"time"
+
+	"github.com/glusterdocker/gluster/glustercli"
 )
 
-// prober adds a host to the storage pool.
-type prober interface {
+// pool adds hosts to the storage pool and lists its members.
+type pool interface {
 	Probe(ctx context.Context, host string) error
+	Peers(ctx context.Context) ([]glustercli.Peer, error)
 }
 
-// formPool probes every peer until each has answered once, whatever order
-// the servers start in: a peer that is not up yet is tried again with
-// exponential backoff. Probing a member again is harmless, so a restarted
-// server runs the same loop.
-func formPool(ctx context.Context, p prober, peers []string, maxDelay time.Duration, logger *slog.Logger) {
+// formPool probes every peer until the pool lists it under the address it
+// was given, whatever order the servers start in: a peer that is not up yet
+// is tried again with exponential backoff. A peer that probed this server
+// first is known here only by the name a reverse lookup of its address gave,
+// which clients may not resolve, and glusterd adds the probed address to a
+// peer only once the two are befriended: such a peer is probed again until
+// it is listed under its address. Probing a member again is harmless, so a
+// restarted server runs the same loop.
+func formPool(ctx context.Context, p pool, peers []string, maxDelay time.Duration, logger *slog.Logger) {
 	pending := append([]string(nil), peers...)
 	delay := maxDelay / 32
 	for attempt := 1; len(pending) > 0; attempt++ {
@@ -24,6 +32,11 @@ func formPool(ctx context.Context, p prober, peers []string, maxDelay time.Durat
 		for _, peer := range pending {
 			if err := p.Probe(ctx, peer); err != nil {
 				logger.Info("peer not reachable yet", "server", peer, "attempt", attempt, "error", err)
+				still = append(still, peer)
+				continue
+			}
+			if !listedAs(ctx, p, peer) {
+				logger.Info("peer joining, not listed under its address yet", "server", peer, "attempt", attempt)
 				still = append(still, peer)
 				continue
 			}
@@ -42,4 +55,15 @@ func formPool(ctx context.Context, p prober, peers []string, maxDelay time.Durat
 		delay = min(delay*2, maxDelay)
 	}
 	logger.Info("pool formed", "peers", peers)
+}
+
+// listedAs reports whether the pool lists a member under address.
+func listedAs(ctx context.Context, p pool, address string) bool {
+	members, err := p.Peers(ctx)
+	if err != nil {
+		return false
+	}
+	return slices.ContainsFunc(members, func(m glustercli.Peer) bool {
+		return m.Hostname == address || slices.Contains(m.Hostnames, address)
+	})
 }

@@ -8,11 +8,16 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/glusterdocker/gluster/glustercli"
 )
 
-// flakyPool answers probes of a peer only after it failed a number of times.
+// flakyPool answers probes of a peer only after it failed a number of
+// times, and lists a peer under its address only after a number of
+// successful probes: until then, under a name of its own.
 type flakyPool struct {
 	failures map[string]int
+	unlisted map[string]int
 	probes   []string
 }
 
@@ -22,7 +27,22 @@ func (f *flakyPool) Probe(_ context.Context, host string) error {
 		f.failures[host]--
 		return errors.New("Probe returned with Transport endpoint is not connected")
 	}
+	if f.unlisted[host] > 0 {
+		f.unlisted[host]--
+	}
 	return nil
+}
+
+func (f *flakyPool) Peers(context.Context) ([]glustercli.Peer, error) {
+	members := []glustercli.Peer{{Hostname: "localhost", Connected: true}}
+	for _, host := range f.probes {
+		name := host
+		if f.unlisted[host] > 0 {
+			name = "srv-" + host + ".net"
+		}
+		members = append(members, glustercli.Peer{Hostname: name, Hostnames: []string{name}, Connected: true})
+	}
+	return members, nil
 }
 
 func TestFormPool(t *testing.T) {
@@ -30,14 +50,16 @@ func TestFormPool(t *testing.T) {
 	tests := []struct {
 		name     string
 		failures map[string]int
+		unlisted map[string]int
 		want     []string
 	}{
-		{"[Success] all up", nil, []string{"b", "c"}},
-		{"[Success] late peer retried alone", map[string]int{"c": 2}, []string{"b", "c", "c", "c"}},
+		{"[Success] all up", nil, nil, []string{"b", "c"}},
+		{"[Success] late peer retried alone", map[string]int{"c": 2}, nil, []string{"b", "c", "c", "c"}},
+		{"[Success] peer known by another name probed until listed under its address", nil, map[string]int{"b": 2}, []string{"b", "c", "b"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			pool := &flakyPool{failures: tc.failures}
+			pool := &flakyPool{failures: tc.failures, unlisted: tc.unlisted}
 			formPool(context.Background(), pool, []string{"b", "c"}, 32*time.Millisecond, logger)
 			if !slices.Equal(pool.probes, tc.want) {
 				t.Errorf("probes = %v, want %v", pool.probes, tc.want)

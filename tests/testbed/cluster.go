@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -300,39 +301,46 @@ func (c *Cluster) WaitPool(t testing.TB, timeout time.Duration) {
 	Eventually(t, timeout, "storage pool formed", c.PoolComplete)
 }
 
-// PoolComplete checks once that every server answers on the control API
-// and sees every other server connected.
+// PoolComplete checks once that every server answers and sees every server
+// connected under its address: a server glusterd knows only by a name it
+// learned by reverse lookup would get bricks clients cannot reach.
 func (c *Cluster) PoolComplete() error {
 	for _, s := range c.Servers {
-		if err := s.poolComplete(len(c.Servers)); err != nil {
+		if err := s.poolComplete(c.Addresses()); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Server) poolComplete(want int) error {
+func (s *Server) poolComplete(addresses []string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	connected, peers, err := s.connectedPeers(ctx)
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.Name, err)
 	}
-	if connected != want {
-		return fmt.Errorf("%s sees %d of %d servers connected: %+v", s.Name, connected, want, peers)
+	for _, addr := range addresses {
+		if !slices.Contains(connected, addr) {
+			return fmt.Errorf("%s does not see %s connected under that address: %+v", s.Name, addr, peers)
+		}
 	}
 	return nil
 }
 
-// connectedPeers counts the servers a server sees connected, asking its
-// control API or, for a host-bound server the test process cannot reach,
-// gluster inside its container; peers describes them all.
-func (s *Server) connectedPeers(ctx context.Context) (connected int, peers any, err error) {
+// connectedPeers lists the addresses of the servers a server sees
+// connected, itself included, asking its control API or, for a host-bound
+// server the test process cannot reach, gluster inside its container; peers
+// describes them all.
+func (s *Server) connectedPeers(ctx context.Context) (connected []string, peers any, err error) {
 	if s.hostBound {
 		list, err := s.CLI().Peers(ctx)
 		for _, p := range list {
-			if p.Connected {
-				connected++
+			switch {
+			case p.Hostname == "localhost":
+				connected = append(connected, s.Address)
+			case p.Connected:
+				connected = append(append(connected, p.Hostname), p.Hostnames...)
 			}
 		}
 		return connected, list, err
@@ -340,7 +348,7 @@ func (s *Server) connectedPeers(ctx context.Context) (connected int, peers any, 
 	list, err := s.Client().Peers(ctx)
 	for _, p := range list {
 		if p.Connected {
-			connected++
+			connected = append(connected, p.Address)
 		}
 	}
 	return connected, list, err
