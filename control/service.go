@@ -47,14 +47,22 @@ type Service struct {
 	brickRoot string
 	gluster   Gluster
 	removeAt  BrickRemover
-	logger    *slog.Logger
-	mu        sync.Mutex
+	// lookupHost resolves a name to addresses; tests replace it.
+	lookupHost func(ctx context.Context, host string) ([]string, error)
+	logger     *slog.Logger
+	mu         sync.Mutex
 }
+
+// lookupTimeout bounds the resolution of a pool member's name.
+const lookupTimeout = time.Second
 
 // NewService returns a service for the server at address self whose bricks
 // live under brickRoot. removeAt removes brick directories on other servers.
 func NewService(self, brickRoot string, gluster Gluster, removeAt BrickRemover, logger *slog.Logger) *Service {
-	return &Service{self: self, brickRoot: brickRoot, gluster: gluster, removeAt: removeAt, logger: logger}
+	return &Service{
+		self: self, brickRoot: brickRoot, gluster: gluster, removeAt: removeAt,
+		lookupHost: net.DefaultResolver.LookupHost, logger: logger,
+	}
 }
 
 // List describes every volume, without status.
@@ -149,11 +157,10 @@ func (s *Service) Peers(ctx context.Context) ([]Peer, error) {
 	return peers, err
 }
 
-// pool lists the storage pool, each member under one address, and returns
-// the function that maps any name gluster uses for a member onto that
-// address. Gluster learns some names by reverse lookup, names that clients
-// may not resolve; an IP address is preferred, and "localhost", gluster's
-// name for the node that answered, becomes this server's address.
+// pool lists the storage pool, each member under one address (see
+// address), and returns the function that maps any name gluster uses for a
+// member onto that address; "localhost", gluster's name for the node that
+// answered, becomes this server's address.
 func (s *Service) pool(ctx context.Context) ([]Peer, func(string) string, error) {
 	members, err := s.gluster.Peers(ctx)
 	if err != nil {
@@ -164,7 +171,7 @@ func (s *Service) pool(ctx context.Context) ([]Peer, func(string) string, error)
 	for _, m := range members {
 		addr := s.self
 		if m.Hostname != "localhost" {
-			addr = preferredAddress(m)
+			addr = s.address(ctx, m)
 		}
 		for _, h := range append(m.Hostnames, m.Hostname) {
 			if h != "localhost" {
@@ -183,11 +190,23 @@ func (s *Service) pool(ctx context.Context) ([]Peer, func(string) string, error)
 	return peers, addressOf, nil
 }
 
-func preferredAddress(p glustercli.Peer) string {
+// address is the address a pool member is listed and given bricks under:
+// an IP address it is known by or, for a member known by names only, the
+// address its name resolves to here. Gluster knows a peer that probed this
+// server first by the name a reverse lookup of its address gave, a name
+// clients may not resolve (a container's name on a Docker network), until
+// this server probes the peer's address in turn. A name that does not
+// resolve is kept.
+func (s *Service) address(ctx context.Context, p glustercli.Peer) string {
 	for _, h := range p.Hostnames {
 		if net.ParseIP(h) != nil {
 			return h
 		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+	defer cancel()
+	if addrs, err := s.lookupHost(ctx, p.Hostname); err == nil && len(addrs) > 0 {
+		return addrs[0]
 	}
 	return p.Hostname
 }

@@ -1,6 +1,8 @@
 package control
 
 import (
+	"context"
+	"net"
 	"slices"
 	"testing"
 
@@ -57,8 +59,15 @@ func TestPoolPrefersAddresses(t *testing.T) {
 	g.peers = append(g.peers,
 		glustercli.Peer{UUID: "u2", Hostname: "srv2.example", Hostnames: []string{"srv2.example", "10.0.0.2"}, Connected: true},
 		glustercli.Peer{UUID: "u3", Hostname: "srv3", Hostnames: []string{"srv3"}, Connected: false},
+		glustercli.Peer{UUID: "u4", Hostname: "srv4.net", Hostnames: []string{"srv4.net"}, Connected: true},
 	)
 	svc := NewService("10.0.0.1", t.TempDir(), g, nil, discard)
+	svc.lookupHost = func(_ context.Context, host string) ([]string, error) {
+		if host == "srv4.net" {
+			return []string{"10.0.0.4"}, nil
+		}
+		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	}
 	peers, addressOf, err := svc.pool(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -66,12 +75,13 @@ func TestPoolPrefersAddresses(t *testing.T) {
 	want := []Peer{
 		{Address: "10.0.0.1", UUID: "uuid-0", Connected: true, Self: true},
 		{Address: "10.0.0.2", UUID: "u2", Connected: true},
+		{Address: "10.0.0.4", UUID: "u4", Connected: true},
 		{Address: "srv3", UUID: "u3"},
 	}
 	if !slices.Equal(peers, want) {
 		t.Errorf("peers = %+v, want %+v", peers, want)
 	}
-	for in, out := range map[string]string{"localhost": "10.0.0.1", "srv2.example": "10.0.0.2", "10.0.0.2": "10.0.0.2", "srv3": "srv3", "other": "other"} {
+	for in, out := range map[string]string{"localhost": "10.0.0.1", "srv2.example": "10.0.0.2", "10.0.0.2": "10.0.0.2", "srv3": "srv3", "srv4.net": "10.0.0.4", "other": "other"} {
 		if got := addressOf(in); got != out {
 			t.Errorf("addressOf(%q) = %q, want %q", in, got, out)
 		}
