@@ -101,10 +101,10 @@ func (b *clusterBed) writer(node *testbed.Node) (string, error) {
 	return ids[0], nil
 }
 
-// waitTasks waits until a writer task runs on each of nodes. A node that
-// just rejoined the Swarm gets its task only after Swarm's restart delay,
-// and may need a second try while its own server starts: on failure, the
-// error lists the service's tasks with their errors.
+// waitTasks waits until a writer task runs on each of nodes: a node that
+// just rejoined the Swarm gets a new task only after its old one is found
+// dead and Swarm's restart delay has passed. On failure it lists the
+// service's tasks with their errors.
 func (b *clusterBed) waitTasks(t *testing.T, nodes []*testbed.Node) {
 	t.Helper()
 	err := testbed.Poll(3*time.Minute, func() error {
