@@ -137,7 +137,7 @@ func (c *CLI) run(ctx context.Context, args ...string) (*cliOutput, error) {
 		if !transient(cerr) || time.Now().Add(delay).After(deadline) {
 			return nil, cerr
 		}
-		c.logger.Info("gluster busy, retrying", "args", args, "attempt", attempt, "delay", delay, "error", msg)
+		c.logger.Info("gluster command failed for now, retrying", "args", args, "attempt", attempt, "delay", delay, "error", msg)
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("%w (gave up: %w)", cerr, ctx.Err())

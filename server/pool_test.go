@@ -19,6 +19,7 @@ type flakyPool struct {
 	failures map[string]int
 	unlisted map[string]int
 	probes   []string
+	members  []string // in the pool: answered a probe
 }
 
 func (f *flakyPool) Probe(_ context.Context, host string) error {
@@ -30,19 +31,22 @@ func (f *flakyPool) Probe(_ context.Context, host string) error {
 	if f.unlisted[host] > 0 {
 		f.unlisted[host]--
 	}
+	if !slices.Contains(f.members, host) {
+		f.members = append(f.members, host)
+	}
 	return nil
 }
 
 func (f *flakyPool) Peers(context.Context) ([]glustercli.Peer, error) {
-	members := []glustercli.Peer{{Hostname: "localhost", Connected: true}}
-	for _, host := range f.probes {
+	peers := []glustercli.Peer{{Hostname: "localhost", Connected: true}}
+	for _, host := range f.members {
 		name := host
 		if f.unlisted[host] > 0 {
 			name = "srv-" + host + ".net"
 		}
-		members = append(members, glustercli.Peer{Hostname: name, Hostnames: []string{name}, Connected: true})
+		peers = append(peers, glustercli.Peer{Hostname: name, Hostnames: []string{name}, Connected: true})
 	}
-	return members, nil
+	return peers, nil
 }
 
 func TestFormPool(t *testing.T) {

@@ -128,6 +128,59 @@ func TestVolumeLifecycle(t *testing.T) {
 	}
 }
 
+// TestBricksOfAPeerKnownByNameOnly: a server that joined the pool by
+// probing another is known there only by the name a reverse lookup of its
+// address gave (its container name on the test network), which the host and
+// its plugins cannot resolve, until it is probed by address in turn. Here the
+// first server never probes the second; a volume created through it must
+// still have both bricks under addresses.
+func TestBricksOfAPeerKnownByNameOnly(t *testing.T) {
+	c := testbed.NewCluster(t, "gte2e-names", 84, 2)
+	first, second := c.Servers[0], c.Servers[1]
+	first.Peers = []string{first.Address}
+	c.StartAll(t)
+	c.WaitPool(t, poolTimeout)
+	ctx := context.Background()
+	testbed.Eventually(t, poolTimeout, second.Name+" in the pool of "+first.Name+", by name only", func() error {
+		peers, err := first.CLI().Peers(ctx)
+		if err != nil {
+			return err
+		}
+		for _, p := range peers {
+			if p.Hostname != "localhost" && p.Connected && !slices.Contains(p.Hostnames, second.Address) {
+				return nil
+			}
+		}
+		return fmt.Errorf("pool of %s: %+v", first.Name, peers)
+	})
+	vol, err := first.Client().Create(ctx, control.CreateRequest{Name: "named", Replica: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := first.Client().Delete(ctx, "named"); err != nil {
+			t.Errorf("deleting named: %v", err)
+		}
+	}()
+	var servers []string
+	for _, b := range vol.Bricks {
+		servers = append(servers, b.Server)
+	}
+	slices.Sort(servers)
+	if !slices.Equal(servers, c.Addresses()) {
+		t.Errorf("bricks of named on %v; want %v", servers, c.Addresses())
+	}
+	info, err := first.CLI().Volume(ctx, "named")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range info.Bricks {
+		if !slices.Contains(c.Addresses(), b.Host) {
+			t.Errorf("gluster has a brick of named on %q; want one of %v", b.Host, c.Addresses())
+		}
+	}
+}
+
 func TestRefusedRequestsChangeNothing(t *testing.T) {
 	c := three(t)
 	ctx := context.Background()

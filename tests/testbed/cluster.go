@@ -55,6 +55,9 @@ type Server struct {
 	// hostBound servers run on their node's network, as on a storage
 	// host, and come back with its daemon.
 	hostBound bool
+	// Peers, if set, are the servers this one probes (PEERS) instead of
+	// every server of the cluster.
+	Peers []string
 }
 
 // NewCluster prepares n servers on the network 172.30.<octet>.0/24 (the
@@ -191,6 +194,10 @@ func (c *Cluster) StartAll(t testing.TB) {
 // directories, as a storage host's unit would.
 func (s *Server) Run(t testing.TB) {
 	t.Helper()
+	peers := s.Peers
+	if peers == nil {
+		peers = s.cluster.Addresses()
+	}
 	network := []string{"--hostname", s.Name, "--network", s.cluster.Network, "--ip", s.Address}
 	if s.hostBound {
 		network = []string{"--network", "host", "--restart", "unless-stopped"}
@@ -199,7 +206,7 @@ func (s *Server) Run(t testing.TB) {
 		"--cap-add", "SYS_ADMIN", "--tmpfs", "/run",
 		"--label", "gluster-testbed="+s.cluster.Name,
 		"-e", "ADDRESS="+s.Address,
-		"-e", "PEERS="+strings.Join(s.cluster.Addresses(), ","),
+		"-e", "PEERS="+strings.Join(peers, ","),
 		"-e", "TOKEN="+s.cluster.Token,
 		"-e", "METRICS_ADDRESS="+s.MetricsAddress(),
 		"-v", filepath.Join(s.Dir, "glusterd")+":/var/lib/glusterd",
