@@ -2,6 +2,16 @@
 // each Docker volume is a gluster replica volume created through the
 // servers' control API, or a directory of an existing one, mounted once per
 // host with reference counts kept in a state file that survives restarts.
+//
+// Locking, in the shape of moby's local volume driver: d.mu owns the map of
+// volume states, the state file and the log forwarders. It is held only to
+// read or change them, never across a call to the cluster or the mounter,
+// and no *volumeState leaves it: readers get copies (state, lookup). Slow
+// operations on one gluster volume (create, mount, unmount, remove, forget,
+// restore) are ordered by that volume's operation lock (d.ops), taken
+// before d.mu and never while holding it, so that operations on different
+// gluster volumes never wait on each other. The volume cache has its own
+// lock, taken neither inside d.mu nor around it.
 package driver
 
 import (
@@ -87,10 +97,10 @@ type Driver struct {
 	clients Clients
 	logger  *slog.Logger
 	cache   *volumeCache
-	locks   keyedLocks
+	ops     keyedLocks // one operation lock per gluster volume
 
-	mu         sync.Mutex // guards volumes, the state file and forwarders
-	volumes    map[string]*volumeState
+	mu         sync.Mutex                    // guards volumes, the state file and forwarders
+	volumes    map[string]*volumeState       // by Docker name; never handed out
 	forwarders map[string]context.CancelFunc // by gluster volume: stops its client log forwarding
 
 	clientGoneWait time.Duration
@@ -139,7 +149,7 @@ func (d *Driver) Create(req *volume.CreateRequest) error {
 			return err
 		}
 	}
-	defer d.locks.lock(gluster)()
+	defer d.ops.lock(gluster)()
 	log := d.logger.With("volume", req.Name, "gluster", gluster)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -147,8 +157,7 @@ func (d *Driver) Create(req *volume.CreateRequest) error {
 	// Known with these options: nothing to do. Known from a mount only (it
 	// was created elsewhere), or with other options: the cluster decides
 	// whether the options fit the volume as it is.
-	known := d.state(req.Name)
-	if known != nil && maps.Equal(known.Options, req.Options) {
+	if known, ok := d.state(req.Name); ok && maps.Equal(known.Options, req.Options) {
 		return nil
 	}
 	var createdAt string
@@ -175,8 +184,8 @@ func (d *Driver) Create(req *volume.CreateRequest) error {
 	}
 	d.cache.invalidate()
 	return d.update(func() {
-		v := &volumeState{Name: req.Name, Gluster: gluster, Options: req.Options, CreatedAt: createdAt}
-		if known != nil {
+		v := &volumeState{Name: req.Name, Gluster: gluster, Options: maps.Clone(req.Options), CreatedAt: createdAt}
+		if known := d.volumes[req.Name]; known != nil {
 			v.Mounts, v.Prepared = known.Mounts, known.Prepared
 		}
 		d.volumes[req.Name] = v
@@ -205,7 +214,7 @@ func (d *Driver) Get(req *volume.GetRequest) (*volume.GetResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	if d.forgetIfRemoved(ctx, v) {
+	if d.forgetIfRemoved(ctx, v.Name, v.Gluster) {
 		return nil, fmt.Errorf("volume %s: %w", req.Name, control.ErrNotFound)
 	}
 	return &volume.GetResponse{Volume: d.describe(v, true)}, nil
@@ -222,11 +231,8 @@ func (d *Driver) List() (*volume.ListResponse, error) {
 		// Volumes known here are still worth listing.
 		d.logger.Warn("listing the cluster's volumes", "error", err)
 	}
-	d.mu.Lock()
-	local := slices.Collect(maps.Values(d.volumes))
-	d.mu.Unlock()
-	for _, v := range local {
-		if _, listed := cluster[v.Gluster]; err == nil && !listed && d.forgetIfRemoved(ctx, v) {
+	for _, v := range d.states() {
+		if _, listed := cluster[v.Gluster]; err == nil && !listed && d.forgetIfRemoved(ctx, v.Name, v.Gluster) {
 			continue
 		}
 		seen[v.Name] = d.describe(v, false)
@@ -246,21 +252,21 @@ func (d *Driver) List() (*volume.ListResponse, error) {
 
 // lookup finds a volume in this host's state or, failing that, among the
 // volumes the plugin created elsewhere in the cluster.
-func (d *Driver) lookup(ctx context.Context, name string) (*volumeState, error) {
-	if v := d.state(name); v != nil {
+func (d *Driver) lookup(ctx context.Context, name string) (volumeState, error) {
+	if v, ok := d.state(name); ok {
 		return v, nil
 	}
 	gluster, err := names.FromDocker(name)
 	if err != nil {
-		return nil, err
+		return volumeState{}, err
 	}
 	vols, err := d.cache.list(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("looking up volume %s: %w", name, err)
+		return volumeState{}, fmt.Errorf("looking up volume %s: %w", name, err)
 	}
 	cv, ok := vols[gluster]
 	if !ok || cv.Options[DockerVolumeOption] != name {
-		return nil, fmt.Errorf("volume %s: %w", name, control.ErrNotFound)
+		return volumeState{}, fmt.Errorf("volume %s: %w", name, control.ErrNotFound)
 	}
 	return fromCluster(name, cv), nil
 }
@@ -270,9 +276,9 @@ func (d *Driver) lookup(ctx context.Context, name string) (*volumeState, error) 
 // plugin created and no container uses here. Docker then sees it gone here
 // too, and creates it anew when asked instead of mounting a volume that no
 // longer exists.
-func (d *Driver) forgetIfRemoved(ctx context.Context, v *volumeState) bool {
-	known := d.state(v.Name)
-	if known == nil || known.references() > 0 {
+func (d *Driver) forgetIfRemoved(ctx context.Context, name, gluster string) bool {
+	known, ok := d.state(name)
+	if !ok || known.references() > 0 {
 		return false
 	}
 	if opts, err := ParseOptions(known.Options); err != nil || opts.Existing() {
@@ -280,41 +286,57 @@ func (d *Driver) forgetIfRemoved(ctx context.Context, v *volumeState) bool {
 	}
 	// The cached answer picks the candidates; the cluster itself decides,
 	// under the lock that Create and Mount hold.
-	if _, err := d.cache.detail(ctx, v.Gluster); !errors.Is(err, control.ErrNotFound) {
+	if _, err := d.cache.detail(ctx, gluster); !errors.Is(err, control.ErrNotFound) {
 		return false
 	}
-	defer d.locks.lock(v.Gluster)()
-	if known := d.state(v.Name); known == nil || known.references() > 0 {
+	defer d.ops.lock(gluster)()
+	if known, ok := d.state(name); !ok || known.references() > 0 || known.Gluster != gluster {
 		return false
 	}
-	if _, err := d.cluster.Volume(ctx, v.Gluster); !errors.Is(err, control.ErrNotFound) {
+	if _, err := d.cluster.Volume(ctx, gluster); !errors.Is(err, control.ErrNotFound) {
 		return false
 	}
-	if err := d.update(func() { delete(d.volumes, v.Name) }); err != nil {
-		d.logger.Warn("forgetting volume removed elsewhere", "volume", v.Name, "error", err)
+	if err := d.update(func() { delete(d.volumes, name) }); err != nil {
+		d.logger.Warn("forgetting volume removed elsewhere", "volume", name, "error", err)
 		return false
 	}
-	d.logger.Info("volume removed elsewhere, forgotten", "volume", v.Name, "gluster", v.Gluster)
+	d.logger.Info("volume removed elsewhere, forgotten", "volume", name, "gluster", gluster)
 	return true
 }
 
-func fromCluster(name string, cv control.Volume) *volumeState {
-	return &volumeState{Name: name, Gluster: cv.Name, CreatedAt: cv.CreatedAt}
+func fromCluster(name string, cv control.Volume) volumeState {
+	return volumeState{Name: name, Gluster: cv.Name, CreatedAt: cv.CreatedAt}
 }
 
-func (d *Driver) state(name string) *volumeState {
+// state returns a copy of what this host knows of a volume.
+func (d *Driver) state(name string) (volumeState, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.volumes[name]
+	v, ok := d.volumes[name]
+	if !ok {
+		return volumeState{}, false
+	}
+	return v.clone(), true
+}
+
+// states returns copies of every volume this host knows.
+func (d *Driver) states() []volumeState {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]volumeState, 0, len(d.volumes))
+	for _, v := range d.volumes {
+		out = append(out, v.clone())
+	}
+	return out
 }
 
 // describe turns a volume into Docker's terms; with status, it adds what
 // `docker volume inspect` shows: the gluster volume, its bricks and their
 // state, and the mounts on this host.
-func (d *Driver) describe(v *volumeState, withStatus bool) *volume.Volume {
+func (d *Driver) describe(v volumeState, withStatus bool) *volume.Volume {
 	out := &volume.Volume{Name: v.Name, CreatedAt: v.CreatedAt}
-	d.mu.Lock()
 	refs := v.references()
+	d.mu.Lock()
 	mounted := d.glusterReferences(v.Gluster) > 0
 	d.mu.Unlock()
 	if mounted {
@@ -372,9 +394,9 @@ func (d *Driver) Remove(req *volume.RemoveRequest) error {
 	if err != nil {
 		return err
 	}
-	defer d.locks.lock(v.Gluster)()
+	defer d.ops.lock(v.Gluster)()
 	log := d.logger.With("volume", req.Name, "gluster", v.Gluster)
-	if v := d.state(req.Name); v != nil && v.references() > 0 {
+	if v, ok := d.state(req.Name); ok && v.references() > 0 {
 		return fmt.Errorf("volume %s is in use by %d mount(s) on this host: stop the containers using it first", req.Name, v.references())
 	}
 	cv, err := d.cluster.Volume(ctx, v.Gluster)
@@ -464,9 +486,9 @@ func (d *Driver) MountContext(caller context.Context, req *volume.MountRequest) 
 	if err != nil {
 		return nil, err
 	}
-	defer d.locks.lock(v.Gluster)()
+	defer d.ops.lock(v.Gluster)()
 	log := d.logger.With("volume", req.Name, "id", req.ID)
-	if known := d.state(req.Name); known != nil {
+	if known, ok := d.state(req.Name); ok {
 		v = known
 	}
 
@@ -491,8 +513,11 @@ func (d *Driver) MountContext(caller context.Context, req *volume.MountRequest) 
 	err = d.update(func() {
 		known := d.volumes[req.Name]
 		if known == nil {
-			known = v
-			d.volumes[req.Name] = v
+			// Known from the cluster only, or removed meanwhile: no
+			// references but this one.
+			known = &v
+			known.Mounts = nil
+			d.volumes[req.Name] = known
 		}
 		if known.Mounts == nil {
 			known.Mounts = map[string]int{}
@@ -584,7 +609,7 @@ func (d *Driver) stopForwarding(gluster string) {
 
 // prepare creates the volume's subdirectory and applies its owner and mode,
 // once: later changes made by containers are theirs to keep.
-func (d *Driver) prepare(v *volumeState, target string) error {
+func (d *Driver) prepare(v volumeState, target string) error {
 	if v.Prepared {
 		return nil
 	}
@@ -636,19 +661,23 @@ func modeBits(m uint32) os.FileMode {
 // Unmount drops one reference of a mount ID and unmounts the gluster volume
 // when its last reference on this host is gone.
 func (d *Driver) Unmount(req *volume.UnmountRequest) error {
-	v := d.state(req.Name)
-	if v == nil {
+	v, ok := d.state(req.Name)
+	if !ok {
 		return fmt.Errorf("volume %s: %w", req.Name, control.ErrNotFound)
 	}
-	defer d.locks.lock(v.Gluster)()
+	defer d.ops.lock(v.Gluster)()
 	var refs int
 	err := d.update(func() {
-		if v.Mounts[req.ID] > 1 {
-			v.Mounts[req.ID]--
-		} else {
-			delete(v.Mounts, req.ID)
+		known := d.volumes[req.Name]
+		if known == nil {
+			return
 		}
-		refs = v.references()
+		if known.Mounts[req.ID] > 1 {
+			known.Mounts[req.ID]--
+		} else {
+			delete(known.Mounts, req.ID)
+		}
+		refs = known.references()
 	})
 	if err != nil {
 		return err
@@ -709,7 +738,7 @@ func (d *Driver) mountpoint(gluster string) string {
 	return filepath.Join(d.cfg.MountRoot, gluster)
 }
 
-func (d *Driver) volumePath(v *volumeState) string {
+func (d *Driver) volumePath(v volumeState) string {
 	return filepath.Join(d.mountpoint(v.Gluster), v.Options["subdir"])
 }
 
@@ -730,8 +759,7 @@ func (d *Driver) update(change func()) error {
 func cloneVolumes(in map[string]*volumeState) map[string]*volumeState {
 	out := make(map[string]*volumeState, len(in))
 	for k, v := range in {
-		c := *v
-		c.Mounts = maps.Clone(v.Mounts)
+		c := v.clone()
 		out[k] = &c
 	}
 	return out
@@ -759,7 +787,7 @@ func (d *Driver) Restore(ctx context.Context) {
 			continue
 		}
 		wg.Go(func() {
-			defer d.locks.lock(gluster)()
+			defer d.ops.lock(gluster)()
 			if err := d.mountGluster(ctx, gluster, target); err != nil {
 				d.logger.Error("restoring mount", "gluster", gluster, "error", err)
 				return
@@ -783,8 +811,10 @@ func (d *Driver) Restore(ctx context.Context) {
 		}
 	}
 	for gluster := range unused {
+		unlock := d.ops.lock(gluster)
 		if err := d.releaseIfUnused(gluster, d.mountpoint(gluster)); err != nil {
 			d.logger.Warn("releasing unused volume", "gluster", gluster, "error", err)
 		}
+		unlock()
 	}
 }

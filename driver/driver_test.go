@@ -149,7 +149,7 @@ func TestGetAndList(t *testing.T) {
 	if _, err := f.driver.Get(&volume.GetRequest{Name: "missing"}); !errors.Is(err, control.ErrNotFound) {
 		t.Errorf("Get of a missing volume: %v, want ErrNotFound", err)
 	}
-	f.driver.Create(&volume.CreateRequest{Name: "here"})
+	mustCreate(t, f.driver, &volume.CreateRequest{Name: "here"})
 	// Created on another host, and a gluster volume Docker does not own.
 	f.cluster.volumes["else__where"] = control.Volume{Name: "else__where", Options: map[string]string{DockerVolumeOption: "else.where"}}
 	f.cluster.volumes["foreign"] = control.Volume{Name: "foreign"}
@@ -171,7 +171,7 @@ func TestGetAndList(t *testing.T) {
 
 func TestMountReferences(t *testing.T) {
 	f := newFixture(t)
-	f.driver.Create(&volume.CreateRequest{Name: "v"})
+	mustCreate(t, f.driver, &volume.CreateRequest{Name: "v"})
 	mount := func(id string) string {
 		t.Helper()
 		resp, err := f.driver.Mount(&volume.MountRequest{Name: "v", ID: id})
@@ -236,10 +236,10 @@ func TestUsage(t *testing.T) {
 			f := newFixture(t)
 			f.cluster.volumes["shared"] = control.Volume{Name: "shared", Status: "Started"}
 			for _, name := range []string{"v", "w"} {
-				f.driver.Create(&volume.CreateRequest{Name: name})
+				mustCreate(t, f.driver, &volume.CreateRequest{Name: name})
 			}
 			for _, name := range []string{"app1", "app2"} {
-				f.driver.Create(&volume.CreateRequest{Name: name, Options: map[string]string{"volume": "shared", "subdir": name}})
+				mustCreate(t, f.driver, &volume.CreateRequest{Name: name, Options: map[string]string{"volume": "shared", "subdir": name}})
 			}
 			for _, m := range tc.mounts {
 				if _, err := f.driver.Mount(&volume.MountRequest{Name: m.volume, ID: m.id}); err != nil {
@@ -272,7 +272,7 @@ func TestSubdirVolumesShareOneMount(t *testing.T) {
 	if len(f.mounter.mounts) != 1 {
 		t.Errorf("FUSE mounts = %d, want 1 for both subdirectories", len(f.mounter.mounts))
 	}
-	f.driver.Unmount(&volume.UnmountRequest{Name: "app1", ID: "app1"})
+	mustUnmount(t, f.driver, &volume.UnmountRequest{Name: "app1", ID: "app1"})
 	if len(f.mounter.active()) != 1 {
 		t.Error("gluster volume unmounted while app2 uses it")
 	}
@@ -292,7 +292,7 @@ func TestSubdirVolumesShareOneMount(t *testing.T) {
 
 func TestRemove(t *testing.T) {
 	f := newFixture(t)
-	f.driver.Create(&volume.CreateRequest{Name: "v"})
+	mustCreate(t, f.driver, &volume.CreateRequest{Name: "v"})
 	f.driver.clientGoneWait = 0
 	f.cluster.clients["v"] = []string{"192.0.2.5"}
 	if err := f.driver.Remove(&volume.RemoveRequest{Name: "v"}); !errors.Is(err, control.ErrInUse) || !strings.Contains(err.Error(), "192.0.2.5") {
@@ -371,7 +371,7 @@ func TestVolumeRemovedElsewhere(t *testing.T) {
 
 func TestMountFailureLeavesNothing(t *testing.T) {
 	f := newFixture(t)
-	f.driver.Create(&volume.CreateRequest{Name: "v"})
+	mustCreate(t, f.driver, &volume.CreateRequest{Name: "v"})
 	f.mounter.fail = errors.New("no server answered")
 	if _, err := f.driver.Mount(&volume.MountRequest{Name: "v", ID: "a"}); err == nil || !strings.Contains(err.Error(), "no server answered") {
 		t.Fatalf("Mount: %v", err)
@@ -379,24 +379,26 @@ func TestMountFailureLeavesNothing(t *testing.T) {
 	if entries, _ := os.ReadDir(f.cfg.MountRoot); len(entries) != 0 {
 		t.Errorf("mount root after a failed mount: %v", entries)
 	}
-	if refs := f.driver.state("v").references(); refs != 0 {
+	if refs := references(f.driver, "v"); refs != 0 {
 		t.Errorf("references after a failed mount = %d", refs)
 	}
 }
 
 func TestRestore(t *testing.T) {
 	f := newFixture(t)
-	f.driver.Create(&volume.CreateRequest{Name: "used"})
-	f.driver.Create(&volume.CreateRequest{Name: "idle"})
-	f.driver.Mount(&volume.MountRequest{Name: "used", ID: "a"})
-	f.driver.Mount(&volume.MountRequest{Name: "idle", ID: "b"})
-	f.driver.Unmount(&volume.UnmountRequest{Name: "idle", ID: "b"})
+	mustCreate(t, f.driver, &volume.CreateRequest{Name: "used"})
+	mustCreate(t, f.driver, &volume.CreateRequest{Name: "idle"})
+	mustMount(t, f.driver, &volume.MountRequest{Name: "used", ID: "a"})
+	mustMount(t, f.driver, &volume.MountRequest{Name: "idle", ID: "b"})
+	mustUnmount(t, f.driver, &volume.UnmountRequest{Name: "idle", ID: "b"})
 	// A crash: the FUSE client of "used" died, and a stray mount of "idle"
 	// was left behind.
 	used := filepath.Join(f.cfg.MountRoot, "used")
 	idle := filepath.Join(f.cfg.MountRoot, "idle")
 	f.mounter.stale[used] = true
-	os.MkdirAll(idle, 0o755)
+	if err := os.MkdirAll(idle, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	f.mounter.mounted[idle] = true
 
 	f.restart(t)
@@ -425,7 +427,7 @@ func TestDetachedClients(t *testing.T) {
 			f := newFixture(t)
 			f.cfg.DetachClients = tc.detach
 			f.restart(t)
-			f.driver.Create(&volume.CreateRequest{Name: "v"})
+			mustCreate(t, f.driver, &volume.CreateRequest{Name: "v"})
 			for _, id := range []string{"a", "b"} {
 				if _, err := f.driver.Mount(&volume.MountRequest{Name: "v", ID: id}); err != nil {
 					t.Fatal(err)
@@ -434,11 +436,11 @@ func TestDetachedClients(t *testing.T) {
 			if !maps.EqualFunc(f.clients.detached, tc.wantDetached, slices.Equal) {
 				t.Errorf("detached clients = %v, want %v", f.clients.detached, tc.wantDetached)
 			}
-			f.driver.Unmount(&volume.UnmountRequest{Name: "v", ID: "a"})
+			mustUnmount(t, f.driver, &volume.UnmountRequest{Name: "v", ID: "a"})
 			if len(f.clients.released) != 0 {
 				t.Errorf("released %v with a container left", f.clients.released)
 			}
-			f.driver.Unmount(&volume.UnmountRequest{Name: "v", ID: "b"})
+			mustUnmount(t, f.driver, &volume.UnmountRequest{Name: "v", ID: "b"})
 			if !slices.Equal(f.clients.released, []string{"v"}) {
 				t.Errorf("released %v after the last container, want v", f.clients.released)
 			}
@@ -448,12 +450,15 @@ func TestDetachedClients(t *testing.T) {
 
 func TestRestoreReleasesUnusedClients(t *testing.T) {
 	f := newFixture(t)
-	f.driver.Create(&volume.CreateRequest{Name: "used"})
-	f.driver.Mount(&volume.MountRequest{Name: "used", ID: "a"})
+	mustCreate(t, f.driver, &volume.CreateRequest{Name: "used"})
+	mustMount(t, f.driver, &volume.MountRequest{Name: "used", ID: "a"})
 	// Clients an earlier plugin instance detached: one serves a volume
 	// still in use, the other one whose containers left while no plugin ran.
-	f.clients.Detach(500, "used")
-	f.clients.Detach(501, "gone")
+	for pid, gluster := range map[int]string{500: "used", 501: "gone"} {
+		if err := f.clients.Detach(pid, gluster); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	f.restart(t)
 	f.driver.Restore(t.Context())
@@ -464,12 +469,12 @@ func TestRestoreReleasesUnusedClients(t *testing.T) {
 
 func TestClientLogForwarding(t *testing.T) {
 	f := newFixture(t)
-	f.driver.Create(&volume.CreateRequest{Name: "v"})
-	f.driver.Mount(&volume.MountRequest{Name: "v", ID: "a"})
-	f.driver.Mount(&volume.MountRequest{Name: "v", ID: "b"})
+	mustCreate(t, f.driver, &volume.CreateRequest{Name: "v"})
+	mustMount(t, f.driver, &volume.MountRequest{Name: "v", ID: "a"})
+	mustMount(t, f.driver, &volume.MountRequest{Name: "v", ID: "b"})
 	waitFor(t, "one forwarder while mounted", func() bool { return f.mounter.forwards() == 1 })
-	f.driver.Unmount(&volume.UnmountRequest{Name: "v", ID: "a"})
-	f.driver.Unmount(&volume.UnmountRequest{Name: "v", ID: "b"})
+	mustUnmount(t, f.driver, &volume.UnmountRequest{Name: "v", ID: "a"})
+	mustUnmount(t, f.driver, &volume.UnmountRequest{Name: "v", ID: "b"})
 	waitFor(t, "forwarding stopped after the last unmount", func() bool { return f.mounter.forwards() == 0 })
 }
 
@@ -496,7 +501,7 @@ func TestMountAbandonedByCaller(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
-			f.driver.Create(&volume.CreateRequest{Name: "v"})
+			mustCreate(t, f.driver, &volume.CreateRequest{Name: "v"})
 			for range tc.otherMounts {
 				if _, err := f.driver.Mount(&volume.MountRequest{Name: "v", ID: "other"}); err != nil {
 					t.Fatal(err)
@@ -508,7 +513,7 @@ func TestMountAbandonedByCaller(t *testing.T) {
 			if _, err := f.driver.MountContext(ctx, &volume.MountRequest{Name: "v", ID: "gone"}); !errors.Is(err, context.Canceled) {
 				t.Fatalf("MountContext after the caller left: %v, want context.Canceled", err)
 			}
-			if refs := f.driver.state("v").references(); refs != tc.otherMounts {
+			if refs := references(f.driver, "v"); refs != tc.otherMounts {
 				t.Errorf("references = %d, want %d", refs, tc.otherMounts)
 			}
 			if got := len(f.mounter.active()); got != min(tc.otherMounts, 1) {
@@ -533,4 +538,31 @@ func listedNames(t *testing.T, d *Driver) []string {
 		names = append(names, v.Name)
 	}
 	return names
+}
+
+func mustCreate(t *testing.T, d *Driver, req *volume.CreateRequest) {
+	t.Helper()
+	if err := d.Create(req); err != nil {
+		t.Fatalf("create %s: %v", req.Name, err)
+	}
+}
+
+func mustMount(t *testing.T, d *Driver, req *volume.MountRequest) {
+	t.Helper()
+	if _, err := d.Mount(req); err != nil {
+		t.Fatalf("mount %s for %s: %v", req.Name, req.ID, err)
+	}
+}
+
+func mustUnmount(t *testing.T, d *Driver, req *volume.UnmountRequest) {
+	t.Helper()
+	if err := d.Unmount(req); err != nil {
+		t.Fatalf("unmount %s for %s: %v", req.Name, req.ID, err)
+	}
+}
+
+// references counts a volume's references in the driver's state.
+func references(d *Driver, name string) int {
+	v, _ := d.state(name)
+	return v.references()
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 
@@ -114,9 +115,19 @@ func (f *fakeMounter) Mount(_ context.Context, req mounter.Request) (int, error)
 	return 1000 + len(f.mounts), nil
 }
 
+// Unmount shows the empty directory beneath again: what was made on the
+// mount stays in the volume.
 func (f *fakeMounter) Unmount(_ context.Context, target string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.mounted[target] {
+		entries, _ := os.ReadDir(target)
+		for _, e := range entries {
+			if err := os.RemoveAll(filepath.Join(target, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
 	delete(f.mounted, target)
 	delete(f.stale, target)
 	return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 
 	"github.com/glusterdocker/gluster/atomicfile"
@@ -21,6 +22,14 @@ type volumeState struct {
 	Mounts map[string]int `json:"mounts,omitempty"`
 	// Prepared records that the subdirectory, owner and mode were applied.
 	Prepared bool `json:"prepared,omitempty"`
+}
+
+// clone is a copy that shares no map with v.
+func (v *volumeState) clone() volumeState {
+	c := *v
+	c.Options = maps.Clone(v.Options)
+	c.Mounts = maps.Clone(v.Mounts)
+	return c
 }
 
 func (v *volumeState) references() int {
