@@ -293,7 +293,7 @@ func TestSubdirVolumesShareOneMount(t *testing.T) {
 func TestRemove(t *testing.T) {
 	f := newFixture(t)
 	mustCreate(t, f.driver, &volume.CreateRequest{Name: "v"})
-	f.driver.clientGoneWait = 0
+	f.driver.idleWait = 0
 	f.cluster.clients["v"] = []string{"192.0.2.5"}
 	if err := f.driver.Remove(&volume.RemoveRequest{Name: "v"}); !errors.Is(err, control.ErrInUse) || !strings.Contains(err.Error(), "192.0.2.5") {
 		t.Errorf("Remove with a client elsewhere: %v, want ErrInUse naming it", err)
