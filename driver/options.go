@@ -33,8 +33,8 @@ type Options struct {
 	Gluster map[string]string // gluster volume options
 	Volume  string            // use this existing gluster volume instead of creating one
 	Subdir  string            // use this subdirectory of the gluster volume, created on first mount
-	UID     *int              // owner of the volume's root directory
-	GID     *int
+	UID     *uint32           // owner of the volume's root directory
+	GID     *uint32
 	Mode    *uint32 // permissions of the volume's root directory
 }
 
@@ -43,6 +43,10 @@ type Options struct {
 func (o Options) Existing() bool { return o.Volume != "" }
 
 var validOptions = []string{"replica", "arbiter", "servers", "uid", "gid", "mode", "volume", "subdir", glusterOptionPrefix + "<option>"}
+
+// maxID is the largest uid or gid: ids are 32 bits, and 4294967295 is
+// (uid_t)-1, which chown reads as "leave unchanged".
+const maxID = 1<<32 - 2
 
 var subdirPart = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
@@ -101,14 +105,15 @@ func (o *Options) set(key, value string) error {
 			return errors.New("servers is a comma-separated list of server addresses")
 		}
 	case key == "uid" || key == "gid":
-		n, err := strconv.Atoi(value)
-		if err != nil || n < 0 {
-			return fmt.Errorf("%s is a numeric id, 0 or more", key)
+		n, err := strconv.ParseUint(value, 10, 32)
+		if err != nil || n > maxID {
+			return fmt.Errorf("%s is a numeric id from 0 to %d", key, maxID)
 		}
+		id := uint32(n)
 		if key == "uid" {
-			o.UID = &n
+			o.UID = &id
 		} else {
-			o.GID = &n
+			o.GID = &id
 		}
 	case key == "mode":
 		m, err := strconv.ParseUint(value, 8, 32)

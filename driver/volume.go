@@ -175,10 +175,10 @@ func (d *Driver) prepare(v volumeState, target string) error {
 	if opts.UID != nil || opts.GID != nil {
 		uid, gid := -1, -1
 		if opts.UID != nil {
-			uid = *opts.UID
+			uid = int(*opts.UID)
 		}
 		if opts.GID != nil {
-			gid = *opts.GID
+			gid = int(*opts.GID)
 		}
 		if err := os.Chown(dir, uid, gid); err != nil {
 			return err
