@@ -49,6 +49,9 @@ type Mounter interface {
 	// target, and returns the process ID of the client serving it (0 when
 	// it kept a healthy mount or cannot tell).
 	Mount(ctx context.Context, req mounter.Request) (pid int, err error)
+	// Bind mounts the directory dir is open on at target, which then
+	// shows as a gluster mount that Unmount, IsMounted and IsStale handle.
+	Bind(dir *os.File, target string) error
 	Unmount(ctx context.Context, target string) error
 	IsMounted(target string) (bool, error)
 	IsStale(target string) bool
@@ -377,54 +380,39 @@ func (d *Driver) Path(req *volume.PathRequest) (*volume.PathResponse, error) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.glusterReferences(v.Gluster) == 0 {
-		return &volume.PathResponse{}, nil
-	}
-	return &volume.PathResponse{Mountpoint: d.volumePath(v)}, nil
+	return &volume.PathResponse{Mountpoint: d.mountedPath(v)}, nil
 }
 
 // Restore checks the mounts the state says this host holds, mounts again
-// what is missing or stale, and unmounts what nothing references. It runs
-// before the plugin answers Docker.
+// what is missing or stale, binds subdirectory volumes again, and removes
+// what nothing references. It runs before the plugin answers Docker.
 func (d *Driver) Restore(ctx context.Context) {
-	d.mu.Lock()
-	wanted := map[string]bool{}
-	for _, v := range d.volumes {
+	wanted := map[string][]volumeState{} // by gluster volume: the volumes in use
+	for _, v := range d.states() {
 		if v.references() > 0 {
-			wanted[v.Gluster] = true
+			wanted[v.Gluster] = append(wanted[v.Gluster], v)
 		}
 	}
-	d.mu.Unlock()
-
 	var wg sync.WaitGroup
-	for gluster := range wanted {
-		target := d.mountpoint(gluster)
-		if d.healthy(target) {
-			d.logger.Info("mount still healthy", "gluster", gluster)
-			d.forwardLog(gluster)
-			continue
-		}
+	for gluster, vols := range wanted {
 		wg.Go(func() {
 			defer d.ops.lock(gluster)()
-			if err := d.mountGluster(ctx, gluster, target); err != nil {
-				d.logger.Error("restoring mount", "gluster", gluster, "error", err)
-				return
-			}
-			d.logger.Info("mount restored", "gluster", gluster)
+			d.restoreMount(ctx, gluster, vols)
 		})
 	}
 	wg.Wait()
 
+	d.releaseStrayBinds()
 	unused := map[string]bool{}
 	entries, _ := os.ReadDir(d.cfg.MountRoot)
 	for _, e := range entries {
-		if !wanted[e.Name()] && e.IsDir() {
+		if e.IsDir() && e.Name() != bindRoot && wanted[e.Name()] == nil {
 			unused[e.Name()] = true
 		}
 	}
 	// Clients of earlier instances whose containers all left meanwhile.
 	for _, gluster := range d.clients.Volumes() {
-		if !wanted[gluster] {
+		if wanted[gluster] == nil {
 			unused[gluster] = true
 		}
 	}
@@ -434,5 +422,25 @@ func (d *Driver) Restore(ctx context.Context) {
 			d.logger.Warn("releasing unused volume", "gluster", gluster, "error", err)
 		}
 		unlock()
+	}
+}
+
+// restoreMount makes sure the gluster mount that vols use is healthy, and
+// that each subdirectory volume among them is bound again.
+func (d *Driver) restoreMount(ctx context.Context, gluster string, vols []volumeState) {
+	root := d.mountpoint(gluster)
+	if d.healthy(root) {
+		d.logger.Info("mount still healthy", "gluster", gluster)
+		d.forwardLog(gluster)
+	} else if err := d.mountGluster(ctx, gluster, root); err != nil {
+		d.logger.Error("restoring mount", "gluster", gluster, "error", err)
+		return
+	} else {
+		d.logger.Info("mount restored", "gluster", gluster)
+	}
+	for _, v := range vols {
+		if err := d.attach(v, root); err != nil {
+			d.logger.Error("restoring the bind of a subdirectory volume", "volume", v.Name, "gluster", gluster, "error", err)
+		}
 	}
 }

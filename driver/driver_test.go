@@ -256,25 +256,30 @@ func TestUsage(t *testing.T) {
 func TestSubdirVolumesShareOneMount(t *testing.T) {
 	f := newFixture(t)
 	f.cluster.volumes["shared"] = control.Volume{Name: "shared", Status: "Started"}
+	root := filepath.Join(f.cfg.MountRoot, "shared")
 	for _, name := range []string{"app1", "app2"} {
-		if err := f.driver.Create(&volume.CreateRequest{Name: name, Options: map[string]string{"volume": "shared", "subdir": "apps/" + name, "mode": "0700"}}); err != nil {
-			t.Fatal(err)
-		}
+		mustCreate(t, f.driver, &volume.CreateRequest{Name: name, Options: map[string]string{"volume": "shared", "subdir": "apps/" + name, "mode": "0700"}})
 		resp, err := f.driver.Mount(&volume.MountRequest{Name: name, ID: name})
 		if err != nil {
 			t.Fatal(err)
 		}
-		info, err := os.Stat(resp.Mountpoint)
-		if err != nil || !info.IsDir() || info.Mode().Perm() != 0o700 || resp.Mountpoint != filepath.Join(f.cfg.MountRoot, "shared", "apps", name) {
-			t.Errorf("mountpoint %s: %v, %v", resp.Mountpoint, info, err)
+		if want := filepath.Join(f.cfg.MountRoot, ".subdirs", name); resp.Mountpoint != want {
+			t.Errorf("mountpoint %s, want the bind %s", resp.Mountpoint, want)
+		}
+		dir := filepath.Join(root, "apps", name)
+		if got := f.mounter.bound(resp.Mountpoint); got != dir {
+			t.Errorf("bound on %s: %q, want %s", resp.Mountpoint, got, dir)
+		}
+		if info, err := os.Stat(dir); err != nil || !info.IsDir() || info.Mode().Perm() != 0o700 {
+			t.Errorf("subdirectory %s: %v, %v; want a directory of mode 0700", dir, info, err)
 		}
 	}
 	if len(f.mounter.mounts) != 1 {
 		t.Errorf("FUSE mounts = %d, want 1 for both subdirectories", len(f.mounter.mounts))
 	}
 	mustUnmount(t, f.driver, &volume.UnmountRequest{Name: "app1", ID: "app1"})
-	if len(f.mounter.active()) != 1 {
-		t.Error("gluster volume unmounted while app2 uses it")
+	if got, want := f.mounter.active(), []string{filepath.Join(f.cfg.MountRoot, ".subdirs", "app2"), root}; !slices.Equal(got, want) {
+		t.Errorf("mounts while app2 is in use: %v, want %v", got, want)
 	}
 	if err := os.WriteFile(f.driver.logFile("shared"), []byte("client log\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -287,6 +292,112 @@ func TestSubdirVolumesShareOneMount(t *testing.T) {
 	}
 	if _, err := os.Stat(f.driver.logFile("shared")); err != nil {
 		t.Errorf("client log of the kept gluster volume: %v", err)
+	}
+	mustUnmount(t, f.driver, &volume.UnmountRequest{Name: "app2", ID: "app2"})
+	if got := f.mounter.active(); len(got) != 0 {
+		t.Errorf("mounts after the last unmount: %v", got)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(f.cfg.MountRoot, ".subdirs")); len(entries) != 0 {
+		t.Errorf("bindpoints left: %v", entries)
+	}
+}
+
+// TestSubdirSymlinks: a container that can write the gluster volume plants
+// a symbolic link where a subdirectory volume's directory is, pointing out
+// of the volume. Mounting must refuse it, name the volume and the path,
+// change nothing where the link points, and leave no mount and no
+// reference behind.
+func TestSubdirSymlinks(t *testing.T) {
+	tests := []struct {
+		name   string
+		subdir string
+		plant  func(root, outside string) error
+		want   string
+	}{
+		{"[Error] last component is a link", "apps/web", func(root, outside string) error {
+			if err := os.MkdirAll(filepath.Join(root, "apps"), 0o755); err != nil {
+				return err
+			}
+			return os.Symlink(outside, filepath.Join(root, "apps", "web"))
+		}, "volume web: subdir apps/web: apps/web is a symbolic link inside gluster volume par; refusing to follow it"},
+		{"[Error] a parent is a link", "apps/web", func(root, outside string) error {
+			return os.Symlink(outside, filepath.Join(root, "apps"))
+		}, "volume web: subdir apps/web: apps is a symbolic link inside gluster volume par; refusing to follow it"},
+		{"[Error] relative link inside the volume", "apps/web", func(root, _ string) error {
+			if err := os.MkdirAll(filepath.Join(root, "apps", "real"), 0o755); err != nil {
+				return err
+			}
+			return os.Symlink("real", filepath.Join(root, "apps", "web"))
+		}, "apps/web is a symbolic link inside gluster volume par"},
+		{"[Error] a file in the way", "apps/web", func(root, _ string) error {
+			return os.WriteFile(filepath.Join(root, "apps"), nil, 0o644)
+		}, "apps is not a directory inside gluster volume par"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.cluster.volumes["par"] = control.Volume{Name: "par", Status: "Started"}
+			mustCreate(t, f.driver, &volume.CreateRequest{Name: "par.user"})
+			outside := t.TempDir()
+			if err := os.Chmod(outside, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			// The parent volume is in use: its mount stays and the link
+			// is planted on it.
+			mustCreate(t, f.driver, &volume.CreateRequest{Name: "parent", Options: map[string]string{"volume": "par"}})
+			mustMount(t, f.driver, &volume.MountRequest{Name: "parent", ID: "writer"})
+			root := filepath.Join(f.cfg.MountRoot, "par")
+			if err := tc.plant(root, outside); err != nil {
+				t.Fatal(err)
+			}
+			mustCreate(t, f.driver, &volume.CreateRequest{Name: "web", Options: map[string]string{"volume": "par", "subdir": tc.subdir, "mode": "0777"}})
+			_, err := f.driver.Mount(&volume.MountRequest{Name: "web", ID: "victim"})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Mount = %v, want an error containing %q", err, tc.want)
+			}
+			if info, err := os.Stat(outside); err != nil || info.Mode().Perm() != 0o700 {
+				t.Errorf("where the link points: %v, %v; want it unchanged (0700)", info, err)
+			}
+			if refs := references(f.driver, "web"); refs != 0 {
+				t.Errorf("references after a refused mount = %d", refs)
+			}
+			if got := f.mounter.active(); !slices.Equal(got, []string{root}) {
+				t.Errorf("mounts after a refused mount: %v, want only the parent's %s", got, root)
+			}
+			if entries, _ := os.ReadDir(filepath.Join(f.cfg.MountRoot, ".subdirs")); len(entries) != 0 {
+				t.Errorf("bindpoints left: %v", entries)
+			}
+		})
+	}
+}
+
+// TestRestoreRebindsSubdirs: after a crash, a subdirectory volume in use
+// gets a fresh bind over its dead one, and the bind of a volume no longer
+// in use is removed.
+func TestRestoreRebindsSubdirs(t *testing.T) {
+	f := newFixture(t)
+	f.cluster.volumes["shared"] = control.Volume{Name: "shared", Status: "Started"}
+	for _, name := range []string{"used", "idle"} {
+		mustCreate(t, f.driver, &volume.CreateRequest{Name: name, Options: map[string]string{"volume": "shared", "subdir": name}})
+		mustMount(t, f.driver, &volume.MountRequest{Name: name, ID: "a"})
+	}
+	used := filepath.Join(f.cfg.MountRoot, ".subdirs", "used")
+	idle := filepath.Join(f.cfg.MountRoot, ".subdirs", "idle")
+	// A crash: the client died under both mounts, and the plugin went
+	// before it could remove the bind of "idle" after its last unmount.
+	f.mounter.stale[filepath.Join(f.cfg.MountRoot, "shared")] = true
+	f.mounter.stale[used] = true
+	if err := f.driver.update(func() { f.driver.volumes["idle"].Mounts = nil }); err != nil {
+		t.Fatal(err)
+	}
+
+	f.restart(t)
+	f.driver.Restore(t.Context())
+	if f.mounter.IsStale(used) || f.mounter.bound(used) != filepath.Join(f.cfg.MountRoot, "shared", "used") {
+		t.Errorf("bind of the volume in use not repaired: stale %t, bound %q", f.mounter.IsStale(used), f.mounter.bound(used))
+	}
+	if _, err := os.Stat(idle); !errors.Is(err, os.ErrNotExist) || f.mounter.bound(idle) != "" {
+		t.Errorf("bind of the unused volume left: %v, bound %q", err, f.mounter.bound(idle))
 	}
 }
 

@@ -86,13 +86,14 @@ type fakeMounter struct {
 	mounted map[string]bool
 	stale   map[string]bool
 	mounts  []mounter.Request
+	binds   map[string]string // target -> the directory bound there
 	fail    error
 
 	forwarding int // ForwardLog calls running
 }
 
 func newFakeMounter() *fakeMounter {
-	return &fakeMounter{mounted: map[string]bool{}, stale: map[string]bool{}}
+	return &fakeMounter{mounted: map[string]bool{}, stale: map[string]bool{}, binds: map[string]string{}}
 }
 
 // Mount mounts, repairs a stale mount, or keeps a healthy one as the real
@@ -115,6 +116,33 @@ func (f *fakeMounter) Mount(_ context.Context, req mounter.Request) (int, error)
 	return 1000 + len(f.mounts), nil
 }
 
+// Bind records the directory dir is open on, as the kernel names it.
+func (f *fakeMounter) Bind(dir *os.File, target string) error {
+	source, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", dir.Fd()))
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(target); err != nil {
+		return fmt.Errorf("bindpoint missing: %w", err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return f.fail
+	}
+	f.binds[target] = source
+	f.mounted[target] = true
+	delete(f.stale, target)
+	return nil
+}
+
+// bound returns the directory bound on target, "" if none.
+func (f *fakeMounter) bound(target string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.binds[target]
+}
+
 // Unmount shows the empty directory beneath again: what was made on the
 // mount stays in the volume.
 func (f *fakeMounter) Unmount(_ context.Context, target string) error {
@@ -130,6 +158,7 @@ func (f *fakeMounter) Unmount(_ context.Context, target string) error {
 	}
 	delete(f.mounted, target)
 	delete(f.stale, target)
+	delete(f.binds, target)
 	return nil
 }
 

@@ -16,11 +16,8 @@ func (d *Driver) describe(v volumeState, withStatus bool) *volume.Volume {
 	out := &volume.Volume{Name: v.Name, CreatedAt: v.CreatedAt}
 	refs := v.references()
 	d.mu.Lock()
-	mounted := d.glusterReferences(v.Gluster) > 0
+	out.Mountpoint = d.mountedPath(v)
 	d.mu.Unlock()
-	if mounted {
-		out.Mountpoint = d.volumePath(v)
-	}
 	if !withStatus {
 		return out
 	}

@@ -40,21 +40,21 @@ func (d *Driver) MountContext(caller context.Context, req *volume.MountRequest) 
 		v = known
 	}
 
-	target := d.mountpoint(v.Gluster)
+	root := d.mountpoint(v.Gluster)
 	d.mu.Lock()
 	shared := d.glusterReferences(v.Gluster) > 0
 	d.mu.Unlock()
-	if !shared || !d.healthy(target) {
-		if err := d.mountGluster(ctx, v.Gluster, target); err != nil {
+	if !shared || !d.healthy(root) {
+		if err := d.mountGluster(ctx, v.Gluster, root); err != nil {
 			return nil, fmt.Errorf("mounting volume %s: %w", req.Name, err)
 		}
 	}
-	if err := d.prepare(v, target); err != nil {
-		d.releaseIfUnused(v.Gluster, target)
-		return nil, fmt.Errorf("preparing volume %s: %w", req.Name, err)
+	if err := d.attach(v, root); err != nil {
+		d.releaseUnused(v)
+		return nil, fmt.Errorf("volume %s: %w", req.Name, err)
 	}
 	if err := caller.Err(); err != nil {
-		d.releaseIfUnused(v.Gluster, target)
+		d.releaseUnused(v)
 		return nil, fmt.Errorf("mounting volume %s: Docker stopped waiting: %w", req.Name, err)
 	}
 	var refs int
@@ -155,57 +155,6 @@ func (d *Driver) stopForwarding(gluster string) {
 	}
 }
 
-// prepare creates the volume's subdirectory and applies its owner and mode,
-// once: later changes made by containers are theirs to keep.
-func (d *Driver) prepare(v volumeState, target string) error {
-	if v.Prepared {
-		return nil
-	}
-	opts, err := ParseOptions(v.Options)
-	if err != nil {
-		return err
-	}
-	dir := target
-	if opts.Subdir != "" {
-		dir = filepath.Join(target, opts.Subdir)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
-	}
-	if opts.UID != nil || opts.GID != nil {
-		uid, gid := -1, -1
-		if opts.UID != nil {
-			uid = int(*opts.UID)
-		}
-		if opts.GID != nil {
-			gid = int(*opts.GID)
-		}
-		if err := os.Chown(dir, uid, gid); err != nil {
-			return err
-		}
-	}
-	if opts.Mode != nil {
-		if err := os.Chmod(dir, modeBits(*opts.Mode)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func modeBits(m uint32) os.FileMode {
-	mode := os.FileMode(m & 0o777)
-	if m&0o4000 != 0 {
-		mode |= os.ModeSetuid
-	}
-	if m&0o2000 != 0 {
-		mode |= os.ModeSetgid
-	}
-	if m&0o1000 != 0 {
-		mode |= os.ModeSticky
-	}
-	return mode
-}
-
 // Unmount drops one reference of a mount ID and unmounts the gluster volume
 // when its last reference on this host is gone.
 func (d *Driver) Unmount(req *volume.UnmountRequest) error {
@@ -231,6 +180,26 @@ func (d *Driver) Unmount(req *volume.UnmountRequest) error {
 		return err
 	}
 	d.logger.Info("volume unmounted", "volume", req.Name, "id", req.ID, "references", refs)
+	return d.releaseUnused(v)
+}
+
+// releaseUnused removes what a volume no container uses here any more
+// holds: its bind, then the gluster mount if no other volume uses it.
+func (d *Driver) releaseUnused(v volumeState) error {
+	d.mu.Lock()
+	refs := 0
+	if known := d.volumes[v.Name]; known != nil {
+		refs = known.references()
+	}
+	d.mu.Unlock()
+	if refs > 0 {
+		return nil
+	}
+	if v.Options["subdir"] != "" {
+		if err := d.unbind(v.Name); err != nil {
+			return err
+		}
+	}
 	return d.releaseIfUnused(v.Gluster, d.mountpoint(v.Gluster))
 }
 
@@ -271,8 +240,27 @@ func (d *Driver) mountpoint(gluster string) string {
 	return filepath.Join(d.cfg.MountRoot, gluster)
 }
 
+// volumePath is where a volume is handed to Docker: the gluster mount, or
+// the bind of a subdirectory volume.
 func (d *Driver) volumePath(v volumeState) string {
-	return filepath.Join(d.mountpoint(v.Gluster), v.Options["subdir"])
+	if v.Options["subdir"] != "" {
+		return d.bindpoint(v.Name)
+	}
+	return d.mountpoint(v.Gluster)
+}
+
+// mountedPath is volumePath while the volume is mounted on this host, and
+// "" otherwise. d.mu must be held.
+func (d *Driver) mountedPath(v volumeState) string {
+	mounted := d.glusterReferences(v.Gluster) > 0
+	if v.Options["subdir"] != "" {
+		known := d.volumes[v.Name]
+		mounted = known != nil && known.references() > 0
+	}
+	if !mounted {
+		return ""
+	}
+	return d.volumePath(v)
 }
 
 // Usage reports the FUSE mounts this host holds for Docker volumes and the
