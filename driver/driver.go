@@ -23,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,6 +41,11 @@ type Cluster interface {
 	Volume(ctx context.Context, name string) (control.Volume, error)
 	Volumes(ctx context.Context) ([]control.Volume, error)
 	Delete(ctx context.Context, name string) error
+	// AddSubvolume and RemoveSubvolume record in the cluster which Docker
+	// volumes are subdirectories of a gluster volume, which is not
+	// deleted while it holds any.
+	AddSubvolume(ctx context.Context, gluster, docker, subdir string) error
+	RemoveSubvolume(ctx context.Context, gluster, docker string) error
 	Servers() []string
 }
 
@@ -168,6 +174,11 @@ func (d *Driver) Create(req *volume.CreateRequest) error {
 			return fmt.Errorf("volume=%s: %w", gluster, err)
 		}
 		createdAt = vol.CreatedAt
+		if opts.Subdir != "" {
+			if err := d.cluster.AddSubvolume(ctx, gluster, req.Name, opts.Subdir); err != nil {
+				return fmt.Errorf("volume %s: recording it on gluster volume %s: %w", req.Name, gluster, err)
+			}
+		}
 		log.Info("using existing gluster volume", "subdir", opts.Subdir)
 	} else {
 		vol, err := d.cluster.Create(ctx, d.createRequest(req.Name, gluster, opts))
@@ -243,6 +254,11 @@ func (d *Driver) List() (*volume.ListResponse, error) {
 		if name != "" && seen[name] == nil {
 			seen[name] = d.describe(fromCluster(name, cv), false)
 		}
+		for name, subdir := range control.Subvolumes(cv.Options) {
+			if seen[name] == nil {
+				seen[name] = d.describe(fromSubvolume(name, cv, subdir), false)
+			}
+		}
 	}
 	resp := &volume.ListResponse{}
 	for _, name := range slices.Sorted(maps.Keys(seen)) {
@@ -265,11 +281,34 @@ func (d *Driver) lookup(ctx context.Context, name string) (volumeState, error) {
 	if err != nil {
 		return volumeState{}, fmt.Errorf("looking up volume %s: %w", name, err)
 	}
-	cv, ok := vols[gluster]
-	if !ok || cv.Options[DockerVolumeOption] != name {
-		return volumeState{}, fmt.Errorf("volume %s: %w", name, control.ErrNotFound)
+	if cv, ok := vols[gluster]; ok && cv.Options[DockerVolumeOption] == name {
+		return fromCluster(name, cv), nil
 	}
-	return fromCluster(name, cv), nil
+	if v, ok := findSubvolume(vols, name); ok {
+		return v, nil
+	}
+	return volumeState{}, fmt.Errorf("volume %s: %w", name, control.ErrNotFound)
+}
+
+// findSubvolume finds a subdirectory volume, created on any host, among
+// the subdirectory volumes the gluster volumes record.
+func findSubvolume(vols map[string]control.Volume, name string) (volumeState, bool) {
+	key, err := control.SubvolumeOption(name)
+	if err != nil {
+		return volumeState{}, false
+	}
+	for _, gluster := range slices.Sorted(maps.Keys(vols)) {
+		if subdir, ok := vols[gluster].Options[key]; ok {
+			return fromSubvolume(name, vols[gluster], subdir), true
+		}
+	}
+	return volumeState{}, false
+}
+
+func fromSubvolume(name string, cv control.Volume, subdir string) volumeState {
+	v := fromCluster(name, cv)
+	v.Options = map[string]string{"volume": cv.Name, "subdir": subdir}
+	return v
 }
 
 // forgetIfRemoved forgets a volume of this host's state whose gluster
@@ -333,8 +372,15 @@ func (d *Driver) Remove(req *volume.RemoveRequest) error {
 		return fmt.Errorf("removing volume %s: %w", req.Name, err)
 	case cv.Options[DockerVolumeOption] != req.Name:
 		kept = true
+		if err := d.forgetSubvolume(ctx, v); err != nil {
+			return err
+		}
 		log.Info("keeping gluster volume the plugin did not create")
 	default:
+		if subs := control.Subvolumes(cv.Options); len(subs) > 0 {
+			return fmt.Errorf("%w: volume %s: gluster volume %s holds the subdirectory volumes %s: docker volume rm them first, on any host",
+				control.ErrInUse, req.Name, v.Gluster, strings.Join(slices.Sorted(maps.Keys(subs)), ", "))
+		}
 		if err := d.deleteWhenIdle(ctx, v.Gluster); err != nil && !errors.Is(err, control.ErrNotFound) {
 			return fmt.Errorf("removing volume %s: %w", req.Name, err)
 		}
@@ -349,6 +395,19 @@ func (d *Driver) Remove(req *volume.RemoveRequest) error {
 		if err := os.Remove(d.logFile(v.Gluster)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			log.Warn("removing the gluster client log", "error", err)
 		}
+	}
+	return nil
+}
+
+// forgetSubvolume takes a subdirectory volume off the record of its
+// gluster volume, so that the gluster volume can be deleted again.
+func (d *Driver) forgetSubvolume(ctx context.Context, v volumeState) error {
+	if v.Options["subdir"] == "" {
+		return nil
+	}
+	err := d.cluster.RemoveSubvolume(ctx, v.Gluster, v.Name)
+	if err != nil && !errors.Is(err, control.ErrNotFound) {
+		return fmt.Errorf("removing volume %s: taking it off gluster volume %s: %w", v.Name, v.Gluster, err)
 	}
 	return nil
 }

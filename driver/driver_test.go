@@ -677,3 +677,57 @@ func references(d *Driver, name string) int {
 	v, _ := d.state(name)
 	return v.references()
 }
+
+// TestParentWithSubvolumes: a gluster volume the plugin created is not
+// deleted while Docker volumes made of its subdirectories exist on any
+// host; every host lists them and can mount and remove them.
+func TestParentWithSubvolumes(t *testing.T) {
+	f := newFixture(t)
+	other := newFixture(t)
+	other.cluster = f.cluster
+	other.restart(t)
+	mustCreate(t, f.driver, &volume.CreateRequest{Name: "shared"})
+	mustCreate(t, f.driver, &volume.CreateRequest{Name: "web.data", Options: map[string]string{"volume": "shared", "subdir": "apps/web"}})
+	mustCreate(t, other.driver, &volume.CreateRequest{Name: "api", Options: map[string]string{"volume": "shared", "subdir": "apps/api"}})
+
+	for _, d := range []*Driver{f.driver, other.driver} {
+		err := d.Remove(&volume.RemoveRequest{Name: "shared"})
+		if !errors.Is(err, control.ErrInUse) || !strings.Contains(err.Error(), "api, web.data") {
+			t.Errorf("Remove of the parent: %v, want ErrInUse naming api, web.data", err)
+		}
+	}
+	if len(f.cluster.deletes) != 0 {
+		t.Fatalf("parent deleted under its subdirectory volumes: %v", f.cluster.deletes)
+	}
+	// The other host knows web.data from the cluster only.
+	other.driver.cache.invalidate()
+	if got, want := listedNames(t, other.driver), []string{"api", "shared", "web.data"}; !slices.Equal(got, want) {
+		t.Errorf("List() on the other host = %v, want %v", got, want)
+	}
+	resp, err := other.driver.Mount(&volume.MountRequest{Name: "web.data", ID: "c"})
+	if err != nil {
+		t.Fatalf("Mount on the other host: %v", err)
+	}
+	if got, want := other.mounter.bound(resp.Mountpoint), filepath.Join(other.cfg.MountRoot, "shared", "apps", "web"); got != want {
+		t.Errorf("bound %q, want %q", got, want)
+	}
+	mustUnmount(t, other.driver, &volume.UnmountRequest{Name: "web.data", ID: "c"})
+
+	for _, rm := range []struct {
+		d    *Driver
+		name string
+	}{{other.driver, "web.data"}, {f.driver, "api"}} {
+		if err := rm.d.Remove(&volume.RemoveRequest{Name: rm.name}); err != nil {
+			t.Fatalf("Remove %s: %v", rm.name, err)
+		}
+	}
+	if subs := control.Subvolumes(f.cluster.volumes["shared"].Options); len(subs) != 0 {
+		t.Errorf("labels left after removing the subdirectory volumes: %v", subs)
+	}
+	if err := f.driver.Remove(&volume.RemoveRequest{Name: "shared"}); err != nil {
+		t.Fatalf("Remove of the parent at last: %v", err)
+	}
+	if !slices.Equal(f.cluster.deletes, []string{"shared"}) {
+		t.Errorf("deletes = %v, want shared", f.cluster.deletes)
+	}
+}

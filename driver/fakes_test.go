@@ -69,14 +69,47 @@ func (f *fakeCluster) Volumes(context.Context) ([]control.Volume, error) {
 func (f *fakeCluster) Delete(_ context.Context, name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if _, ok := f.volumes[name]; !ok {
+	v, ok := f.volumes[name]
+	if !ok {
 		return fmt.Errorf("%w: %s", control.ErrNotFound, name)
+	}
+	if subs := control.Subvolumes(v.Options); len(subs) > 0 {
+		return fmt.Errorf("%w: holds subdirectory volumes %v", control.ErrConflict, slices.Sorted(maps.Keys(subs)))
 	}
 	if len(f.clients[name]) > 0 {
 		return fmt.Errorf("%w: clients connected from %v", control.ErrInUse, f.clients[name])
 	}
 	f.deletes = append(f.deletes, name)
 	delete(f.volumes, name)
+	return nil
+}
+
+// AddSubvolume and RemoveSubvolume label the volume as the servers do.
+func (f *fakeCluster) AddSubvolume(_ context.Context, gluster, docker, subdir string) error {
+	return f.label(gluster, docker, func(options map[string]string, key string) { options[key] = subdir })
+}
+
+func (f *fakeCluster) RemoveSubvolume(_ context.Context, gluster, docker string) error {
+	return f.label(gluster, docker, func(options map[string]string, key string) { delete(options, key) })
+}
+
+func (f *fakeCluster) label(gluster, docker string, change func(options map[string]string, key string)) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	v, ok := f.volumes[gluster]
+	if !ok {
+		return fmt.Errorf("%w: %s", control.ErrNotFound, gluster)
+	}
+	key, err := control.SubvolumeOption(docker)
+	if err != nil {
+		return fmt.Errorf("%w: %w", control.ErrInvalid, err)
+	}
+	v.Options = maps.Clone(v.Options)
+	if v.Options == nil {
+		v.Options = map[string]string{}
+	}
+	change(v.Options, key)
+	f.volumes[gluster] = v
 	return nil
 }
 

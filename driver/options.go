@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"maps"
 	"path"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/glusterdocker/gluster/control"
 	"github.com/glusterdocker/gluster/names"
 	"github.com/glusterdocker/gluster/settings"
 )
@@ -47,8 +47,6 @@ var validOptions = []string{"replica", "arbiter", "servers", "uid", "gid", "mode
 // maxID is the largest uid or gid: ids are 32 bits, and 4294967295 is
 // (uid_t)-1, which chown reads as "leave unchanged".
 const maxID = 1<<32 - 2
-
-var subdirPart = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 // ParseOptions validates and parses the options of a create request.
 func ParseOptions(raw map[string]string) (Options, error) {
@@ -129,10 +127,8 @@ func (o *Options) set(key, value string) error {
 		o.Volume = value
 	case key == "subdir":
 		clean := path.Clean(strings.Trim(value, "/"))
-		for _, part := range strings.Split(clean, "/") {
-			if !subdirPart.MatchString(part) {
-				return errors.New("subdir is a relative path of names made of letters, digits, '.', '-' and '_' (no '..')")
-			}
+		if err := control.ValidateSubdir(clean); err != nil {
+			return err
 		}
 		o.Subdir = clean
 	case strings.HasPrefix(key, glusterOptionPrefix):

@@ -60,6 +60,64 @@ func TestSecurityDriver(t *testing.T) {
 		b.assertNoMounts(t)
 	})
 
+	t.Run("parent removed under its subdirectory volumes", func(t *testing.T) {
+		b.create(t, "parent", "replica=2")
+		b.run(t, "parent", "echo keep > /data/keep")
+		b.create(t, "child", "volume=parent", "subdir=apps/child")
+		b.run(t, "child", "echo c > /data/c")
+		// A subdirectory volume created on another host, recorded through
+		// the control API as that host's plugin does.
+		client := b.cluster.Servers[0].Client()
+		if err := client.AddSubvolume(ctx, "parent", "elsewhere", "apps/else"); err != nil {
+			t.Fatal(err)
+		}
+		if vols := b.plugin.Volumes(t); !slices.Contains(vols, "elsewhere") {
+			t.Errorf("docker volume ls: %v, want the subdirectory volume of another host too", vols)
+		}
+
+		_, err := testbed.Docker(ctx, "volume", "rm", "parent")
+		if err == nil || !strings.Contains(err.Error(), "child, elsewhere") {
+			t.Errorf("volume rm of the parent: %v, want refused naming child, elsewhere", err)
+		}
+		if err := client.Delete(ctx, "parent"); !errors.Is(err, control.ErrConflict) || !strings.Contains(err.Error(), "child, elsewhere") {
+			t.Errorf("control API delete of the parent: %v, want a conflict naming child, elsewhere", err)
+		}
+		if _, err := b.cluster.Volume(ctx, "parent"); err != nil {
+			t.Fatalf("gluster volume after the refused removal: %v", err)
+		}
+		b.assertInEveryBrick(t, "parent", "keep", "keep\n")
+		b.assertInEveryBrick(t, "parent", "apps/child/c", "c\n")
+
+		testbed.MustDocker(t, "volume", "rm", "child")
+		if err := client.RemoveSubvolume(ctx, "parent", "elsewhere"); err != nil {
+			t.Fatal(err)
+		}
+		cv, err := b.cluster.Volume(ctx, "parent")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if subs := control.Subvolumes(cv.Options); len(subs) != 0 {
+			t.Errorf("labels left after removing the subdirectory volumes: %v", subs)
+		}
+		testbed.MustDocker(t, "volume", "rm", "parent")
+		if _, err := b.cluster.Volume(ctx, "parent"); !errors.Is(err, control.ErrNotFound) {
+			t.Errorf("gluster volume after volume rm: %v, want not found", err)
+		}
+		for _, s := range b.cluster.Servers {
+			if _, err := os.Stat(s.BrickDir("parent")); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("brick directory on %s: %v, want it gone", s.Name, err)
+			}
+		}
+		vols := b.plugin.Volumes(t)
+		refs := b.plugin.StateReferences(t)
+		for _, name := range []string{"parent", "child", "elsewhere"} {
+			if _, ok := refs[name]; ok || slices.Contains(vols, name) {
+				t.Errorf("volume %s left: listed %v, in the state %t", name, vols, ok)
+			}
+		}
+		b.assertNoMounts(t)
+	})
+
 	t.Run("uid and gid beyond 32 bits", func(t *testing.T) {
 		for _, opt := range []string{"uid=4294967296", "gid=4294967296", "uid=4294967295"} {
 			_, err := testbed.Docker(ctx, "volume", "create", "-d", b.plugin.Name, "-o", opt, "wrap")
