@@ -2,7 +2,6 @@ package control
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -11,7 +10,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/glusterdocker/gluster/glustercli"
 	"github.com/glusterdocker/gluster/names"
 )
 
@@ -21,6 +19,12 @@ import (
 // gluster name> = DIR. They live in the cluster, so every host sees them,
 // and a volume that carries any is not deleted.
 const SubvolumeOptionPrefix = "user.docker-subvolume."
+
+// subvolumeForgotten is the value of the option of a subdirectory volume
+// that was removed. Gluster cannot take a user.* option off a volume
+// (volume reset refuses it as an unknown option), so the option stays with
+// a value no subdirectory can have.
+const subvolumeForgotten = "/"
 
 // SubvolumeRequest records one Docker volume made of a subdirectory.
 type SubvolumeRequest struct {
@@ -59,11 +63,12 @@ func SubvolumeOption(docker string) (string, error) {
 }
 
 // Subvolumes returns the Docker volumes recorded in a volume's options,
-// with the subdirectory of each.
+// with the subdirectory of each; forgotten ones are not.
 func Subvolumes(options map[string]string) map[string]string {
 	out := map[string]string{}
 	for key, subdir := range options {
-		if name, ok := strings.CutPrefix(key, SubvolumeOptionPrefix); ok && names.ValidateVolume(name) == nil {
+		name, ok := strings.CutPrefix(key, SubvolumeOptionPrefix)
+		if ok && names.ValidateVolume(name) == nil && ValidateSubdir(subdir) == nil {
 			out[names.ToDocker(name)] = subdir
 		}
 	}
@@ -80,13 +85,6 @@ func refuseSubvolumes(volume string, options map[string]string) error {
 	return fmt.Errorf("%w: volume %s holds the subdirectory volumes %s (created with -o volume=%s): remove them first",
 		ErrConflict, volume, strings.Join(slices.Sorted(maps.Keys(subs)), ", "), volume)
 }
-
-// optionResetter removes a volume option; *glustercli.CLI is one.
-type optionResetter interface {
-	Reset(ctx context.Context, name, option string) error
-}
-
-var _ optionResetter = (*glustercli.CLI)(nil)
 
 // AddSubvolume records that Docker volume docker is subdirectory subdir of
 // volume. Recording it again is fine; recording it with another subdir
@@ -105,10 +103,10 @@ func (s *Service) AddSubvolume(ctx context.Context, volume, docker string, req S
 	if err != nil {
 		return err
 	}
-	switch got, ok := v.Options[key]; {
-	case ok && got == req.Subdir:
+	switch got := v.Options[key]; {
+	case got == req.Subdir:
 		return nil
-	case ok:
+	case ValidateSubdir(got) == nil:
 		return fmt.Errorf("%w: Docker volume %s is subdir %s of volume %s already, not %s", ErrConflict, docker, got, volume, req.Subdir)
 	}
 	if err := s.gluster.Set(ctx, volume, map[string]string{key: req.Subdir}); err != nil {
@@ -125,20 +123,16 @@ func (s *Service) RemoveSubvolume(ctx context.Context, volume, docker string) er
 	if err != nil {
 		return err
 	}
-	reset, ok := s.gluster.(optionResetter)
-	if !ok {
-		return errors.New("this server's gluster cannot reset volume options")
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	v, err := s.volume(ctx, volume)
 	if err != nil {
 		return err
 	}
-	if _, ok := v.Options[key]; !ok {
+	if ValidateSubdir(v.Options[key]) != nil {
 		return nil
 	}
-	if err := reset.Reset(ctx, volume, key); err != nil {
+	if err := s.gluster.Set(ctx, volume, map[string]string{key: subvolumeForgotten}); err != nil {
 		return fmt.Errorf("forgetting subdirectory volume %s on volume %s: %w", docker, volume, err)
 	}
 	s.logger.Info("subdirectory volume forgotten", "volume", volume, "docker", docker)

@@ -7,15 +7,6 @@ import (
 	"testing"
 )
 
-// Reset removes an option, as gluster does for a user.* option.
-func (f *fakeGluster) Reset(_ context.Context, name, option string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.record("reset %s %s", name, option)
-	delete(f.vols[name].Options, option)
-	return nil
-}
-
 func TestSubvolumes(t *testing.T) {
 	ctx := context.Background()
 	ts := newTestServer(t, "a1", "a2")
@@ -74,6 +65,17 @@ func TestSubvolumes(t *testing.T) {
 	}
 	if subs := Subvolumes(ts.gluster.vols["shared"].Options); len(subs) != 0 {
 		t.Errorf("labels left: %v", subs)
+	}
+	// Gluster cannot reset user.* options: a forgotten one stays, with a
+	// value no subdirectory has, and the name can be recorded again.
+	if got := ts.gluster.vols["shared"].Options["user.docker-subvolume.api"]; got != "/" {
+		t.Errorf("option of a forgotten subdirectory volume = %q, want /", got)
+	}
+	if err := ts.client.AddSubvolume(ctx, "shared", "api", "apps/api2"); err != nil {
+		t.Errorf("recording a forgotten name again: %v", err)
+	}
+	if err := ts.client.RemoveSubvolume(ctx, "shared", "api"); err != nil {
+		t.Fatal(err)
 	}
 	if err := ts.client.Delete(ctx, "shared"); err != nil {
 		t.Errorf("Delete after the subdirectory volumes went: %v", err)

@@ -90,7 +90,7 @@ func (f *fakeCluster) AddSubvolume(_ context.Context, gluster, docker, subdir st
 }
 
 func (f *fakeCluster) RemoveSubvolume(_ context.Context, gluster, docker string) error {
-	return f.label(gluster, docker, func(options map[string]string, key string) { delete(options, key) })
+	return f.label(gluster, docker, func(options map[string]string, key string) { options[key] = "/" })
 }
 
 func (f *fakeCluster) label(gluster, docker string, change func(options map[string]string, key string)) error {

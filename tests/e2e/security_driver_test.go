@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/glusterdocker/gluster/control"
 	"github.com/glusterdocker/gluster/tests/testbed"
@@ -71,9 +72,12 @@ func TestSecurityDriver(t *testing.T) {
 		if err := client.AddSubvolume(ctx, "parent", "elsewhere", "apps/else"); err != nil {
 			t.Fatal(err)
 		}
-		if vols := b.plugin.Volumes(t); !slices.Contains(vols, "elsewhere") {
-			t.Errorf("docker volume ls: %v, want the subdirectory volume of another host too", vols)
-		}
+		testbed.Eventually(t, 30*time.Second, "docker volume ls lists the subdirectory volume of another host", func() error {
+			if vols := b.plugin.Volumes(t); !slices.Contains(vols, "elsewhere") {
+				return fmt.Errorf("listed: %v", vols)
+			}
+			return nil
+		})
 
 		_, err := testbed.Docker(ctx, "volume", "rm", "parent")
 		if err == nil || !strings.Contains(err.Error(), "child, elsewhere") {
