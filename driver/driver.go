@@ -29,57 +29,8 @@ import (
 
 	"github.com/docker/go-plugins-helpers/volume"
 
-	"github.com/glusterdocker/gluster/clients"
 	"github.com/glusterdocker/gluster/control"
-	"github.com/glusterdocker/gluster/mounter"
 	"github.com/glusterdocker/gluster/names"
-)
-
-// Cluster is the control API of the gluster servers.
-type Cluster interface {
-	Create(ctx context.Context, req control.CreateRequest) (control.Volume, error)
-	Volume(ctx context.Context, name string) (control.Volume, error)
-	Volumes(ctx context.Context) ([]control.Volume, error)
-	Delete(ctx context.Context, name string) error
-	// AddSubvolume and RemoveSubvolume record in the cluster which Docker
-	// volumes are subdirectories of a gluster volume, which is not
-	// deleted while it holds any.
-	AddSubvolume(ctx context.Context, gluster, docker, subdir string) error
-	RemoveSubvolume(ctx context.Context, gluster, docker string) error
-	Servers() []string
-}
-
-// Mounter makes and removes FUSE mounts.
-type Mounter interface {
-	// Mount mounts a gluster volume, or repairs the dead mount on the
-	// target, and returns the process ID of the client serving it (0 when
-	// it kept a healthy mount or cannot tell).
-	Mount(ctx context.Context, req mounter.Request) (pid int, err error)
-	// Bind mounts the directory dir is open on at target, which then
-	// shows as a gluster mount that Unmount, IsMounted and IsStale handle.
-	Bind(dir *os.File, target string) error
-	Unmount(ctx context.Context, target string) error
-	IsMounted(target string) (bool, error)
-	IsStale(target string) bool
-	ForwardLog(ctx context.Context, logFile string, logger *slog.Logger)
-}
-
-// Clients keeps track of the FUSE clients that outlive the plugin.
-type Clients interface {
-	// Detach makes a client outlive the plugin and records it.
-	Detach(pid int, gluster string) error
-	// Release stops the recorded clients of a gluster volume no container
-	// uses any more.
-	Release(gluster string) error
-	// Volumes lists the gluster volumes with recorded clients.
-	Volumes() []string
-}
-
-var (
-	_ volume.Driver = (*Driver)(nil)
-	_ Cluster       = (*control.Cluster)(nil)
-	_ Mounter       = (*mounter.Mounter)(nil)
-	_ Clients       = (*clients.Registry)(nil)
 )
 
 // Config is what the driver needs to know about its host.
@@ -290,27 +241,6 @@ func (d *Driver) lookup(ctx context.Context, name string) (volumeState, error) {
 	return volumeState{}, fmt.Errorf("volume %s: %w", name, control.ErrNotFound)
 }
 
-// findSubvolume finds a subdirectory volume, created on any host, among
-// the subdirectory volumes the gluster volumes record.
-func findSubvolume(vols map[string]control.Volume, name string) (volumeState, bool) {
-	key, err := control.SubvolumeOption(name)
-	if err != nil {
-		return volumeState{}, false
-	}
-	for _, gluster := range slices.Sorted(maps.Keys(vols)) {
-		if subdir, ok := vols[gluster].Options[key]; ok {
-			return fromSubvolume(name, vols[gluster], subdir), true
-		}
-	}
-	return volumeState{}, false
-}
-
-func fromSubvolume(name string, cv control.Volume, subdir string) volumeState {
-	v := fromCluster(name, cv)
-	v.Options = map[string]string{"volume": cv.Name, "subdir": subdir}
-	return v
-}
-
 // forgetIfRemoved forgets a volume of this host's state whose gluster
 // volume is gone, removed by `docker volume rm` on another host: one the
 // plugin created and no container uses here. Docker then sees it gone here
@@ -395,19 +325,6 @@ func (d *Driver) Remove(req *volume.RemoveRequest) error {
 		if err := os.Remove(d.logFile(v.Gluster)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			log.Warn("removing the gluster client log", "error", err)
 		}
-	}
-	return nil
-}
-
-// forgetSubvolume takes a subdirectory volume off the record of its
-// gluster volume, so that the gluster volume can be deleted again.
-func (d *Driver) forgetSubvolume(ctx context.Context, v volumeState) error {
-	if v.Options["subdir"] == "" {
-		return nil
-	}
-	err := d.cluster.RemoveSubvolume(ctx, v.Gluster, v.Name)
-	if err != nil && !errors.Is(err, control.ErrNotFound) {
-		return fmt.Errorf("removing volume %s: taking it off gluster volume %s: %w", v.Name, v.Gluster, err)
 	}
 	return nil
 }

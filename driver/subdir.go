@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/glusterdocker/gluster/control"
 )
 
 // bindRoot holds the bind mounts of subdirectory volumes, one per Docker
@@ -205,4 +209,38 @@ func (d *Driver) releaseStrayBinds() {
 			d.logger.Warn("releasing the bind of an unused volume", "volume", e.Name(), "error", err)
 		}
 	}
+}
+
+// findSubvolume finds a subdirectory volume, created on any host, among
+// the subdirectory volumes the gluster volumes record.
+func findSubvolume(vols map[string]control.Volume, name string) (volumeState, bool) {
+	key, err := control.SubvolumeOption(name)
+	if err != nil {
+		return volumeState{}, false
+	}
+	for _, gluster := range slices.Sorted(maps.Keys(vols)) {
+		if subdir, ok := vols[gluster].Options[key]; ok {
+			return fromSubvolume(name, vols[gluster], subdir), true
+		}
+	}
+	return volumeState{}, false
+}
+
+func fromSubvolume(name string, cv control.Volume, subdir string) volumeState {
+	v := fromCluster(name, cv)
+	v.Options = map[string]string{"volume": cv.Name, "subdir": subdir}
+	return v
+}
+
+// forgetSubvolume takes a subdirectory volume off the record of its
+// gluster volume, so that the gluster volume can be deleted again.
+func (d *Driver) forgetSubvolume(ctx context.Context, v volumeState) error {
+	if v.Options["subdir"] == "" {
+		return nil
+	}
+	err := d.cluster.RemoveSubvolume(ctx, v.Gluster, v.Name)
+	if err != nil && !errors.Is(err, control.ErrNotFound) {
+		return fmt.Errorf("removing volume %s: taking it off gluster volume %s: %w", v.Name, v.Gluster, err)
+	}
+	return nil
 }
