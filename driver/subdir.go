@@ -69,8 +69,10 @@ func openSubdir(root *os.File, gluster, subdir string) (*os.File, error) {
 		}
 		walked := strings.Join(parts[:i+1], "/")
 		switch {
-		case link, errors.Is(err, unix.ELOOP), errors.Is(err, unix.EXDEV):
+		case link, errors.Is(err, unix.ELOOP):
 			return nil, fmt.Errorf("%s is a symbolic link inside gluster volume %s; refusing to follow it", walked, gluster)
+		case errors.Is(err, unix.EXDEV):
+			return nil, fmt.Errorf("%s leads out of gluster volume %s; refusing to follow it", walked, gluster)
 		case errors.Is(err, unix.ENOTDIR):
 			return nil, fmt.Errorf("%s is not a directory inside gluster volume %s: remove it or choose another subdir", walked, gluster)
 		case err != nil:
@@ -106,7 +108,7 @@ func openat2(dir int, name string) (int, error) {
 	how := beneath
 	for {
 		fd, err := unix.Openat2(dir, name, &how)
-		if !errors.Is(err, unix.EINTR) && !errors.Is(err, unix.EAGAIN) {
+		if !errors.Is(err, unix.EINTR) {
 			return fd, err
 		}
 	}
