@@ -35,9 +35,10 @@ plugin: rootfs
 server-image: $(BIN)/gluster-server
 	build/server-image.sh $(BIN)/gluster-server gluster-server:latest
 
-## unit: fast tests, no root, no Docker
+## unit: fast tests, no root, no Docker; with the race detector, since the
+## driver answers Docker's calls concurrently
 unit:
-	$(GO) test ./...
+	$(GO) test -race ./...
 
 ## fuzz: run each fuzz target for FUZZTIME (go test takes one target at a time)
 fuzz:

@@ -33,6 +33,8 @@ func NewHandler(svc *Service, token string, logger *slog.Logger) http.Handler {
 	mux.HandleFunc("POST /v1/volumes/{name}/stop", h.stop)
 	mux.HandleFunc("GET /v1/peers", h.peers)
 	mux.HandleFunc("DELETE /v1/bricks/{name}", h.removeBrick)
+	mux.HandleFunc("PUT /v1/volumes/{name}/subvolumes/{docker}", h.addSubvolume)
+	mux.HandleFunc("DELETE /v1/volumes/{name}/subvolumes/{docker}", h.removeSubvolume)
 	return requireToken(token, mux)
 }
 

@@ -392,7 +392,8 @@ func (s *Service) change(ctx context.Context, name, what string, op func(context
 }
 
 // Delete stops and deletes a volume and removes its brick directories. It
-// refuses while clients are connected, naming their hosts.
+// refuses while clients are connected, naming their hosts, and while
+// Docker volumes made of its subdirectories are recorded on it.
 func (s *Service) Delete(ctx context.Context, name string) error {
 	if err := names.ValidateVolume(name); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
@@ -401,6 +402,9 @@ func (s *Service) Delete(ctx context.Context, name string) error {
 	defer s.mu.Unlock()
 	v, err := s.Get(ctx, name)
 	if err != nil {
+		return err
+	}
+	if err := refuseSubvolumes(name, v.Options); err != nil {
 		return err
 	}
 	if len(v.Clients) > 0 {

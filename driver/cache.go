@@ -75,7 +75,7 @@ func (c *volumeCache) lastListed(ctx context.Context, name string) (control.Volu
 }
 
 func (c *volumeCache) refresh(done chan struct{}) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), listTimeout)
 	defer cancel()
 	vols, err := c.cluster.Volumes(ctx)
 	c.mu.Lock()
@@ -123,7 +123,7 @@ func (c *volumeCache) detail(ctx context.Context, name string) (control.Volume, 
 }
 
 func (c *volumeCache) fetchDetail(ctx context.Context, name string) (control.Volume, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, detailTimeout)
 	defer cancel()
 	vol, err := c.cluster.Volume(ctx, name)
 	c.mu.Lock()

@@ -149,7 +149,7 @@ func TestGetAndList(t *testing.T) {
 	if _, err := f.driver.Get(&volume.GetRequest{Name: "missing"}); !errors.Is(err, control.ErrNotFound) {
 		t.Errorf("Get of a missing volume: %v, want ErrNotFound", err)
 	}
-	f.driver.Create(&volume.CreateRequest{Name: "here"})
+	mustCreate(t, f.driver, &volume.CreateRequest{Name: "here"})
 	// Created on another host, and a gluster volume Docker does not own.
 	f.cluster.volumes["else__where"] = control.Volume{Name: "else__where", Options: map[string]string{DockerVolumeOption: "else.where"}}
 	f.cluster.volumes["foreign"] = control.Volume{Name: "foreign"}
@@ -171,7 +171,7 @@ func TestGetAndList(t *testing.T) {
 
 func TestMountReferences(t *testing.T) {
 	f := newFixture(t)
-	f.driver.Create(&volume.CreateRequest{Name: "v"})
+	mustCreate(t, f.driver, &volume.CreateRequest{Name: "v"})
 	mount := func(id string) string {
 		t.Helper()
 		resp, err := f.driver.Mount(&volume.MountRequest{Name: "v", ID: id})
@@ -236,10 +236,10 @@ func TestUsage(t *testing.T) {
 			f := newFixture(t)
 			f.cluster.volumes["shared"] = control.Volume{Name: "shared", Status: "Started"}
 			for _, name := range []string{"v", "w"} {
-				f.driver.Create(&volume.CreateRequest{Name: name})
+				mustCreate(t, f.driver, &volume.CreateRequest{Name: name})
 			}
 			for _, name := range []string{"app1", "app2"} {
-				f.driver.Create(&volume.CreateRequest{Name: name, Options: map[string]string{"volume": "shared", "subdir": name}})
+				mustCreate(t, f.driver, &volume.CreateRequest{Name: name, Options: map[string]string{"volume": "shared", "subdir": name}})
 			}
 			for _, m := range tc.mounts {
 				if _, err := f.driver.Mount(&volume.MountRequest{Name: m.volume, ID: m.id}); err != nil {
@@ -256,25 +256,30 @@ func TestUsage(t *testing.T) {
 func TestSubdirVolumesShareOneMount(t *testing.T) {
 	f := newFixture(t)
 	f.cluster.volumes["shared"] = control.Volume{Name: "shared", Status: "Started"}
+	root := filepath.Join(f.cfg.MountRoot, "shared")
 	for _, name := range []string{"app1", "app2"} {
-		if err := f.driver.Create(&volume.CreateRequest{Name: name, Options: map[string]string{"volume": "shared", "subdir": "apps/" + name, "mode": "0700"}}); err != nil {
-			t.Fatal(err)
-		}
+		mustCreate(t, f.driver, &volume.CreateRequest{Name: name, Options: map[string]string{"volume": "shared", "subdir": "apps/" + name, "mode": "0700"}})
 		resp, err := f.driver.Mount(&volume.MountRequest{Name: name, ID: name})
 		if err != nil {
 			t.Fatal(err)
 		}
-		info, err := os.Stat(resp.Mountpoint)
-		if err != nil || !info.IsDir() || info.Mode().Perm() != 0o700 || resp.Mountpoint != filepath.Join(f.cfg.MountRoot, "shared", "apps", name) {
-			t.Errorf("mountpoint %s: %v, %v", resp.Mountpoint, info, err)
+		if want := filepath.Join(f.cfg.MountRoot, ".subdirs", name); resp.Mountpoint != want {
+			t.Errorf("mountpoint %s, want the bind %s", resp.Mountpoint, want)
+		}
+		dir := filepath.Join(root, "apps", name)
+		if got := f.mounter.bound(resp.Mountpoint); got != dir {
+			t.Errorf("bound on %s: %q, want %s", resp.Mountpoint, got, dir)
+		}
+		if info, err := os.Stat(dir); err != nil || !info.IsDir() || info.Mode().Perm() != 0o700 {
+			t.Errorf("subdirectory %s: %v, %v; want a directory of mode 0700", dir, info, err)
 		}
 	}
 	if len(f.mounter.mounts) != 1 {
 		t.Errorf("FUSE mounts = %d, want 1 for both subdirectories", len(f.mounter.mounts))
 	}
-	f.driver.Unmount(&volume.UnmountRequest{Name: "app1", ID: "app1"})
-	if len(f.mounter.active()) != 1 {
-		t.Error("gluster volume unmounted while app2 uses it")
+	mustUnmount(t, f.driver, &volume.UnmountRequest{Name: "app1", ID: "app1"})
+	if got, want := f.mounter.active(), []string{filepath.Join(f.cfg.MountRoot, ".subdirs", "app2"), root}; !slices.Equal(got, want) {
+		t.Errorf("mounts while app2 is in use: %v, want %v", got, want)
 	}
 	if err := os.WriteFile(f.driver.logFile("shared"), []byte("client log\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -288,12 +293,118 @@ func TestSubdirVolumesShareOneMount(t *testing.T) {
 	if _, err := os.Stat(f.driver.logFile("shared")); err != nil {
 		t.Errorf("client log of the kept gluster volume: %v", err)
 	}
+	mustUnmount(t, f.driver, &volume.UnmountRequest{Name: "app2", ID: "app2"})
+	if got := f.mounter.active(); len(got) != 0 {
+		t.Errorf("mounts after the last unmount: %v", got)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(f.cfg.MountRoot, ".subdirs")); len(entries) != 0 {
+		t.Errorf("bindpoints left: %v", entries)
+	}
+}
+
+// TestSubdirSymlinks: a container that can write the gluster volume plants
+// a symbolic link where a subdirectory volume's directory is, pointing out
+// of the volume. Mounting must refuse it, name the volume and the path,
+// change nothing where the link points, and leave no mount and no
+// reference behind.
+func TestSubdirSymlinks(t *testing.T) {
+	tests := []struct {
+		name   string
+		subdir string
+		plant  func(root, outside string) error
+		want   string
+	}{
+		{"[Error] last component is a link", "apps/web", func(root, outside string) error {
+			if err := os.MkdirAll(filepath.Join(root, "apps"), 0o755); err != nil {
+				return err
+			}
+			return os.Symlink(outside, filepath.Join(root, "apps", "web"))
+		}, "volume web: subdir apps/web: apps/web is a symbolic link inside gluster volume par; refusing to follow it"},
+		{"[Error] a parent is a link", "apps/web", func(root, outside string) error {
+			return os.Symlink(outside, filepath.Join(root, "apps"))
+		}, "volume web: subdir apps/web: apps is a symbolic link inside gluster volume par; refusing to follow it"},
+		{"[Error] relative link inside the volume", "apps/web", func(root, _ string) error {
+			if err := os.MkdirAll(filepath.Join(root, "apps", "real"), 0o755); err != nil {
+				return err
+			}
+			return os.Symlink("real", filepath.Join(root, "apps", "web"))
+		}, "apps/web is a symbolic link inside gluster volume par"},
+		{"[Error] a file in the way", "apps/web", func(root, _ string) error {
+			return os.WriteFile(filepath.Join(root, "apps"), nil, 0o644)
+		}, "apps is not a directory inside gluster volume par"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.cluster.volumes["par"] = control.Volume{Name: "par", Status: "Started"}
+			mustCreate(t, f.driver, &volume.CreateRequest{Name: "par.user"})
+			outside := t.TempDir()
+			if err := os.Chmod(outside, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			// The parent volume is in use: its mount stays and the link
+			// is planted on it.
+			mustCreate(t, f.driver, &volume.CreateRequest{Name: "parent", Options: map[string]string{"volume": "par"}})
+			mustMount(t, f.driver, &volume.MountRequest{Name: "parent", ID: "writer"})
+			root := filepath.Join(f.cfg.MountRoot, "par")
+			if err := tc.plant(root, outside); err != nil {
+				t.Fatal(err)
+			}
+			mustCreate(t, f.driver, &volume.CreateRequest{Name: "web", Options: map[string]string{"volume": "par", "subdir": tc.subdir, "mode": "0777"}})
+			_, err := f.driver.Mount(&volume.MountRequest{Name: "web", ID: "victim"})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Mount = %v, want an error containing %q", err, tc.want)
+			}
+			if info, err := os.Stat(outside); err != nil || info.Mode().Perm() != 0o700 {
+				t.Errorf("where the link points: %v, %v; want it unchanged (0700)", info, err)
+			}
+			if refs := references(f.driver, "web"); refs != 0 {
+				t.Errorf("references after a refused mount = %d", refs)
+			}
+			if got := f.mounter.active(); !slices.Equal(got, []string{root}) {
+				t.Errorf("mounts after a refused mount: %v, want only the parent's %s", got, root)
+			}
+			if entries, _ := os.ReadDir(filepath.Join(f.cfg.MountRoot, ".subdirs")); len(entries) != 0 {
+				t.Errorf("bindpoints left: %v", entries)
+			}
+		})
+	}
+}
+
+// TestRestoreRebindsSubdirs: after a crash, a subdirectory volume in use
+// gets a fresh bind over its dead one, and the bind of a volume no longer
+// in use is removed.
+func TestRestoreRebindsSubdirs(t *testing.T) {
+	f := newFixture(t)
+	f.cluster.volumes["shared"] = control.Volume{Name: "shared", Status: "Started"}
+	for _, name := range []string{"used", "idle"} {
+		mustCreate(t, f.driver, &volume.CreateRequest{Name: name, Options: map[string]string{"volume": "shared", "subdir": name}})
+		mustMount(t, f.driver, &volume.MountRequest{Name: name, ID: "a"})
+	}
+	used := filepath.Join(f.cfg.MountRoot, ".subdirs", "used")
+	idle := filepath.Join(f.cfg.MountRoot, ".subdirs", "idle")
+	// A crash: the client died under both mounts, and the plugin went
+	// before it could remove the bind of "idle" after its last unmount.
+	f.mounter.stale[filepath.Join(f.cfg.MountRoot, "shared")] = true
+	f.mounter.stale[used] = true
+	if err := f.driver.update(func() { f.driver.volumes["idle"].Mounts = nil }); err != nil {
+		t.Fatal(err)
+	}
+
+	f.restart(t)
+	f.driver.Restore(t.Context())
+	if f.mounter.IsStale(used) || f.mounter.bound(used) != filepath.Join(f.cfg.MountRoot, "shared", "used") {
+		t.Errorf("bind of the volume in use not repaired: stale %t, bound %q", f.mounter.IsStale(used), f.mounter.bound(used))
+	}
+	if _, err := os.Stat(idle); !errors.Is(err, os.ErrNotExist) || f.mounter.bound(idle) != "" {
+		t.Errorf("bind of the unused volume left: %v, bound %q", err, f.mounter.bound(idle))
+	}
 }
 
 func TestRemove(t *testing.T) {
 	f := newFixture(t)
-	f.driver.Create(&volume.CreateRequest{Name: "v"})
-	f.driver.clientGoneWait = 0
+	mustCreate(t, f.driver, &volume.CreateRequest{Name: "v"})
+	f.driver.idleWait = 0
 	f.cluster.clients["v"] = []string{"192.0.2.5"}
 	if err := f.driver.Remove(&volume.RemoveRequest{Name: "v"}); !errors.Is(err, control.ErrInUse) || !strings.Contains(err.Error(), "192.0.2.5") {
 		t.Errorf("Remove with a client elsewhere: %v, want ErrInUse naming it", err)
@@ -371,7 +482,7 @@ func TestVolumeRemovedElsewhere(t *testing.T) {
 
 func TestMountFailureLeavesNothing(t *testing.T) {
 	f := newFixture(t)
-	f.driver.Create(&volume.CreateRequest{Name: "v"})
+	mustCreate(t, f.driver, &volume.CreateRequest{Name: "v"})
 	f.mounter.fail = errors.New("no server answered")
 	if _, err := f.driver.Mount(&volume.MountRequest{Name: "v", ID: "a"}); err == nil || !strings.Contains(err.Error(), "no server answered") {
 		t.Fatalf("Mount: %v", err)
@@ -379,24 +490,26 @@ func TestMountFailureLeavesNothing(t *testing.T) {
 	if entries, _ := os.ReadDir(f.cfg.MountRoot); len(entries) != 0 {
 		t.Errorf("mount root after a failed mount: %v", entries)
 	}
-	if refs := f.driver.state("v").references(); refs != 0 {
+	if refs := references(f.driver, "v"); refs != 0 {
 		t.Errorf("references after a failed mount = %d", refs)
 	}
 }
 
 func TestRestore(t *testing.T) {
 	f := newFixture(t)
-	f.driver.Create(&volume.CreateRequest{Name: "used"})
-	f.driver.Create(&volume.CreateRequest{Name: "idle"})
-	f.driver.Mount(&volume.MountRequest{Name: "used", ID: "a"})
-	f.driver.Mount(&volume.MountRequest{Name: "idle", ID: "b"})
-	f.driver.Unmount(&volume.UnmountRequest{Name: "idle", ID: "b"})
+	mustCreate(t, f.driver, &volume.CreateRequest{Name: "used"})
+	mustCreate(t, f.driver, &volume.CreateRequest{Name: "idle"})
+	mustMount(t, f.driver, &volume.MountRequest{Name: "used", ID: "a"})
+	mustMount(t, f.driver, &volume.MountRequest{Name: "idle", ID: "b"})
+	mustUnmount(t, f.driver, &volume.UnmountRequest{Name: "idle", ID: "b"})
 	// A crash: the FUSE client of "used" died, and a stray mount of "idle"
 	// was left behind.
 	used := filepath.Join(f.cfg.MountRoot, "used")
 	idle := filepath.Join(f.cfg.MountRoot, "idle")
 	f.mounter.stale[used] = true
-	os.MkdirAll(idle, 0o755)
+	if err := os.MkdirAll(idle, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	f.mounter.mounted[idle] = true
 
 	f.restart(t)
@@ -425,7 +538,7 @@ func TestDetachedClients(t *testing.T) {
 			f := newFixture(t)
 			f.cfg.DetachClients = tc.detach
 			f.restart(t)
-			f.driver.Create(&volume.CreateRequest{Name: "v"})
+			mustCreate(t, f.driver, &volume.CreateRequest{Name: "v"})
 			for _, id := range []string{"a", "b"} {
 				if _, err := f.driver.Mount(&volume.MountRequest{Name: "v", ID: id}); err != nil {
 					t.Fatal(err)
@@ -434,11 +547,11 @@ func TestDetachedClients(t *testing.T) {
 			if !maps.EqualFunc(f.clients.detached, tc.wantDetached, slices.Equal) {
 				t.Errorf("detached clients = %v, want %v", f.clients.detached, tc.wantDetached)
 			}
-			f.driver.Unmount(&volume.UnmountRequest{Name: "v", ID: "a"})
+			mustUnmount(t, f.driver, &volume.UnmountRequest{Name: "v", ID: "a"})
 			if len(f.clients.released) != 0 {
 				t.Errorf("released %v with a container left", f.clients.released)
 			}
-			f.driver.Unmount(&volume.UnmountRequest{Name: "v", ID: "b"})
+			mustUnmount(t, f.driver, &volume.UnmountRequest{Name: "v", ID: "b"})
 			if !slices.Equal(f.clients.released, []string{"v"}) {
 				t.Errorf("released %v after the last container, want v", f.clients.released)
 			}
@@ -448,12 +561,15 @@ func TestDetachedClients(t *testing.T) {
 
 func TestRestoreReleasesUnusedClients(t *testing.T) {
 	f := newFixture(t)
-	f.driver.Create(&volume.CreateRequest{Name: "used"})
-	f.driver.Mount(&volume.MountRequest{Name: "used", ID: "a"})
+	mustCreate(t, f.driver, &volume.CreateRequest{Name: "used"})
+	mustMount(t, f.driver, &volume.MountRequest{Name: "used", ID: "a"})
 	// Clients an earlier plugin instance detached: one serves a volume
 	// still in use, the other one whose containers left while no plugin ran.
-	f.clients.Detach(500, "used")
-	f.clients.Detach(501, "gone")
+	for pid, gluster := range map[int]string{500: "used", 501: "gone"} {
+		if err := f.clients.Detach(pid, gluster); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	f.restart(t)
 	f.driver.Restore(t.Context())
@@ -464,12 +580,12 @@ func TestRestoreReleasesUnusedClients(t *testing.T) {
 
 func TestClientLogForwarding(t *testing.T) {
 	f := newFixture(t)
-	f.driver.Create(&volume.CreateRequest{Name: "v"})
-	f.driver.Mount(&volume.MountRequest{Name: "v", ID: "a"})
-	f.driver.Mount(&volume.MountRequest{Name: "v", ID: "b"})
+	mustCreate(t, f.driver, &volume.CreateRequest{Name: "v"})
+	mustMount(t, f.driver, &volume.MountRequest{Name: "v", ID: "a"})
+	mustMount(t, f.driver, &volume.MountRequest{Name: "v", ID: "b"})
 	waitFor(t, "one forwarder while mounted", func() bool { return f.mounter.forwards() == 1 })
-	f.driver.Unmount(&volume.UnmountRequest{Name: "v", ID: "a"})
-	f.driver.Unmount(&volume.UnmountRequest{Name: "v", ID: "b"})
+	mustUnmount(t, f.driver, &volume.UnmountRequest{Name: "v", ID: "a"})
+	mustUnmount(t, f.driver, &volume.UnmountRequest{Name: "v", ID: "b"})
 	waitFor(t, "forwarding stopped after the last unmount", func() bool { return f.mounter.forwards() == 0 })
 }
 
@@ -496,7 +612,7 @@ func TestMountAbandonedByCaller(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
-			f.driver.Create(&volume.CreateRequest{Name: "v"})
+			mustCreate(t, f.driver, &volume.CreateRequest{Name: "v"})
 			for range tc.otherMounts {
 				if _, err := f.driver.Mount(&volume.MountRequest{Name: "v", ID: "other"}); err != nil {
 					t.Fatal(err)
@@ -508,7 +624,7 @@ func TestMountAbandonedByCaller(t *testing.T) {
 			if _, err := f.driver.MountContext(ctx, &volume.MountRequest{Name: "v", ID: "gone"}); !errors.Is(err, context.Canceled) {
 				t.Fatalf("MountContext after the caller left: %v, want context.Canceled", err)
 			}
-			if refs := f.driver.state("v").references(); refs != tc.otherMounts {
+			if refs := references(f.driver, "v"); refs != tc.otherMounts {
 				t.Errorf("references = %d, want %d", refs, tc.otherMounts)
 			}
 			if got := len(f.mounter.active()); got != min(tc.otherMounts, 1) {
@@ -533,4 +649,85 @@ func listedNames(t *testing.T, d *Driver) []string {
 		names = append(names, v.Name)
 	}
 	return names
+}
+
+func mustCreate(t *testing.T, d *Driver, req *volume.CreateRequest) {
+	t.Helper()
+	if err := d.Create(req); err != nil {
+		t.Fatalf("create %s: %v", req.Name, err)
+	}
+}
+
+func mustMount(t *testing.T, d *Driver, req *volume.MountRequest) {
+	t.Helper()
+	if _, err := d.Mount(req); err != nil {
+		t.Fatalf("mount %s for %s: %v", req.Name, req.ID, err)
+	}
+}
+
+func mustUnmount(t *testing.T, d *Driver, req *volume.UnmountRequest) {
+	t.Helper()
+	if err := d.Unmount(req); err != nil {
+		t.Fatalf("unmount %s for %s: %v", req.Name, req.ID, err)
+	}
+}
+
+// references counts a volume's references in the driver's state.
+func references(d *Driver, name string) int {
+	v, _ := d.state(name)
+	return v.references()
+}
+
+// TestParentWithSubvolumes: a gluster volume the plugin created is not
+// deleted while Docker volumes made of its subdirectories exist on any
+// host; every host lists them and can mount and remove them.
+func TestParentWithSubvolumes(t *testing.T) {
+	f := newFixture(t)
+	other := newFixture(t)
+	other.cluster = f.cluster
+	other.restart(t)
+	mustCreate(t, f.driver, &volume.CreateRequest{Name: "shared"})
+	mustCreate(t, f.driver, &volume.CreateRequest{Name: "web.data", Options: map[string]string{"volume": "shared", "subdir": "apps/web"}})
+	mustCreate(t, other.driver, &volume.CreateRequest{Name: "api", Options: map[string]string{"volume": "shared", "subdir": "apps/api"}})
+
+	for _, d := range []*Driver{f.driver, other.driver} {
+		err := d.Remove(&volume.RemoveRequest{Name: "shared"})
+		if !errors.Is(err, control.ErrInUse) || !strings.Contains(err.Error(), "api, web.data") {
+			t.Errorf("Remove of the parent: %v, want ErrInUse naming api, web.data", err)
+		}
+	}
+	if len(f.cluster.deletes) != 0 {
+		t.Fatalf("parent deleted under its subdirectory volumes: %v", f.cluster.deletes)
+	}
+	// The other host knows web.data from the cluster only.
+	other.driver.cache.invalidate()
+	if got, want := listedNames(t, other.driver), []string{"api", "shared", "web.data"}; !slices.Equal(got, want) {
+		t.Errorf("List() on the other host = %v, want %v", got, want)
+	}
+	resp, err := other.driver.Mount(&volume.MountRequest{Name: "web.data", ID: "c"})
+	if err != nil {
+		t.Fatalf("Mount on the other host: %v", err)
+	}
+	if got, want := other.mounter.bound(resp.Mountpoint), filepath.Join(other.cfg.MountRoot, "shared", "apps", "web"); got != want {
+		t.Errorf("bound %q, want %q", got, want)
+	}
+	mustUnmount(t, other.driver, &volume.UnmountRequest{Name: "web.data", ID: "c"})
+
+	for _, rm := range []struct {
+		d    *Driver
+		name string
+	}{{other.driver, "web.data"}, {f.driver, "api"}} {
+		if err := rm.d.Remove(&volume.RemoveRequest{Name: rm.name}); err != nil {
+			t.Fatalf("Remove %s: %v", rm.name, err)
+		}
+	}
+	if subs := control.Subvolumes(f.cluster.volumes["shared"].Options); len(subs) != 0 {
+		t.Errorf("labels left after removing the subdirectory volumes: %v", subs)
+	}
+	if err := f.driver.Remove(&volume.RemoveRequest{Name: "shared"}); err != nil {
+		t.Fatalf("Remove of the parent at last: %v", err)
+	}
+	if !slices.Equal(f.cluster.deletes, []string{"shared"}) {
+		t.Errorf("deletes = %v, want shared", f.cluster.deletes)
+	}
 }

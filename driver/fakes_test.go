@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 
@@ -68,8 +69,12 @@ func (f *fakeCluster) Volumes(context.Context) ([]control.Volume, error) {
 func (f *fakeCluster) Delete(_ context.Context, name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if _, ok := f.volumes[name]; !ok {
+	v, ok := f.volumes[name]
+	if !ok {
 		return fmt.Errorf("%w: %s", control.ErrNotFound, name)
+	}
+	if subs := control.Subvolumes(v.Options); len(subs) > 0 {
+		return fmt.Errorf("%w: holds subdirectory volumes %v", control.ErrConflict, slices.Sorted(maps.Keys(subs)))
 	}
 	if len(f.clients[name]) > 0 {
 		return fmt.Errorf("%w: clients connected from %v", control.ErrInUse, f.clients[name])
@@ -79,19 +84,49 @@ func (f *fakeCluster) Delete(_ context.Context, name string) error {
 	return nil
 }
 
+// AddSubvolume and RemoveSubvolume label the volume as the servers do.
+func (f *fakeCluster) AddSubvolume(_ context.Context, gluster, docker, subdir string) error {
+	return f.label(gluster, docker, func(options map[string]string, key string) { options[key] = subdir })
+}
+
+func (f *fakeCluster) RemoveSubvolume(_ context.Context, gluster, docker string) error {
+	return f.label(gluster, docker, func(options map[string]string, key string) { options[key] = "/" })
+}
+
+func (f *fakeCluster) label(gluster, docker string, change func(options map[string]string, key string)) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	v, ok := f.volumes[gluster]
+	if !ok {
+		return fmt.Errorf("%w: %s", control.ErrNotFound, gluster)
+	}
+	key, err := control.SubvolumeOption(docker)
+	if err != nil {
+		return fmt.Errorf("%w: %w", control.ErrInvalid, err)
+	}
+	v.Options = maps.Clone(v.Options)
+	if v.Options == nil {
+		v.Options = map[string]string{}
+	}
+	change(v.Options, key)
+	f.volumes[gluster] = v
+	return nil
+}
+
 // fakeMounter records mounts; a mounted target is a directory it created.
 type fakeMounter struct {
 	mu      sync.Mutex
 	mounted map[string]bool
 	stale   map[string]bool
 	mounts  []mounter.Request
+	binds   map[string]string // target -> the directory bound there
 	fail    error
 
 	forwarding int // ForwardLog calls running
 }
 
 func newFakeMounter() *fakeMounter {
-	return &fakeMounter{mounted: map[string]bool{}, stale: map[string]bool{}}
+	return &fakeMounter{mounted: map[string]bool{}, stale: map[string]bool{}, binds: map[string]string{}}
 }
 
 // Mount mounts, repairs a stale mount, or keeps a healthy one as the real
@@ -114,11 +149,49 @@ func (f *fakeMounter) Mount(_ context.Context, req mounter.Request) (int, error)
 	return 1000 + len(f.mounts), nil
 }
 
+// Bind records the directory dir is open on, as the kernel names it.
+func (f *fakeMounter) Bind(dir *os.File, target string) error {
+	source, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", dir.Fd()))
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(target); err != nil {
+		return fmt.Errorf("bindpoint missing: %w", err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return f.fail
+	}
+	f.binds[target] = source
+	f.mounted[target] = true
+	delete(f.stale, target)
+	return nil
+}
+
+// bound returns the directory bound on target, "" if none.
+func (f *fakeMounter) bound(target string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.binds[target]
+}
+
+// Unmount shows the empty directory beneath again: what was made on the
+// mount stays in the volume.
 func (f *fakeMounter) Unmount(_ context.Context, target string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.mounted[target] {
+		entries, _ := os.ReadDir(target)
+		for _, e := range entries {
+			if err := os.RemoveAll(filepath.Join(target, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
 	delete(f.mounted, target)
 	delete(f.stale, target)
+	delete(f.binds, target)
 	return nil
 }
 

@@ -2,8 +2,9 @@ package driver
 
 import "sync"
 
-// keyedLocks hands out one mutex per key, so that operations on different
-// gluster volumes never wait on each other.
+// keyedLocks hands out one mutex per key: the driver's operation lock per
+// gluster volume, so that slow operations on different gluster volumes
+// never wait on each other (see the package comment).
 type keyedLocks struct {
 	mu    sync.Mutex
 	locks map[string]*keyedLock

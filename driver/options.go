@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"maps"
 	"path"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/glusterdocker/gluster/control"
 	"github.com/glusterdocker/gluster/names"
 	"github.com/glusterdocker/gluster/settings"
 )
@@ -33,8 +33,8 @@ type Options struct {
 	Gluster map[string]string // gluster volume options
 	Volume  string            // use this existing gluster volume instead of creating one
 	Subdir  string            // use this subdirectory of the gluster volume, created on first mount
-	UID     *int              // owner of the volume's root directory
-	GID     *int
+	UID     *uint32           // owner of the volume's root directory
+	GID     *uint32
 	Mode    *uint32 // permissions of the volume's root directory
 }
 
@@ -44,7 +44,9 @@ func (o Options) Existing() bool { return o.Volume != "" }
 
 var validOptions = []string{"replica", "arbiter", "servers", "uid", "gid", "mode", "volume", "subdir", glusterOptionPrefix + "<option>"}
 
-var subdirPart = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+// maxID is the largest uid or gid: ids are 32 bits, and 4294967295 is
+// (uid_t)-1, which chown reads as "leave unchanged".
+const maxID = 1<<32 - 2
 
 // ParseOptions validates and parses the options of a create request.
 func ParseOptions(raw map[string]string) (Options, error) {
@@ -101,14 +103,15 @@ func (o *Options) set(key, value string) error {
 			return errors.New("servers is a comma-separated list of server addresses")
 		}
 	case key == "uid" || key == "gid":
-		n, err := strconv.Atoi(value)
-		if err != nil || n < 0 {
-			return fmt.Errorf("%s is a numeric id, 0 or more", key)
+		n, err := strconv.ParseUint(value, 10, 32)
+		if err != nil || n > maxID {
+			return fmt.Errorf("%s is a numeric id from 0 to %d", key, maxID)
 		}
+		id := uint32(n)
 		if key == "uid" {
-			o.UID = &n
+			o.UID = &id
 		} else {
-			o.GID = &n
+			o.GID = &id
 		}
 	case key == "mode":
 		m, err := strconv.ParseUint(value, 8, 32)
@@ -124,10 +127,8 @@ func (o *Options) set(key, value string) error {
 		o.Volume = value
 	case key == "subdir":
 		clean := path.Clean(strings.Trim(value, "/"))
-		for _, part := range strings.Split(clean, "/") {
-			if !subdirPart.MatchString(part) {
-				return errors.New("subdir is a relative path of names made of letters, digits, '.', '-' and '_' (no '..')")
-			}
+		if err := control.ValidateSubdir(clean); err != nil {
+			return err
 		}
 		o.Subdir = clean
 	case strings.HasPrefix(key, glusterOptionPrefix):

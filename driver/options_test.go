@@ -24,7 +24,7 @@ func TestParseOptions(t *testing.T) {
 		{"[Success] none", nil, Options{}, false},
 		{"[Success] replica and arbiter", map[string]string{"replica": "3", "arbiter": "true"}, Options{Replica: 3, Arbiter: true}, false},
 		{"[Success] servers", map[string]string{"servers": "10.0.0.1, 10.0.0.2"}, Options{Servers: []string{"10.0.0.1", "10.0.0.2"}}, false},
-		{"[Success] ownership", map[string]string{"uid": "1000", "gid": "0", "mode": "0750"}, Options{UID: ptr(1000), GID: ptr(0), Mode: ptr(uint32(0o750))}, false},
+		{"[Success] ownership", map[string]string{"uid": "1000", "gid": "0", "mode": "0750"}, Options{UID: ptr(uint32(1000)), GID: ptr(uint32(0)), Mode: ptr(uint32(0o750))}, false},
 		{"[Success] gluster options", map[string]string{"gluster.performance.cache-size": "64MB"}, Options{Gluster: map[string]string{"performance.cache-size": "64MB"}}, false},
 		{"[Success] existing volume and subdir", map[string]string{"volume": "shared", "subdir": "/apps/web/"}, Options{Volume: "shared", Subdir: "apps/web"}, false},
 		{"[Error] unknown option", map[string]string{"replicas": "2"}, Options{}, true},
@@ -59,6 +59,49 @@ func TestParseOptions(t *testing.T) {
 				t.Errorf("ParseOptions(%v) = %+v, want %+v", tc.raw, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestOwnerIDBounds: ids are 32 bits wide; a larger number must not wrap
+// around to another owner (4294967296 would be root), and 4294967295 is
+// chown's "leave unchanged".
+func TestOwnerIDBounds(t *testing.T) {
+	tests := []struct {
+		name  string
+		value string
+		want  uint32
+		err   bool
+	}{
+		{"[Success] root", "0", 0, false},
+		{"[Success] largest id", "4294967294", 4294967294, false},
+		{"[Error] chown's leave-unchanged", "4294967295", 0, true},
+		{"[Error] wraps to root", "4294967296", 0, true},
+		{"[Error] wraps to 1", "4294967297", 0, true},
+		{"[Error] beyond 64 bits", "18446744073709551616", 0, true},
+		{"[Error] negative", "-1", 0, true},
+		{"[Error] sign", "+5", 0, true},
+		{"[Error] hex", "0x10", 0, true},
+		{"[Error] empty", "", 0, true},
+	}
+	for _, tc := range tests {
+		for _, key := range []string{"uid", "gid"} {
+			t.Run(tc.name+" "+key, func(t *testing.T) {
+				o, err := ParseOptions(map[string]string{key: tc.value})
+				if tc.err {
+					if !errors.Is(err, ErrBadOption) || !strings.Contains(err.Error(), "0 to 4294967294") {
+						t.Fatalf("%s=%s: %+v, %v; want ErrBadOption naming the range", key, tc.value, o, err)
+					}
+					return
+				}
+				got := o.UID
+				if key == "gid" {
+					got = o.GID
+				}
+				if err != nil || got == nil || *got != tc.want {
+					t.Fatalf("%s=%s: %v, %v; want %d", key, tc.value, got, err, tc.want)
+				}
+			})
+		}
 	}
 }
 
@@ -125,7 +168,7 @@ func checkOptions(t *testing.T, raw map[string]string, o Options) {
 			bad("empty or unsplit server")
 		}
 	}
-	if (o.UID != nil && *o.UID < 0) || (o.GID != nil && *o.GID < 0) || (o.Mode != nil && *o.Mode > 0o7777) {
+	if (o.UID != nil && *o.UID > maxID) || (o.GID != nil && *o.GID > maxID) || (o.Mode != nil && *o.Mode > 0o7777) {
 		bad("owner or mode out of range")
 	}
 	for k := range o.Gluster {
@@ -157,10 +200,10 @@ func format(o Options) map[string]string {
 		raw["subdir"] = o.Subdir
 	}
 	if o.UID != nil {
-		raw["uid"] = strconv.Itoa(*o.UID)
+		raw["uid"] = strconv.FormatUint(uint64(*o.UID), 10)
 	}
 	if o.GID != nil {
-		raw["gid"] = strconv.Itoa(*o.GID)
+		raw["gid"] = strconv.FormatUint(uint64(*o.GID), 10)
 	}
 	if o.Mode != nil {
 		raw["mode"] = strconv.FormatUint(uint64(*o.Mode), 8)

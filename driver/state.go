@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
+	"path/filepath"
 
 	"github.com/glusterdocker/gluster/atomicfile"
 )
@@ -21,6 +23,14 @@ type volumeState struct {
 	Mounts map[string]int `json:"mounts,omitempty"`
 	// Prepared records that the subdirectory, owner and mode were applied.
 	Prepared bool `json:"prepared,omitempty"`
+}
+
+// clone is a copy that shares no map with v.
+func (v *volumeState) clone() volumeState {
+	c := *v
+	c.Options = maps.Clone(v.Options)
+	c.Mounts = maps.Clone(v.Mounts)
+	return c
 }
 
 func (v *volumeState) references() int {
@@ -72,4 +82,49 @@ func saveState(path string, volumes map[string]*volumeState) error {
 		return fmt.Errorf("saving state: %w", err)
 	}
 	return nil
+}
+
+// state returns a copy of what this host knows of a volume.
+func (d *Driver) state(name string) (volumeState, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	v, ok := d.volumes[name]
+	if !ok {
+		return volumeState{}, false
+	}
+	return v.clone(), true
+}
+
+// states returns copies of every volume this host knows.
+func (d *Driver) states() []volumeState {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]volumeState, 0, len(d.volumes))
+	for _, v := range d.volumes {
+		out = append(out, v.clone())
+	}
+	return out
+}
+
+// update changes the state under the lock and saves it; a change that
+// cannot be saved is undone, so memory and disk agree.
+func (d *Driver) update(change func()) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	before := cloneVolumes(d.volumes)
+	change()
+	if err := saveState(filepath.Join(d.cfg.StateDir, "state.json"), d.volumes); err != nil {
+		d.volumes = before
+		return err
+	}
+	return nil
+}
+
+func cloneVolumes(in map[string]*volumeState) map[string]*volumeState {
+	out := make(map[string]*volumeState, len(in))
+	for k, v := range in {
+		c := v.clone()
+		out[k] = &c
+	}
+	return out
 }

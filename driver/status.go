@@ -1,0 +1,61 @@
+package driver
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/docker/go-plugins-helpers/volume"
+
+	"github.com/glusterdocker/gluster/control"
+)
+
+// describe turns a volume into Docker's terms; with status, it adds what
+// `docker volume inspect` shows: the gluster volume, its bricks and their
+// state, and the mounts on this host.
+func (d *Driver) describe(v volumeState, withStatus bool) *volume.Volume {
+	out := &volume.Volume{Name: v.Name, CreatedAt: v.CreatedAt}
+	refs := v.references()
+	d.mu.Lock()
+	out.Mountpoint = d.mountedPath(v)
+	d.mu.Unlock()
+	if !withStatus {
+		return out
+	}
+	status := map[string]interface{}{
+		"gluster_volume": v.Gluster,
+		"references":     refs,
+		"servers":        d.cluster.Servers(),
+	}
+	if sub := v.Options["subdir"]; sub != "" {
+		status["subdir"] = sub
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), statusTimeout)
+	defer cancel()
+	if cv, err := d.cache.detail(ctx, v.Gluster); err != nil {
+		status["error"] = err.Error()
+	} else {
+		status["status"] = cv.Status
+		status["replica"] = cv.Replica
+		status["bricks"] = brickList(cv)
+		if len(cv.Clients) > 0 {
+			status["clients"] = cv.Clients
+		}
+	}
+	out.Status = status
+	return out
+}
+
+func brickList(v control.Volume) []string {
+	out := make([]string, len(v.Bricks))
+	for i, b := range v.Bricks {
+		state := "offline"
+		if b.Online {
+			state = "online"
+		}
+		if b.Arbiter {
+			state += ", arbiter"
+		}
+		out[i] = fmt.Sprintf("%s:%s (%s)", b.Server, b.Path, state)
+	}
+	return out
+}
