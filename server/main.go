@@ -81,12 +81,12 @@ func run(cfg config, logger *slog.Logger) error {
 	}
 	svc := control.NewService(cfg.Address, cfg.BrickRoot, cli, removeAt, logger)
 	addr := net.JoinHostPort(cfg.Address, strconv.Itoa(cfg.ControlPort))
-	listener, err := net.Listen("tcp", addr)
+	listener, err := control.Listen(addr)
 	if err != nil {
 		return fmt.Errorf("control API: %w (is ADDRESS an address of this host?)", err)
 	}
 	handler := metrics.InstrumentHandler(control.NewHandler(svc, cfg.Token, logger), reg)
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := control.NewServer(handler)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(listener) }()
 	logger.Info("control API listening", "address", addr)
