@@ -22,6 +22,7 @@ import (
 	"github.com/glusterdocker/gluster/logging"
 	"github.com/glusterdocker/gluster/metrics"
 	"github.com/glusterdocker/gluster/sdnotify"
+	"github.com/glusterdocker/gluster/settings"
 )
 
 // healthTimeout bounds the gluster commands of one scrape, below the 10 s
@@ -41,6 +42,11 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gluster-server:", err)
 		os.Exit(2)
+	}
+	if cfg.TokenFile != "" {
+		if err := settings.ExposedSecretFile(cfg.TokenFile); err != nil {
+			logger.Warn("TOKEN_FILE may be read by others", "error", err)
+		}
 	}
 	if err := run(cfg, logger); err != nil {
 		logger.Error("gluster-server stopped", "error", err)
