@@ -14,12 +14,12 @@ import (
 const (
 	// headerTimeout bounds reading a request's headers.
 	headerTimeout = 10 * time.Second
-	// requestReadTimeout bounds reading a whole request, headers and a
+	// RequestReadTimeout bounds reading a whole request, headers and a
 	// body of at most maxBody bytes, so that a client trickling its body
 	// is cut off. It leaves a loaded host and a slow link plenty of room.
 	// Once the body is read, a slow operation keeps its request context:
 	// the server lifts the read deadline then.
-	requestReadTimeout = 15 * time.Second
+	RequestReadTimeout = 15 * time.Second
 	// answerMargin is the time left for writing an answer once its
 	// operation ended.
 	answerMargin = 30 * time.Second
@@ -27,7 +27,7 @@ const (
 	// of its answer. A change runs for up to changeTimeout after its body
 	// was read, and its caller must still get the answer: a shorter limit
 	// would cut off a create or delete that is legitimately slow.
-	writeTimeout = requestReadTimeout + changeTimeout + answerMargin
+	writeTimeout = RequestReadTimeout + changeTimeout + answerMargin
 	// idleTimeout closes a kept-alive connection between requests. It is
 	// longer than the clients' own limit (idleConnTimeout), so that a client
 	// closes its idle connections first and never sends a request on a
@@ -49,7 +49,7 @@ func NewServer(handler http.Handler) *http.Server {
 	return &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: headerTimeout,
-		ReadTimeout:       requestReadTimeout,
+		ReadTimeout:       RequestReadTimeout,
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,

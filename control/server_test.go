@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// shortReadTimeout stands in for requestReadTimeout, so that tests wait
+// shortReadTimeout stands in for RequestReadTimeout, so that tests wait
 // for it in well under a second.
 const shortReadTimeout = 200 * time.Millisecond
 
