@@ -34,7 +34,7 @@ const defaultConfigFile = "/etc/docker-gluster/plugin.toml"
 // tokenFileHint says where the managed plugin finds its token file: in the
 // host directory config.json mounts at the same path.
 const tokenFileHint = "the managed plugin sees the host's directory /etc/docker-gluster (the mount secrets.source) there: " +
-	"create the file on the host with the servers' token (" + control.TokenHint + " > /etc/docker-gluster/token; chmod 0600 /etc/docker-gluster/token)"
+	"put the servers' token in the file on the host (mode 0600), such as /etc/docker-gluster/token"
 
 // dockerMountLimit is the longest any Docker waits for a plugin's Mount
 // (2 minutes since Docker 23; Docker 20.10 waits 30 s for every call, which
