@@ -8,8 +8,11 @@ FUZZTIME ?= 10s
 
 PLUGIN   ?= gluster
 # The servers and token `make plugin` points the plugin at: the demo's.
+# TOKEN_FILE=PATH instead gives a host file holding the token, which
+# `docker plugin inspect` then does not show (see build/plugin.sh).
 SERVERS  ?= 172.30.70.11,172.30.70.12
-TOKEN    ?= demo-token
+TOKEN    ?= $(shell cat /var/lib/gluster-demo/token 2>/dev/null)
+TOKEN_FILE ?=
 
 .PHONY: all build server-image rootfs plugin unit fuzz setup e2e bench bench-quick test demo demo-clean
 
@@ -29,7 +32,7 @@ rootfs: $(BIN)/gluster-plugin
 
 ## plugin: create and enable the managed plugin $(PLUGIN) from config.json and rootfs/
 plugin: rootfs
-	build/plugin.sh $(PLUGIN) $(SERVERS) $(TOKEN)
+	@build/plugin.sh $(PLUGIN) $(SERVERS) "$(if $(TOKEN_FILE),file:$(TOKEN_FILE),$(TOKEN))"
 
 ## server-image: the gluster server container image, built offline
 server-image: $(BIN)/gluster-server

@@ -12,6 +12,16 @@ import (
 	"strconv"
 )
 
+// Bounds of the answers a client reads, so that a server, or whatever
+// answers in its place, cannot make it allocate without limit.
+const (
+	// maxAnswer bounds a successful answer: a volume's description is
+	// about a kilobyte, so this is room for tens of thousands of volumes.
+	maxAnswer = 32 << 20
+	// maxErrorAnswer bounds an error answer, a sentence or two.
+	maxErrorAnswer = 64 << 10
+)
+
 // Client calls one server's control API.
 type Client struct {
 	base  string
@@ -100,7 +110,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 {
 		var e errorBody
-		data, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorAnswer))
 		if json.Unmarshal(data, &e) != nil || e.Error == "" {
 			e.Error = fmt.Sprintf("HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(data))
 		}
@@ -109,7 +119,14 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	if out == nil {
 		return nil
 	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
+	if err != nil {
+		return fmt.Errorf("control API %s %s: reading answer: %w", method, path, err)
+	}
+	if len(data) > maxAnswer {
+		return fmt.Errorf("control API %s %s: answer larger than %d bytes: is %s a gluster server's control API?", method, path, maxAnswer, c.base)
+	}
+	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("control API %s %s: decoding answer: %w", method, path, err)
 	}
 	return nil

@@ -15,6 +15,15 @@ import (
 // may swallow connection attempts, and the next server should not wait.
 const dialTimeout = time.Second
 
+// idleConnTimeout closes a connection to a server that went unused this
+// long; the server keeps idle connections longer (idleTimeout), so that it
+// never closes one under a request.
+const idleConnTimeout = time.Minute
+
+// maxIdleConnsPerServer keeps a few connections to each server for the
+// calls Docker makes at once.
+const maxIdleConnsPerServer = 4
+
 // Cluster calls the control API of whichever server answers, so that any
 // live server will do. It starts with the server that answered last.
 type Cluster struct {
@@ -27,8 +36,8 @@ type Cluster struct {
 func NewCluster(servers []string, port int, token string) *Cluster {
 	hc := &http.Client{Transport: &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: dialTimeout}).DialContext,
-		MaxIdleConnsPerHost: 4,
-		IdleConnTimeout:     time.Minute,
+		MaxIdleConnsPerHost: maxIdleConnsPerServer,
+		IdleConnTimeout:     idleConnTimeout,
 	}}
 	c := &Cluster{servers: servers}
 	for _, s := range servers {

@@ -35,7 +35,7 @@ func NewHandler(svc *Service, token string, logger *slog.Logger) http.Handler {
 	mux.HandleFunc("DELETE /v1/bricks/{name}", h.removeBrick)
 	mux.HandleFunc("PUT /v1/volumes/{name}/subvolumes/{docker}", h.addSubvolume)
 	mux.HandleFunc("DELETE /v1/volumes/{name}/subvolumes/{docker}", h.removeSubvolume)
-	return requireToken(token, mux)
+	return requireToken(token, newRefusalLog(logger, time.Now), mux)
 }
 
 type handler struct {
@@ -43,11 +43,16 @@ type handler struct {
 	logger *slog.Logger
 }
 
-func requireToken(token string, next http.Handler) http.Handler {
+// requireToken refuses requests without the token, logging them to refusals.
+// A refused client's connection is closed, so that it cannot hold one of the
+// server's connections kept alive.
+func requireToken(token string, refusals *refusalLog, next http.Handler) http.Handler {
 	want := []byte("Bearer " + token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got := []byte(r.Header.Get("Authorization"))
 		if subtle.ConstantTimeCompare(got, want) != 1 {
+			refusals.refused(r)
+			w.Header().Set("Connection", "close")
 			writeError(w, fmt.Errorf("%w: send the server's token as \"Authorization: Bearer TOKEN\"", ErrUnauthorized))
 			return
 		}

@@ -83,6 +83,27 @@ func TestTokenRequired(t *testing.T) {
 	}
 }
 
+func TestRefusedRequestsAreLoggedAndDisconnected(t *testing.T) {
+	var out bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&out, nil))
+	h := NewHandler(NewService("10.0.0.1", t.TempDir(), newFakeGluster("10.0.0.1"), nil, discard), token, logger)
+	for range 5 {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, "/v1/peers", nil)
+		req.Header.Set("Authorization", "Bearer guess")
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusUnauthorized || rec.Header().Get("Connection") != "close" {
+			t.Errorf("status %d, Connection %q; want 401 and close", rec.Code, rec.Header().Get("Connection"))
+		}
+	}
+	if n := strings.Count(out.String(), "request refused"); n != 1 {
+		t.Errorf("%d lines for 5 refusals from one source, want 1:\n%s", n, out.String())
+	}
+	if strings.Contains(out.String(), "guess") {
+		t.Errorf("the log shows the token sent: %s", out.String())
+	}
+}
+
 func TestCreate(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {

@@ -40,7 +40,8 @@ done
 mkdir -p "$root"
 chmod 0700 "$root"
 if [ ! -s "$root/token" ]; then
-  (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$root/token")
+  # 64 hex digits: always longer than the 16 characters servers require.
+  (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$root/token")
   log "generated a control API token in $root/token"
 fi
 token=$(cat "$root/token")

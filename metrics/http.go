@@ -13,7 +13,9 @@ import (
 const unrouted = "unrouted"
 
 // InstrumentHandler returns next counting requests by operation and status
-// code, and timing them by operation, in metrics registered with reg. The
+// code, and timing them by operation, in metrics registered with reg; it
+// counts the requests refused for a missing or wrong token (the control
+// API's only 401) on their own, for alerts on someone guessing. The
 // operation is the pattern of the http.ServeMux route that served the
 // request ("GET /v1/volumes/{name}"), so that volume names do not become
 // label values.
@@ -27,7 +29,11 @@ func InstrumentHandler(next http.Handler, reg prometheus.Registerer) http.Handle
 		Help:    "Time the control API took to answer, by operation (route pattern).",
 		Buckets: durationBuckets,
 	}, []string{"operation"})
-	reg.MustRegister(requests, durations)
+	authFailures := prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: namespace, Subsystem: "server", Name: "auth_failures_total",
+		Help: "Control API requests refused for a missing or wrong token.",
+	})
+	reg.MustRegister(requests, durations, authFailures)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
@@ -40,6 +46,9 @@ func InstrumentHandler(next http.Handler, reg prometheus.Registerer) http.Handle
 		}
 		durations.WithLabelValues(operation).Observe(time.Since(start).Seconds())
 		requests.WithLabelValues(operation, strconv.Itoa(rec.code)).Inc()
+		if rec.code == http.StatusUnauthorized {
+			authFailures.Inc()
+		}
 	})
 }
 

@@ -35,12 +35,13 @@ func TestInstrumentHandler(t *testing.T) {
 		token     bool
 		operation string
 		code      string
+		refused   float64 // auth failures counted
 	}{
-		{"[Success] body without WriteHeader", http.MethodGet, "/v1/volumes/gv0", true, "GET /v1/volumes/{name}", "200"},
-		{"[Success] no content", http.MethodDelete, "/v1/volumes/gv0", true, "DELETE /v1/volumes/{name}", "204"},
-		{"[Error] handler's own status", http.MethodGet, "/v1/volumes/missing", true, "GET /v1/volumes/{name}", "404"},
-		{"[Error] no route", http.MethodGet, "/v2/other", true, "unrouted", "404"},
-		{"[Error] refused before routing", http.MethodGet, "/v1/volumes/gv0", false, "unrouted", "401"},
+		{"[Success] body without WriteHeader", http.MethodGet, "/v1/volumes/gv0", true, "GET /v1/volumes/{name}", "200", 0},
+		{"[Success] no content", http.MethodDelete, "/v1/volumes/gv0", true, "DELETE /v1/volumes/{name}", "204", 0},
+		{"[Error] handler's own status", http.MethodGet, "/v1/volumes/missing", true, "GET /v1/volumes/{name}", "404", 0},
+		{"[Error] no route", http.MethodGet, "/v2/other", true, "unrouted", "404", 0},
+		{"[Error] refused before routing", http.MethodGet, "/v1/volumes/gv0", false, "unrouted", "401", 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -57,6 +58,9 @@ func TestInstrumentHandler(t *testing.T) {
 			}
 			if got := sample(t, reg, "gluster_server_request_duration_seconds", map[string]string{"operation": tc.operation}); got != 1 {
 				t.Errorf("request_duration_seconds{operation=%q} has %v observations, want 1", tc.operation, got)
+			}
+			if got := sample(t, reg, "gluster_server_auth_failures_total", nil); got != tc.refused {
+				t.Errorf("auth_failures_total = %v, want %v", got, tc.refused)
 			}
 			if code := w.Result().StatusCode; code == 0 {
 				t.Error("the response lost its status code")

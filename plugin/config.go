@@ -31,6 +31,11 @@ type config struct {
 // defaultConfigFile is read when present; $CONFIG names another.
 const defaultConfigFile = "/etc/docker-gluster/plugin.toml"
 
+// tokenFileHint says where the managed plugin finds its token file: in the
+// host directory config.json mounts at the same path.
+const tokenFileHint = "the managed plugin sees the host's directory /etc/docker-gluster (the mount secrets.source) there: " +
+	"put the servers' token in the file on the host (mode 0600), such as /etc/docker-gluster/token"
+
 // dockerMountLimit is the longest any Docker waits for a plugin's Mount
 // (2 minutes since Docker 23; Docker 20.10 waits 30 s for every call, which
 // the default MOUNT_TIMEOUT suits). A mount must fail with its own error
@@ -53,9 +58,12 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 	if err := settings.Load(&cfg, defaultConfigFile, lookup); err != nil {
 		return cfg, err
 	}
+	if cfg.Token != "" {
+		cfg.TokenFile = "" // TOKEN wins
+	}
 	token, err := settings.Secret(cfg.Token, cfg.TokenFile)
 	if err != nil {
-		return cfg, err
+		return cfg, fmt.Errorf("TOKEN_FILE: %w: %s", err, tokenFileHint)
 	}
 	cfg.Token = token
 	return cfg, cfg.validate()
@@ -72,7 +80,9 @@ func (c config) validate() error {
 		}
 	}
 	if c.Token == "" {
-		errs = append(errs, errors.New("TOKEN is empty: set it to the servers' control API token"))
+		errs = append(errs, errors.New("TOKEN is empty: set it, or TOKEN_FILE, to the servers' control API token"))
+	} else if err := control.ValidateToken(c.Token); err != nil {
+		errs = append(errs, fmt.Errorf("TOKEN/TOKEN_FILE: %w", err))
 	}
 	if c.MountTimeout <= 0 || c.MountTimeout >= dockerMountLimit {
 		errs = append(errs, fmt.Errorf("MOUNT_TIMEOUT %s: use a duration below Docker's limit of %s", c.MountTimeout, dockerMountLimit))

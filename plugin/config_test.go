@@ -1,26 +1,40 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 )
 
+// tok is a control API token long enough to be accepted.
+const tok = "0123456789abcdef0123"
+
 func TestLoadConfig(t *testing.T) {
+	dir := t.TempDir()
+	tokenFile := filepath.Join(dir, "token")
+	os.WriteFile(tokenFile, []byte(tok+"\n"), 0o600)
+	emptyFile := filepath.Join(dir, "empty")
+	os.WriteFile(emptyFile, nil, 0o600)
 	tests := []struct {
 		name    string
 		env     map[string]string
 		metrics string
 		err     string
 	}{
-		{"[Success] minimal", map[string]string{"SERVERS": "10.0.0.1,10.0.0.2", "TOKEN": "t"}, "127.0.0.1:9474", ""},
-		{"[Success] metrics on the host's address", map[string]string{"SERVERS": "a,b", "TOKEN": "t", "METRICS_ADDRESS": "10.0.0.21:9474"}, "10.0.0.21:9474", ""},
-		{"[Success] metrics off", map[string]string{"SERVERS": "a,b", "TOKEN": "t", "METRICS_ADDRESS": ""}, "", ""},
-		{"[Error] no servers", map[string]string{"TOKEN": "t"}, "", "SERVERS is empty"},
+		{"[Success] minimal", map[string]string{"SERVERS": "10.0.0.1,10.0.0.2", "TOKEN": tok}, "127.0.0.1:9474", ""},
+		{"[Success] metrics on the host's address", map[string]string{"SERVERS": "a,b", "TOKEN": tok, "METRICS_ADDRESS": "10.0.0.21:9474"}, "10.0.0.21:9474", ""},
+		{"[Success] metrics off", map[string]string{"SERVERS": "a,b", "TOKEN": tok, "METRICS_ADDRESS": ""}, "", ""},
+		{"[Success] token file, TOKEN empty as Docker sets it", map[string]string{"SERVERS": "a,b", "TOKEN": "", "TOKEN_FILE": tokenFile}, "127.0.0.1:9474", ""},
+		{"[Error] short token", map[string]string{"SERVERS": "a", "TOKEN": "demo-token"}, "", "openssl rand -hex 32"},
+		{"[Error] empty token file", map[string]string{"SERVERS": "a", "TOKEN": "", "TOKEN_FILE": emptyFile}, "", "is empty"},
+		{"[Error] missing token file", map[string]string{"SERVERS": "a", "TOKEN": "", "TOKEN_FILE": filepath.Join(dir, "none")}, "", "/etc/docker-gluster/token"},
+		{"[Error] no servers", map[string]string{"TOKEN": tok}, "", "SERVERS is empty"},
 		{"[Error] no token", map[string]string{"SERVERS": "a"}, "", "TOKEN is empty"},
-		{"[Error] bad server", map[string]string{"SERVERS": "a;b", "TOKEN": "t"}, "", "SERVERS"},
-		{"[Error] mount timeout beyond Docker's", map[string]string{"SERVERS": "a", "TOKEN": "t", "MOUNT_TIMEOUT": "5m"}, "", "MOUNT_TIMEOUT"},
-		{"[Error] metrics address without port", map[string]string{"SERVERS": "a", "TOKEN": "t", "METRICS_ADDRESS": "127.0.0.1"}, "", "METRICS_ADDRESS"},
+		{"[Error] bad server", map[string]string{"SERVERS": "a;b", "TOKEN": tok}, "", "SERVERS"},
+		{"[Error] mount timeout beyond Docker's", map[string]string{"SERVERS": "a", "TOKEN": tok, "MOUNT_TIMEOUT": "5m"}, "", "MOUNT_TIMEOUT"},
+		{"[Error] metrics address without port", map[string]string{"SERVERS": "a", "TOKEN": tok, "METRICS_ADDRESS": "127.0.0.1"}, "", "METRICS_ADDRESS"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

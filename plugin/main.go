@@ -20,6 +20,7 @@ import (
 	"github.com/glusterdocker/gluster/metrics"
 	"github.com/glusterdocker/gluster/mounter"
 	"github.com/glusterdocker/gluster/sdnotify"
+	"github.com/glusterdocker/gluster/settings"
 )
 
 // restoreLimit bounds how long the plugin repairs mounts before it answers
@@ -39,6 +40,11 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gluster-plugin:", err)
 		os.Exit(2)
+	}
+	if cfg.TokenFile != "" {
+		if err := settings.ExposedSecretFile(cfg.TokenFile); err != nil {
+			logger.Warn("TOKEN_FILE may be read by others", "error", err)
+		}
 	}
 	if err := run(cfg, logger); err != nil {
 		logger.Error("gluster-plugin stopped", "error", err)

@@ -39,9 +39,12 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 	if err := settings.Load(&cfg, defaultConfigFile, lookup); err != nil {
 		return cfg, err
 	}
+	if cfg.Token != "" {
+		cfg.TokenFile = "" // TOKEN wins
+	}
 	token, err := settings.Secret(cfg.Token, cfg.TokenFile)
 	if err != nil {
-		return cfg, err
+		return cfg, fmt.Errorf("TOKEN_FILE: %w: put the control API token in it (%s)", err, control.TokenHint)
 	}
 	cfg.Token = token
 	cfg.Peers = slices.DeleteFunc(cfg.Peers, func(p string) bool { return p == cfg.Address })
@@ -58,7 +61,10 @@ func (c config) validate() error {
 		}
 	}
 	if c.Token == "" {
-		return fmt.Errorf("no control API token: set TOKEN or TOKEN_FILE (the same on every server and plugin)")
+		return fmt.Errorf("no control API token: set TOKEN or TOKEN_FILE (the same on every server and plugin; %s)", control.TokenHint)
+	}
+	if err := control.ValidateToken(c.Token); err != nil {
+		return fmt.Errorf("TOKEN/TOKEN_FILE: %w", err)
 	}
 	if c.ControlPort <= 0 || c.ControlPort > 65535 {
 		return fmt.Errorf("CONTROL_PORT %d is not a port number", c.ControlPort)

@@ -8,9 +8,17 @@ import (
 	"testing"
 )
 
+// tok is a control API token long enough to be accepted.
+const tok = "0123456789abcdef0123"
+
 func TestLoadConfig(t *testing.T) {
-	tokenFile := filepath.Join(t.TempDir(), "token")
-	os.WriteFile(tokenFile, []byte("from-file\n"), 0o600)
+	dir := t.TempDir()
+	tokenFile := filepath.Join(dir, "token")
+	os.WriteFile(tokenFile, []byte("from-file-0123456789\n"), 0o600)
+	shortFile := filepath.Join(dir, "short")
+	os.WriteFile(shortFile, []byte("short\n"), 0o600)
+	emptyFile := filepath.Join(dir, "empty")
+	os.WriteFile(emptyFile, nil, 0o600)
 	tests := []struct {
 		name    string
 		env     map[string]string
@@ -19,14 +27,19 @@ func TestLoadConfig(t *testing.T) {
 		metrics string
 		err     string
 	}{
-		{"[Success] own address dropped from peers", map[string]string{"ADDRESS": "10.0.0.1", "PEERS": "10.0.0.1,10.0.0.2", "TOKEN": "t"}, []string{"10.0.0.2"}, "t", "", ""},
-		{"[Success] token file", map[string]string{"ADDRESS": "h1", "TOKEN_FILE": tokenFile}, nil, "from-file", "", ""},
-		{"[Success] metrics", map[string]string{"ADDRESS": "10.0.0.1", "TOKEN": "t", "METRICS_ADDRESS": "10.0.0.1:9475"}, nil, "t", "10.0.0.1:9475", ""},
-		{"[Error] no address", map[string]string{"TOKEN": "t"}, nil, "", "", "ADDRESS"},
+		{"[Success] own address dropped from peers", map[string]string{"ADDRESS": "10.0.0.1", "PEERS": "10.0.0.1,10.0.0.2", "TOKEN": tok}, []string{"10.0.0.2"}, tok, "", ""},
+		{"[Success] token file", map[string]string{"ADDRESS": "h1", "TOKEN_FILE": tokenFile}, nil, "from-file-0123456789", "", ""},
+		{"[Success] TOKEN wins over TOKEN_FILE", map[string]string{"ADDRESS": "h1", "TOKEN": tok, "TOKEN_FILE": shortFile}, nil, tok, "", ""},
+		{"[Error] short token", map[string]string{"ADDRESS": "h1", "TOKEN": "demo-token"}, nil, "", "", "openssl rand -hex 32"},
+		{"[Error] short token in the file", map[string]string{"ADDRESS": "h1", "TOKEN_FILE": shortFile}, nil, "", "", "fewer than 16"},
+		{"[Error] empty token file", map[string]string{"ADDRESS": "h1", "TOKEN_FILE": emptyFile}, nil, "", "", "is empty"},
+		{"[Error] missing token file", map[string]string{"ADDRESS": "h1", "TOKEN_FILE": filepath.Join(dir, "none")}, nil, "", "", "TOKEN_FILE"},
+		{"[Success] metrics", map[string]string{"ADDRESS": "10.0.0.1", "TOKEN": tok, "METRICS_ADDRESS": "10.0.0.1:9475"}, nil, tok, "10.0.0.1:9475", ""},
+		{"[Error] no address", map[string]string{"TOKEN": tok}, nil, "", "", "ADDRESS"},
 		{"[Error] no token", map[string]string{"ADDRESS": "h1"}, nil, "", "", "TOKEN"},
-		{"[Error] bad peer", map[string]string{"ADDRESS": "h1", "PEERS": "h2;rm", "TOKEN": "t"}, nil, "", "", "PEERS"},
+		{"[Error] bad peer", map[string]string{"ADDRESS": "h1", "PEERS": "h2;rm", "TOKEN": tok}, nil, "", "", "PEERS"},
 		{"[Error] missing config file", map[string]string{"CONFIG": "/nonexistent.toml"}, nil, "", "", "nonexistent"},
-		{"[Error] metrics address without port", map[string]string{"ADDRESS": "h1", "TOKEN": "t", "METRICS_ADDRESS": "h1"}, nil, "", "", "METRICS_ADDRESS"},
+		{"[Error] metrics address without port", map[string]string{"ADDRESS": "h1", "TOKEN": tok, "METRICS_ADDRESS": "h1"}, nil, "", "", "METRICS_ADDRESS"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -22,6 +22,7 @@ import (
 	"github.com/glusterdocker/gluster/logging"
 	"github.com/glusterdocker/gluster/metrics"
 	"github.com/glusterdocker/gluster/sdnotify"
+	"github.com/glusterdocker/gluster/settings"
 )
 
 // healthTimeout bounds the gluster commands of one scrape, below the 10 s
@@ -41,6 +42,11 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gluster-server:", err)
 		os.Exit(2)
+	}
+	if cfg.TokenFile != "" {
+		if err := settings.ExposedSecretFile(cfg.TokenFile); err != nil {
+			logger.Warn("TOKEN_FILE may be read by others", "error", err)
+		}
 	}
 	if err := run(cfg, logger); err != nil {
 		logger.Error("gluster-server stopped", "error", err)
@@ -81,12 +87,12 @@ func run(cfg config, logger *slog.Logger) error {
 	}
 	svc := control.NewService(cfg.Address, cfg.BrickRoot, cli, removeAt, logger)
 	addr := net.JoinHostPort(cfg.Address, strconv.Itoa(cfg.ControlPort))
-	listener, err := net.Listen("tcp", addr)
+	listener, err := control.Listen(addr)
 	if err != nil {
 		return fmt.Errorf("control API: %w (is ADDRESS an address of this host?)", err)
 	}
 	handler := metrics.InstrumentHandler(control.NewHandler(svc, cfg.Token, logger), reg)
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := control.NewServer(handler)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(listener) }()
 	logger.Info("control API listening", "address", addr)

@@ -96,6 +96,7 @@ func List(raw string) []string {
 
 // Secret returns value, or the trimmed content of file when value is empty,
 // so that tokens can come from a mounted secret instead of the environment.
+// A file named but missing or empty is an error.
 func Secret(value, file string) (string, error) {
 	if value != "" || file == "" {
 		return value, nil
@@ -104,5 +105,21 @@ func Secret(value, file string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("reading secret file: %w", err)
 	}
-	return strings.TrimSpace(string(data)), nil
+	secret := strings.TrimSpace(string(data))
+	if secret == "" {
+		return "", fmt.Errorf("secret file %s is empty", file)
+	}
+	return secret, nil
+}
+
+// ExposedSecretFile reports a secret file that its group or others may
+// read: worth a warning, not a refusal, since inside a container (Docker's
+// secrets are mode 0444 there) only the program itself may be around to
+// read it.
+func ExposedSecretFile(file string) error {
+	info, err := os.Stat(file)
+	if err != nil || info.Mode().Perm()&0o077 == 0 {
+		return nil
+	}
+	return fmt.Errorf("secret file %s has mode %04o: others than its owner may read it; chmod 0600 it", file, info.Mode().Perm())
 }

@@ -69,3 +69,69 @@ func TestLoadRefusesUnknownKeys(t *testing.T) {
 		t.Errorf("err = %v, want one naming the unknown key", err)
 	}
 }
+
+func TestSecret(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string, mode os.FileMode) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), mode); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	good := write("good", "0123456789abcdef\n", 0o600)
+	empty := write("empty", " \n", 0o600)
+	tests := []struct {
+		name  string
+		value string
+		file  string
+		want  string
+		err   string
+	}{
+		{"[Success] value", "v", good, "v", ""},
+		{"[Success] file, trimmed", "", good, "0123456789abcdef", ""},
+		{"[Success] neither", "", "", "", ""},
+		{"[Error] missing file", "", filepath.Join(dir, "none"), "", "no such file"},
+		{"[Error] empty file", "", empty, "", "is empty"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Secret(tc.value, tc.file)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("Secret() = %q, %v; want an error containing %q", got, err, tc.err)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Errorf("Secret() = %q, %v; want %q", got, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestExposedSecretFile(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name    string
+		mode    os.FileMode
+		exposed bool
+	}{
+		{"[Success] owner only", 0o600, false},
+		{"[Success] owner read only", 0o400, false},
+		{"[Error] group readable", 0o640, true},
+		{"[Error] world readable", 0o644, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, tc.name)
+			os.WriteFile(path, []byte("x"), 0o600)
+			if err := os.Chmod(path, tc.mode); err != nil {
+				t.Fatal(err)
+			}
+			if err := ExposedSecretFile(path); (err != nil) != tc.exposed {
+				t.Errorf("ExposedSecretFile(%04o) = %v", tc.mode, err)
+			}
+		})
+	}
+}

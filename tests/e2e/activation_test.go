@@ -40,7 +40,7 @@ func TestPluginSocketActivation(t *testing.T) {
 	cmd := exec.Command("systemd-socket-activate", "--listen="+socket,
 		"--setenv=NOTIFY_SOCKET="+notifyPath,
 		"--setenv=SERVERS=127.0.0.1",
-		"--setenv=TOKEN=activation-test",
+		"--setenv=TOKEN=activation-test-token",
 		"--setenv=STATE_DIR="+filepath.Join(dir, "state"),
 		"--setenv=MOUNT_ROOT="+filepath.Join(dir, "mnt"),
 		binary)

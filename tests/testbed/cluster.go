@@ -2,6 +2,8 @@ package testbed
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -78,7 +80,7 @@ func NewClusterOn(t testing.TB, node *Node, name string, octet, n int) *Cluster 
 
 func newCluster(t testing.TB, docker dockerFunc, dockerInput dockerInputFunc, name string, octet, n int) *Cluster {
 	t.Helper()
-	c := &Cluster{Name: name, Network: name + "-net", Token: "token-" + name, docker: docker}
+	c := &Cluster{Name: name, Network: name + "-net", Token: clusterToken(name), docker: docker}
 	for i := 1; i <= n; i++ {
 		c.Servers = append(c.Servers, &Server{
 			cluster: c,
@@ -102,7 +104,7 @@ func newCluster(t testing.TB, docker dockerFunc, dockerInput dockerInputFunc, na
 // through `docker exec` (CLI, Gluster).
 func NewHostCluster(t testing.TB, name string, nodes ...*Node) *Cluster {
 	t.Helper()
-	c := &Cluster{Name: name, Token: "token-" + name}
+	c := &Cluster{Name: name, Token: clusterToken(name)}
 	for i, n := range nodes {
 		c.Servers = append(c.Servers, &Server{
 			cluster:   c,
@@ -117,6 +119,14 @@ func NewHostCluster(t testing.TB, name string, nodes ...*Node) *Cluster {
 	}
 	c.setUp(t, "")
 	return c
+}
+
+// clusterToken is a test cluster's control API token: its name, with a
+// suffix that makes every token long enough for the servers and plugins to
+// accept, whatever the name.
+func clusterToken(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	return "token-" + name + "-" + hex.EncodeToString(sum[:8])
 }
 
 // setUp removes what an earlier run left, creates the network on subnet

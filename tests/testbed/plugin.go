@@ -22,6 +22,10 @@ const ClientImage = "gluster-server-base:bookworm"
 type Plugin struct {
 	Name     string
 	StateDir string
+	// TokenFile, if set, is a host file with the cluster's token that the
+	// plugin reads (TOKEN_FILE) through its secrets mount, instead of
+	// having the token in its settings.
+	TokenFile string
 }
 
 // repoRoot is the top of the working tree.
@@ -47,12 +51,46 @@ func InstallPlugin(t testing.TB, c *Cluster, name string, settings ...string) *P
 	return p
 }
 
+// InstallPluginWithTokenFile is InstallPlugin with the cluster's token in a
+// file of the test's (mode 0600, alone in its directory), which the plugin
+// reads through its secrets mount: its settings hold no token.
+func InstallPluginWithTokenFile(t testing.TB, c *Cluster, name string, settings ...string) *Plugin {
+	t.Helper()
+	p := &Plugin{
+		Name:      name,
+		StateDir:  filepath.Join(StateRoot, c.Name, "plugin-"+name),
+		TokenFile: filepath.Join(StateRoot, c.Name, "secrets-"+name, "token"),
+	}
+	p.Remove(t)
+	if err := os.MkdirAll(filepath.Dir(p.TokenFile), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p.TokenFile, []byte(c.Token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p.Create(t, c, settings...)
+	t.Cleanup(func() {
+		if t.Failed() {
+			p.dumpLog(t)
+		}
+		p.Remove(t)
+		if err := os.RemoveAll(filepath.Dir(p.TokenFile)); err != nil {
+			t.Errorf("removing the plugin's token file: %v", err)
+		}
+	})
+	return p
+}
+
 // Create creates and enables the plugin from the working tree, replacing a
 // plugin of the same name; its state directory stays. settings are extra
 // `docker plugin set` arguments (KEY=VALUE).
 func (p *Plugin) Create(t testing.TB, c *Cluster, settings ...string) {
 	t.Helper()
-	args := append([]string{p.Name, strings.Join(c.Addresses(), ","), c.Token, p.StateDir}, settings...)
+	token := c.Token
+	if p.TokenFile != "" {
+		token = "file:" + p.TokenFile
+	}
+	args := append([]string{p.Name, strings.Join(c.Addresses(), ","), token, p.StateDir}, settings...)
 	MustRun(t, filepath.Join(repoRoot(), "build", "plugin.sh"), args...)
 }
 
