@@ -143,14 +143,14 @@ func (m *Mounter) Mount(ctx context.Context, req Request) (pid int, err error) {
 	case !mounted:
 		return m.mountNew(ctx, req, log)
 	}
-	if _, source, _ := strings.Cut(e.source, ":/"); source != path.Join(req.Volume, req.Subdir) {
+	if _, source, _ := strings.Cut(e.Source, ":/"); source != path.Join(req.Volume, req.Subdir) {
 		return 0, fmt.Errorf("mount gluster volume %q on %s: %w: %s is mounted there; unmount it first",
-			req.Volume, req.Target, ErrAlreadyMounted, e.source)
+			req.Volume, req.Target, ErrAlreadyMounted, e.Source)
 	}
 	if m.IsStale(req.Target) {
 		return m.repair(ctx, req, log)
 	}
-	log.Info("already mounted", "source", e.source)
+	log.Info("already mounted", "source", e.Source)
 	return 0, nil
 }
 

@@ -23,6 +23,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/prometheus/procfs"
 )
 
 const (
@@ -494,13 +496,14 @@ func (c *consumer) stop() {
 	}
 }
 
+// isZombie tells whether pid is gone or a zombie.
 func isZombie(pid int) bool {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	p, err := procfs.NewProc(pid)
 	if err != nil {
 		return true
 	}
-	i := strings.LastIndexByte(string(stat), ')')
-	return i < 0 || i+2 >= len(stat) || stat[i+2] == 'Z'
+	stat, err := p.Stat()
+	return err != nil || stat.State == "Z"
 }
 
 func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {

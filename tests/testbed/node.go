@@ -1,7 +1,6 @@
 package testbed
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -17,6 +16,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/moby/sys/mountinfo"
+	"github.com/prometheus/procfs"
 )
 
 // NodeRoot holds the directories of the test nodes.
@@ -56,25 +58,27 @@ const (
 // network namespaces under /run/netns) for the node's life, so that a
 // restarted daemon finds the host as a restarted dockerd would: its mounts,
 // among them the network namespaces of its sandboxes, still there. $1 is
-// the node's directory, $2 its host name, $3 NodeRoot.
+// the node's directory, $2 its host name, and the rest are the bindings of
+// other nodes' namespaces: copies of them, private mounts that no unmount
+// on the host reaches, would keep those namespaces alive as long as this one.
 const nodeScript = `set -e
+dir=$1
 hostname "$2"
-# Copies of other nodes' namespace bindings, private mounts that no unmount
-# on the host reaches, would keep those namespaces alive as long as this one.
-for m in $(awk '{print $5}' /proc/self/mountinfo | grep -x "$3/[^/]*/ns"); do
+shift 2
+for m in "$@"; do
 	umount -l "$m"
 done
 # A sysfs that describes the node's network namespace (Docker reads
 # /sys/class/net), with the host's cgroup v1 hierarchies put back under it.
-mount --rbind /sys/fs/cgroup "$1/cgroup"
+mount --rbind /sys/fs/cgroup "$dir/cgroup"
 mount -t sysfs sysfs /sys
-mount --move "$1/cgroup" /sys/fs/cgroup
+mount --move "$dir/cgroup" /sys/fs/cgroup
 # Fixed paths dockerd and containerd use whatever the exec-root: the node's
 # engine key, the shims' sockets, the plugins' sockets.
 mkdir -p /etc/docker /run/containerd /run/docker
-mount --bind "$1/etc-docker" /etc/docker
-mount --bind "$1/run-containerd" /run/containerd
-mount --bind "$1/run-docker" /run/docker
+mount --bind "$dir/etc-docker" /etc/docker
+mount --bind "$dir/run-containerd" /run/containerd
+mount --bind "$dir/run-docker" /run/docker
 `
 
 // The node's files and directories, relative to its Dir.
@@ -354,9 +358,19 @@ func (n *Node) setupMountNS() error {
 			return err
 		}
 	}
-	_, err := Run(context.Background(), "nsenter", "--net=/run/netns/"+n.Name,
-		"unshare", "--mount="+filepath.Join(dir, "mnt"), "--uts="+filepath.Join(dir, "uts"), "--propagation", "slave",
-		"sh", "-c", nodeScript, "sh", n.Dir, n.Name, NodeRoot)
+	bindings, err := mountinfo.GetMounts(func(i *mountinfo.Info) (skip, stop bool) {
+		return filepath.Base(i.Mountpoint) != nodeNS || filepath.Dir(filepath.Dir(i.Mountpoint)) != NodeRoot, false
+	})
+	if err != nil {
+		return fmt.Errorf("listing the namespace bindings of nodes: %w", err)
+	}
+	args := []string{"--net=/run/netns/" + n.Name,
+		"unshare", "--mount=" + filepath.Join(dir, "mnt"), "--uts=" + filepath.Join(dir, "uts"), "--propagation", "slave",
+		"sh", "-c", nodeScript, "sh", n.Dir, n.Name}
+	for _, b := range bindings {
+		args = append(args, b.Mountpoint)
+	}
+	_, err = Run(context.Background(), "nsenter", args...)
 	return err
 }
 
@@ -430,7 +444,9 @@ func (n *Node) remove() error {
 	// finds the pid file and plugin IDs there. Never remove through a mount.
 	if len(errs) > 0 {
 		errs = append(errs, fmt.Errorf("keeping %s for the next attempt", n.Dir))
-	} else if mounts := mountsUnder(n.Dir); len(mounts) > 0 {
+	} else if mounts, err := mountsUnder(n.Dir); err != nil {
+		errs = append(errs, fmt.Errorf("not removing %s: %w", n.Dir, err))
+	} else if len(mounts) > 0 {
 		errs = append(errs, fmt.Errorf("not removing %s: still mounted: %s", n.Dir, strings.Join(mounts, ", ")))
 	} else if err := os.RemoveAll(n.Dir); err != nil {
 		errs = append(errs, fmt.Errorf("removing %s: %w", n.Dir, err))
@@ -539,14 +555,12 @@ func signalAndWait(pid int, sig syscall.Signal, timeout time.Duration) error {
 
 // alive tells whether pid runs: it exists and is not a zombie.
 func alive(pid int) bool {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	p, err := procfs.NewProc(pid)
 	if err != nil {
 		return false
 	}
-	// The state follows the command name in parentheses, which may hold
-	// anything.
-	i := bytes.LastIndexByte(data, ')')
-	return i < 0 || i+2 >= len(data) || data[i+2] != 'Z'
+	stat, err := p.Stat()
+	return err == nil && stat.State != "Z"
 }
 
 func readPid(file string) (int, error) {
@@ -622,50 +636,29 @@ func (n *Node) removeCgroups() error {
 
 // mountsUnder lists the mount points at or below dir in this process's
 // mount namespace, deepest first.
-func mountsUnder(dir string) []string {
-	f, err := os.Open("/proc/self/mountinfo")
+func mountsUnder(dir string) ([]string, error) {
+	mounts, err := mountinfo.GetMounts(mountinfo.PrefixFilter(dir))
 	if err != nil {
-		return nil
+		return nil, fmt.Errorf("reading the mount table: %w", err)
 	}
-	defer f.Close()
 	var out []string
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		fields := strings.Fields(s.Text())
-		if len(fields) < 5 {
-			continue
-		}
-		mp := unescapeMount(fields[4])
-		if mp == dir || strings.HasPrefix(mp, dir+"/") {
-			out = append(out, mp)
-		}
+	for _, m := range mounts {
+		out = append(out, m.Mountpoint)
 	}
 	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
-	return out
-}
-
-// unescapeMount decodes mountinfo's octal escapes (\040 for a space).
-func unescapeMount(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
+	return out, nil
 }
 
 // unmountUnder detaches every mount at or below dir: the bindings of a
 // node's namespaces, and whatever leaked. The node's own mounts live and die
 // in its mount namespace.
 func unmountUnder(dir string) error {
+	mounts, err := mountsUnder(dir)
+	if err != nil {
+		return err
+	}
 	var errs []error
-	for _, mp := range mountsUnder(dir) {
+	for _, mp := range mounts {
 		if err := syscall.Unmount(mp, syscall.MNT_DETACH); err != nil && !errors.Is(err, syscall.EINVAL) {
 			errs = append(errs, fmt.Errorf("unmounting %s: %w", mp, err))
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/moby/sys/mountinfo"
 )
 
 // ClientImage runs the containers that use volumes in tests: a Debian base
@@ -172,16 +175,13 @@ func FUSEClientPIDs(volume string) []int {
 	return pids
 }
 
-// HostMounts lists the host's mount table entries of type fstype.
-func HostMounts(fstype string) []string {
-	data, _ := os.ReadFile("/proc/self/mountinfo")
-	var out []string
-	for _, line := range strings.Split(string(data), "\n") {
-		if _, after, ok := strings.Cut(line, " - "); ok && strings.HasPrefix(after, fstype+" ") {
-			out = append(out, line)
-		}
+// HostMounts lists the host's mounts of type fstype.
+func HostMounts(fstype string) ([]*mountinfo.Info, error) {
+	mounts, err := mountinfo.GetMounts(mountinfo.FSTypeFilter(fstype))
+	if err != nil {
+		return nil, fmt.Errorf("reading the host's mount table: %w", err)
 	}
-	return out
+	return mounts, nil
 }
 
 // PropagatedMount is the host directory the plugin makes its mounts under.
