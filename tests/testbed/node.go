@@ -544,7 +544,7 @@ func signalAndWait(pid int, sig syscall.Signal, timeout time.Duration) error {
 		return fmt.Errorf("signalling %d: %w", pid, err)
 	}
 	deadline := time.Now().Add(timeout)
-	for alive(pid) {
+	for Alive(pid) {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("process %d still there %s after %s", pid, timeout, sig)
 		}
@@ -553,8 +553,8 @@ func signalAndWait(pid int, sig syscall.Signal, timeout time.Duration) error {
 	return nil
 }
 
-// alive tells whether pid runs: it exists and is not a zombie.
-func alive(pid int) bool {
+// Alive tells whether pid runs: it exists and is not a zombie.
+func Alive(pid int) bool {
 	p, err := procfs.NewProc(pid)
 	if err != nil {
 		return false
