@@ -131,9 +131,7 @@ func (p *Plugin) PID(t testing.TB) int {
 func (p *Plugin) dumpLog(t testing.TB) {
 	logs, _ := filepath.Glob(p.ClientLog("*"))
 	for _, l := range logs {
-		data, _ := os.ReadFile(l)
-		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-		t.Logf("gluster client log %s (last lines):\n%s", l, strings.Join(lines[max(0, len(lines)-15):], "\n"))
+		t.Logf("gluster client log %s (last lines):\n%s", l, tail(l, 15))
 	}
 }
 
