@@ -7,7 +7,6 @@
 package clients
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,12 +16,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
-	"github.com/glusterdocker/gluster/atomicfile"
+	"github.com/moby/sys/atomicwriter"
+	"github.com/prometheus/procfs"
 )
 
 // Client is a FUSE client the plugin moved out of its cgroup.
@@ -39,9 +38,10 @@ type Client struct {
 type Registry struct {
 	file   string
 	logger *slog.Logger
-	// Where the kernel's process and cgroup file systems are; tests point
-	// them elsewhere.
-	procRoot, cgroupRoot string
+	// The kernel's process file system, and where its cgroup file system
+	// is; tests point them elsewhere.
+	proc       procfs.FS
+	cgroupRoot string
 	// stopWait bounds how long Release waits for a client to exit.
 	stopWait time.Duration
 
@@ -59,7 +59,11 @@ func Open(file string, logger *slog.Logger) (*Registry, error) {
 }
 
 func open(file, procRoot, cgroupRoot string, logger *slog.Logger) (*Registry, error) {
-	r := &Registry{file: file, logger: logger, procRoot: procRoot, cgroupRoot: cgroupRoot, stopWait: defaultStopWait}
+	proc, err := procfs.NewFS(procRoot)
+	if err != nil {
+		return nil, fmt.Errorf("opening the process file system: %w (the plugin needs %s mounted)", err, procRoot)
+	}
+	r := &Registry{file: file, logger: logger, proc: proc, cgroupRoot: cgroupRoot, stopWait: defaultStopWait}
 	data, err := os.ReadFile(file)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -185,7 +189,7 @@ func (r *Registry) runs(c Client) bool {
 	if err != nil {
 		return false
 	}
-	return stat.state != 'Z' && stat.started == c.Started
+	return stat.State != "Z" && stat.Starttime == c.Started
 }
 
 func (r *Registry) startTime(pid int) (uint64, error) {
@@ -193,36 +197,16 @@ func (r *Registry) startTime(pid int) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return stat.started, nil
+	return stat.Starttime, nil
 }
 
-type procStat struct {
-	state   byte
-	started uint64
-}
-
-// stat reads the state and start time of a process from proc(5)'s
-// /proc/PID/stat, whose second field, the command name in parentheses, may
-// hold anything.
-func (r *Registry) stat(pid int) (procStat, error) {
-	data, err := os.ReadFile(filepath.Join(r.procRoot, strconv.Itoa(pid), "stat"))
+// stat reads proc(5)'s /proc/PID/stat of a process.
+func (r *Registry) stat(pid int) (procfs.ProcStat, error) {
+	p, err := r.proc.Proc(pid)
 	if err != nil {
-		return procStat{}, err
+		return procfs.ProcStat{}, err
 	}
-	i := bytes.LastIndexByte(data, ')')
-	if i < 0 {
-		return procStat{}, fmt.Errorf("process %d: unexpected stat %q", pid, data)
-	}
-	// After the name: state (field 3) ... starttime (field 22).
-	fields := strings.Fields(string(data[i+1:]))
-	if len(fields) < 20 || len(fields[0]) != 1 {
-		return procStat{}, fmt.Errorf("process %d: unexpected stat %q", pid, data)
-	}
-	started, err := strconv.ParseUint(fields[19], 10, 64)
-	if err != nil {
-		return procStat{}, fmt.Errorf("process %d: start time: %w", pid, err)
-	}
-	return procStat{state: fields[0][0], started: started}, nil
+	return p.Stat()
 }
 
 // moveToRootCgroups moves pid into the root cgroup of each hierarchy: the
@@ -276,5 +260,8 @@ func (r *Registry) save() error {
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(r.file, data)
+	if err := atomicwriter.WriteFile(r.file, data, 0o600); err != nil {
+		return fmt.Errorf("writing %s: %w", r.file, err)
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
-// Package initproc lets a program serve as its container's PID 1: gluster's
-// daemons (brick processes, FUSE clients) detach from the process that
-// started them, so only PID 1 can reap them when they exit.
+// Package initproc lets the server serve as its container's PID 1: glusterd's
+// daemons (brick processes, self-heal daemon) detach from the process that
+// started them, so only PID 1 can reap them when they exit. The plugin runs
+// in the host's process namespace, where it is never PID 1.
 package initproc
 
 import (

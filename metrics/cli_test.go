@@ -3,6 +3,7 @@ package metrics
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,10 +34,12 @@ func TestInstrumentExec(t *testing.T) {
 			if string(out) != "<cliOutput/>" || !errors.Is(err, tc.err) || len(ran) != len(tc.args)+1 {
 				t.Fatalf("exec = %q, %v after running %q; want the command's own answer", out, err, ran)
 			}
-			if got := sample(t, reg, "gluster_server_cli_commands_total", map[string]string{"command": tc.command, "outcome": tc.outcome}); got != 1 {
-				t.Errorf("cli_commands_total{command=%q,outcome=%s} = %v, want 1", tc.command, tc.outcome, got)
-			}
-			if got := sample(t, reg, "gluster_server_cli_command_duration_seconds", map[string]string{"command": tc.command}); got != 1 {
+			assertFamilies(t, reg, family{
+				name: "gluster_server_cli_commands_total", kind: "counter",
+				help:   "gluster commands run, by sub-command and outcome (error: it did not run or answered nothing).",
+				series: map[string]float64{fmt.Sprintf("command=%q,outcome=%q", tc.command, tc.outcome): 1},
+			})
+			if got := observations(t, reg, "gluster_server_cli_command_duration_seconds", map[string]string{"command": tc.command}); got != 1 {
 				t.Errorf("cli_command_duration_seconds{command=%q} has %v observations, want 1", tc.command, got)
 			}
 		})

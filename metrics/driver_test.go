@@ -3,10 +3,13 @@ package metrics
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/docker/go-plugins-helpers/volume"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 var errRefused = errors.New("refused")
@@ -83,18 +86,19 @@ func TestInstrumentDriver(t *testing.T) {
 			if next.calls != 1 {
 				t.Errorf("driver called %d times, want once", next.calls)
 			}
+			requests := map[string]float64{}
 			for _, m := range driverMethods {
 				for _, o := range []string{"success", "error"} {
-					want := 0.0
-					if m == tc.method && o == tc.outcome {
-						want = 1
-					}
-					if got := sample(t, reg, "gluster_plugin_requests_total", map[string]string{"method": m, "outcome": o}); got != want {
-						t.Errorf("requests_total{method=%s,outcome=%s} = %v, want %v", m, o, got, want)
-					}
+					requests[fmt.Sprintf("method=%q,outcome=%q", m, o)] = 0
 				}
 			}
-			if got := sample(t, reg, "gluster_plugin_request_duration_seconds", map[string]string{"method": tc.method}); got != 1 {
+			requests[fmt.Sprintf("method=%q,outcome=%q", tc.method, tc.outcome)] = 1
+			assertFamilies(t, reg, family{
+				name: "gluster_plugin_requests_total", kind: "counter",
+				help:   "Calls of Docker's volume plugin API, by method and outcome (success or error).",
+				series: requests,
+			})
+			if got := observations(t, reg, "gluster_plugin_request_duration_seconds", map[string]string{"method": tc.method}); got != 1 {
 				t.Errorf("request_duration_seconds{method=%s} has %v observations, want 1", tc.method, got)
 			}
 		})
@@ -121,13 +125,18 @@ func TestUsageCollector(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			reg := prometheus.NewRegistry()
-			reg.MustRegister(NewUsageCollector(func() (int, int) { return tc.mounts, tc.references }))
-			if got := sample(t, reg, "gluster_plugin_fuse_mounts", nil); got != float64(tc.mounts) {
-				t.Errorf("fuse_mounts = %v, want %d", got, tc.mounts)
-			}
-			if got := sample(t, reg, "gluster_plugin_references", nil); got != float64(tc.references) {
-				t.Errorf("references = %v, want %d", got, tc.references)
+			usage := NewUsageCollector(func() (int, int) { return tc.mounts, tc.references })
+			want := family{
+				name: "gluster_plugin_fuse_mounts", kind: "gauge",
+				help:   "FUSE mounts of gluster volumes the plugin holds on this host.",
+				series: map[string]float64{"": float64(tc.mounts)},
+			}.String() + family{
+				name: "gluster_plugin_references", kind: "gauge",
+				help:   "Docker mount references (running containers, mostly) on the plugin's volumes on this host.",
+				series: map[string]float64{"": float64(tc.references)},
+			}.String()
+			if err := testutil.CollectAndCompare(usage, strings.NewReader(want)); err != nil {
+				t.Error(err)
 			}
 		})
 	}

@@ -7,13 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"maps"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/glusterdocker/gluster/glustercli"
 )
@@ -155,9 +154,8 @@ func TestHealthCollector(t *testing.T) {
 			f := twoServers()
 			tc.change(f)
 			start := time.Now()
-			got := collect(t, NewHealthCollector(f, 50*time.Millisecond, discard))
-			if !maps.Equal(got, tc.want) {
-				t.Errorf("collected\n%s\nwant\n%s", format(got), format(tc.want))
+			if err := testutil.CollectAndCompare(NewHealthCollector(f, 50*time.Millisecond, discard), strings.NewReader(healthExposition(tc.want))); err != nil {
+				t.Error(err)
 			}
 			if elapsed := time.Since(start); elapsed > time.Second {
 				t.Errorf("scrape took %s, want it bounded by the timeout", elapsed)
@@ -173,48 +171,46 @@ func TestHealthCollectorBoundsParallelHeals(t *testing.T) {
 		f.volumes = append(f.volumes, glustercli.Volume{Name: name, Status: "Started"})
 		f.heal[name] = []glustercli.BrickHeal{{Connected: true, Pending: i}}
 	}
-	got := collect(t, NewHealthCollector(f, time.Second, discard))
+	pending := map[string]float64{}
 	for i := range 3 * parallelHeals {
-		key := fmt.Sprintf(`gluster_volume_heal_pending_entries{volume="v%d"}`, i)
-		if got[key] != float64(i) {
-			t.Errorf("%s = %v, want %d", key, got[key], i)
-		}
+		pending[fmt.Sprintf(`gluster_volume_heal_pending_entries{volume="v%d"}`, i)] = float64(i)
+	}
+	if err := testutil.CollectAndCompare(NewHealthCollector(f, time.Second, discard), strings.NewReader(healthExposition(pending)),
+		"gluster_volume_heal_pending_entries"); err != nil {
+		t.Error(err)
 	}
 	if f.mostHeals != parallelHeals {
 		t.Errorf("at most %d heal queries ran at once, want %d", f.mostHeals, parallelHeals)
 	}
 }
 
-// collect gathers c's series as `name{label="value",...}` and their values.
-func collect(t *testing.T, c prometheus.Collector) map[string]float64 {
-	t.Helper()
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(c)
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for _, f := range families {
-		for _, m := range f.GetMetric() {
-			var labels []string
-			for _, l := range m.GetLabel() {
-				labels = append(labels, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
-			}
-			key := f.GetName()
-			if len(labels) > 0 {
-				key += "{" + strings.Join(labels, ",") + "}"
-			}
-			out[key] = m.GetGauge().GetValue()
-		}
-	}
-	return out
+// healthHelp is the help text of each metric of the health collector.
+var healthHelp = map[string]string{
+	"gluster_up":                          "Whether glusterd answered every question of this scrape (1) or not (0).",
+	"gluster_pool_peers":                  "Servers in the storage pool, this one included.",
+	"gluster_pool_peers_connected":        "Servers of the storage pool connected to this one, this one included.",
+	"gluster_volume_bricks":               "Bricks of a volume.",
+	"gluster_volume_bricks_online":        "Bricks of a volume whose brick process runs; none for a stopped volume.",
+	"gluster_volume_heal_pending_entries": "Entries of a started volume that self-heal has yet to copy to other bricks, summed over the bricks that answered.",
+	"gluster_volume_split_brain_entries":  "Entries of a started volume in split-brain, which self-heal cannot repair alone, summed over the bricks that answered.",
 }
 
-func format(series map[string]float64) string {
+// healthExposition writes series, `name{labels}` to value, as the health
+// collector's gauges in the text exposition format.
+func healthExposition(series map[string]float64) string {
+	families := map[string]family{}
+	for key, v := range series {
+		name, labels, _ := strings.Cut(key, "{")
+		f, ok := families[name]
+		if !ok {
+			f = family{name: name, kind: "gauge", help: healthHelp[name], series: map[string]float64{}}
+			families[name] = f
+		}
+		f.series[strings.TrimSuffix(labels, "}")] = v
+	}
 	var b strings.Builder
-	for _, k := range slices.Sorted(maps.Keys(series)) {
-		fmt.Fprintf(&b, "  %s %v\n", k, series[k])
+	for _, f := range families {
+		b.WriteString(f.String())
 	}
 	return b.String()
 }

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -53,14 +54,17 @@ func TestInstrumentHandler(t *testing.T) {
 			}
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, req)
-			if got := sample(t, reg, "gluster_server_requests_total", map[string]string{"operation": tc.operation, "code": tc.code}); got != 1 {
-				t.Errorf("requests_total{operation=%q,code=%s} = %v, want 1", tc.operation, tc.code, got)
-			}
-			if got := sample(t, reg, "gluster_server_request_duration_seconds", map[string]string{"operation": tc.operation}); got != 1 {
+			assertFamilies(t, reg, family{
+				name: "gluster_server_requests_total", kind: "counter",
+				help:   "Requests to the control API, by operation (route pattern) and HTTP status code.",
+				series: map[string]float64{fmt.Sprintf("code=%q,operation=%q", tc.code, tc.operation): 1},
+			}, family{
+				name: "gluster_server_auth_failures_total", kind: "counter",
+				help:   "Control API requests refused for a missing or wrong token.",
+				series: map[string]float64{"": tc.refused},
+			})
+			if got := observations(t, reg, "gluster_server_request_duration_seconds", map[string]string{"operation": tc.operation}); got != 1 {
 				t.Errorf("request_duration_seconds{operation=%q} has %v observations, want 1", tc.operation, got)
-			}
-			if got := sample(t, reg, "gluster_server_auth_failures_total", nil); got != tc.refused {
-				t.Errorf("auth_failures_total = %v, want %v", got, tc.refused)
 			}
 			if code := w.Result().StatusCode; code == 0 {
 				t.Error("the response lost its status code")

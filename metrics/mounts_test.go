@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/glusterdocker/gluster/mounter"
 )
@@ -35,13 +36,13 @@ func TestMountObserver(t *testing.T) {
 			o := NewMountObserver(reg)
 			o.MountFinished(tc.attempts, 1500*time.Millisecond, tc.err)
 
-			if got := sample(t, reg, "gluster_plugin_mount_attempts_total", nil); got != float64(tc.attempts) {
+			if got := testutil.ToFloat64(o.attempts); got != float64(tc.attempts) {
 				t.Errorf("mount_attempts_total = %v, want %d", got, tc.attempts)
 			}
-			if got := sample(t, reg, "gluster_plugin_mount_retries_total", nil); got != tc.wantRetries {
+			if got := testutil.ToFloat64(o.retries); got != tc.wantRetries {
 				t.Errorf("mount_retries_total = %v, want %v", got, tc.wantRetries)
 			}
-			if got := sample(t, reg, "gluster_plugin_mount_duration_seconds", map[string]string{"outcome": tc.wantOutcome}); got != 1 {
+			if got := observations(t, reg, "gluster_plugin_mount_duration_seconds", map[string]string{"outcome": tc.wantOutcome}); got != 1 {
 				t.Errorf("mount_duration_seconds{outcome=%s} has %v observations, want 1", tc.wantOutcome, got)
 			}
 			for _, reason := range append(allReasons(), otherFailure) {
@@ -49,7 +50,7 @@ func TestMountObserver(t *testing.T) {
 				if reason == tc.wantReason {
 					want = 1
 				}
-				if got := sample(t, reg, "gluster_plugin_mount_failures_total", map[string]string{"reason": reason}); got != want {
+				if got := testutil.ToFloat64(o.failures.WithLabelValues(reason)); got != want {
 					t.Errorf("mount_failures_total{reason=%s} = %v, want %v", reason, got, want)
 				}
 			}
@@ -76,7 +77,7 @@ func TestMountObserverServerUp(t *testing.T) {
 		o.ServerProbed(p.server, p.live)
 	}
 	for server, want := range map[string]float64{"10.0.0.1": 1, "10.0.0.2": 0, "10.0.0.3": 1} {
-		if got := sample(t, reg, "gluster_plugin_server_up", map[string]string{"server": server}); got != want {
+		if got := testutil.ToFloat64(o.serverUp.WithLabelValues(server)); got != want {
 			t.Errorf("server_up{server=%s} = %v, want the last probe's %v", server, got, want)
 		}
 	}

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/glusterdocker/gluster/backoff"
 )
 
 // fakeHost stands in for the kernel's mount table, the mount and umount
@@ -55,8 +57,7 @@ func (f *fakeHost) mounter() *Mounter {
 		ProbeTimeout:   50 * time.Millisecond,
 		Deadline:       2 * time.Second,
 		Logger:         testLogger(f.t),
-		backoffMin:     time.Millisecond,
-		backoffMax:     5 * time.Millisecond,
+		retry:          backoff.Policy{First: time.Millisecond, Max: 5 * time.Millisecond, Jitter: 0.5},
 		attemptTimeout: time.Second,
 	}
 }

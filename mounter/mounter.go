@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"os"
 	"path"
@@ -18,6 +17,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/glusterdocker/gluster/backoff"
 )
 
 // Defaults for the zero fields of a Mounter.
@@ -30,9 +31,12 @@ const (
 	DefaultDeadline = 100 * time.Second
 )
 
+// defaultRetry spaces out mount attempts: a cluster that is starting comes
+// up within seconds, and a pause of up to half random keeps hosts waiting
+// for the same servers from retrying in lockstep.
+var defaultRetry = backoff.Policy{First: 250 * time.Millisecond, Max: 5 * time.Second, Jitter: 0.5}
+
 const (
-	defaultBackoffMin = 250 * time.Millisecond
-	defaultBackoffMax = 5 * time.Second
 	// A healthy mount takes 0.1 s and one with dead bricks about 3 s, but a
 	// server that answered the probe and froze afterwards hangs mount forever.
 	defaultAttemptTimeout = 30 * time.Second
@@ -94,7 +98,8 @@ type Mounter struct {
 	StagingDir string
 
 	// Zero means the default; tests shorten them.
-	backoffMin, backoffMax, attemptTimeout time.Duration
+	retry          backoff.Policy
+	attemptTimeout time.Duration
 	// bindMount and statfs stand in for the system calls in tests; nil
 	// means the real ones.
 	bindMount func(source, target string) error
@@ -143,14 +148,14 @@ func (m *Mounter) Mount(ctx context.Context, req Request) (pid int, err error) {
 	case !mounted:
 		return m.mountNew(ctx, req, log)
 	}
-	if _, source, _ := strings.Cut(e.source, ":/"); source != path.Join(req.Volume, req.Subdir) {
+	if _, source, _ := strings.Cut(e.Source, ":/"); source != path.Join(req.Volume, req.Subdir) {
 		return 0, fmt.Errorf("mount gluster volume %q on %s: %w: %s is mounted there; unmount it first",
-			req.Volume, req.Target, ErrAlreadyMounted, e.source)
+			req.Volume, req.Target, ErrAlreadyMounted, e.Source)
 	}
 	if m.IsStale(req.Target) {
 		return m.repair(ctx, req, log)
 	}
-	log.Info("already mounted", "source", e.source)
+	log.Info("already mounted", "source", e.Source)
 	return 0, nil
 }
 
@@ -199,8 +204,11 @@ func (m *Mounter) mountNew(ctx context.Context, req Request, log *slog.Logger) (
 	start := time.Now()
 	retryCtx, cancel := context.WithTimeout(ctx, cmp.Or(m.Deadline, DefaultDeadline))
 	defer cancel()
-	for n := 1; ; n++ {
-		a := m.try(retryCtx, req, log.With("attempt", n))
+	var a attempt
+	var n int // attempts made
+	for number, pause := range cmp.Or(m.retry, defaultRetry).Attempts(retryCtx) {
+		n = number
+		a = m.try(retryCtx, req, log.With("attempt", n))
 		if a.err == nil && ctx.Err() != nil {
 			// The caller gave up while mount ran and will never unmount it.
 			a.err, a.final = errors.Join(ctx.Err(), m.cleanup(req.Target, log)), true
@@ -214,18 +222,13 @@ func (m *Mounter) mountNew(ctx context.Context, req Request, log *slog.Logger) (
 			}
 			return a.pid, nil
 		}
-		if a.final || retryCtx.Err() != nil {
-			return 0, m.failure(ctx, req, a, n, time.Since(start), log)
+		if a.final {
+			break
 		}
-		delay := m.backoff(n)
 		log.Warn("mount failed, retrying", "attempt", n, "server", first(a.order), "unreachable", a.unreachable,
-			"reason", a.err, "retry_in", delay.Round(time.Millisecond))
-		select {
-		case <-retryCtx.Done():
-			return 0, m.failure(ctx, req, a, n, time.Since(start), log)
-		case <-time.After(delay):
-		}
+			"reason", a.err, "retry_in", pause.Round(time.Millisecond))
 	}
+	return 0, m.failure(ctx, req, a, n, time.Since(start), log)
 }
 
 // try probes the servers and runs mount once. Whatever it mounted is gone
@@ -361,17 +364,6 @@ func (m *Mounter) hint(req Request, err error) string {
 	default:
 		return fmt.Sprintf("check that the bricks are online (gluster volume status %s) and read the client log", req.Volume)
 	}
-}
-
-// backoff returns the pause after attempt n: exponential, capped, and half
-// random so that hosts waiting for the same servers do not retry in lockstep.
-func (m *Mounter) backoff(n int) time.Duration {
-	lo, hi := cmp.Or(m.backoffMin, defaultBackoffMin), cmp.Or(m.backoffMax, defaultBackoffMax)
-	d := hi
-	if n <= 20 {
-		d = min(hi, lo<<(n-1))
-	}
-	return d/2 + rand.N(d/2+1)
 }
 
 func (m *Mounter) logger() *slog.Logger {

@@ -2,9 +2,9 @@
 
 package mounter
 
-// End-to-end tests against a real two-server GlusterFS cluster in Docker
-// containers, mounted on this host. They need root, dockerd, the image
-// gluster-server-base:bookworm and mount.glusterfs:
+// End-to-end tests against a real two-server GlusterFS cluster of the test
+// bed (tests/testbed), mounted on this host. They need root, dockerd, the
+// server image (make server-image) and mount.glusterfs:
 //
 //	go test -tags e2e -v -run TestE2E ./mounter/
 
@@ -23,32 +23,46 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/glusterdocker/gluster/control"
+	"github.com/glusterdocker/gluster/tests/testbed"
 )
 
 const (
-	e2eNetwork = "mounterdev-e2e"
-	e2eSubnet  = "172.30.88.0/24"
-	e2eImage   = "gluster-server-base:bookworm"
+	e2eCluster = "mounterdev-e2e"
+	e2eOctet   = 88
 	e2eVolume  = "gv"
 )
 
-var e2eServers = []string{"172.30.88.21", "172.30.88.22"}
-
-func e2eContainer(i int) string { return fmt.Sprintf("mounterdev-e2e-%d", i+1) }
+// Waits of the tests, each with room for a slow machine.
+const (
+	// A pool of two forms within seconds; glusterd may take longer to
+	// come up on a loaded machine.
+	e2ePoolTimeout = 90 * time.Second
+	// Bricks come back within seconds of their server, and glusterd may
+	// take a minute to notice a brick process.
+	e2eBricksTimeout = time.Minute
+	// A gluster client exits a moment after its FUSE session closes.
+	e2eClientExitTimeout = 10 * time.Second
+	// A killed client's mount answers ENOTCONN at once; unshare execs its
+	// command as soon as the namespace is made.
+	e2eQuickTimeout = 5 * time.Second
+)
 
 func TestE2E(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to mount")
 	}
-	startCluster(t)
+	c := startCluster(t)
 	m := &Mounter{Logger: testLogger(t)}
 	ctx := context.Background()
+	first := c.Servers[0]
 
 	t.Run("[Success] mount and write through it and unmount", func(t *testing.T) {
-		req := e2eRequest(t, m, e2eVolume, "")
+		req := e2eRequest(t, m, c, e2eVolume, "")
 		elapsed := mountTimed(t, m, req)
 		t.Logf("healthy mount took %s", elapsed)
-		writeAndCheck(t, req, "hello")
+		writeAndCheck(t, c, req, "hello")
 		if err := os.MkdirAll(filepath.Join(req.Target, "apps"), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -60,19 +74,19 @@ func TestE2E(t *testing.T) {
 		}
 		// The client ends by itself once the kernel closed its FUSE session,
 		// a moment after umount returned.
-		waitFor(t, 5*time.Second, "the gluster client to exit after unmounting", func() bool {
-			return len(clientsOf(t, req.Target)) == 0
+		testbed.Eventually(t, e2eQuickTimeout, "the gluster client to exit after unmounting", func() error {
+			return noClientsOf(t, req.Target)
 		})
 	})
 
 	t.Run("[Success] subdirectory", func(t *testing.T) {
-		req := e2eRequest(t, m, e2eVolume, "apps")
+		req := e2eRequest(t, m, c, e2eVolume, "apps")
 		mountTimed(t, m, req)
-		writeAndCheck(t, req, "in-subdir")
+		writeAndCheck(t, c, req, "in-subdir")
 	})
 
 	t.Run("[Success] mount already there is kept", func(t *testing.T) {
-		req := e2eRequest(t, m, e2eVolume, "")
+		req := e2eRequest(t, m, c, e2eVolume, "")
 		mountTimed(t, m, req)
 		mountTimed(t, m, req)
 		if n := len(clientsOf(t, req.Target)); n != 1 {
@@ -81,7 +95,7 @@ func TestE2E(t *testing.T) {
 	})
 
 	t.Run("[Error] mount in use is not detached", func(t *testing.T) {
-		req := e2eRequest(t, m, e2eVolume, "")
+		req := e2eRequest(t, m, c, e2eVolume, "")
 		mountTimed(t, m, req)
 		f, err := os.Open(filepath.Join(req.Target, "apps"))
 		if err != nil {
@@ -102,15 +116,15 @@ func TestE2E(t *testing.T) {
 	})
 
 	t.Run("[Error] missing subdirectory fails at once", func(t *testing.T) {
-		req := e2eRequest(t, m, e2eVolume, "no/such/dir")
+		req := e2eRequest(t, m, c, e2eVolume, "no/such/dir")
 		err := mountFails(t, m, req, ErrSubdirNotFound)
 		t.Logf("error:\n%v", err)
 	})
 
 	t.Run("[Error] missing volume fails at once", func(t *testing.T) {
-		req := e2eRequest(t, m, "nope", "")
+		req := e2eRequest(t, m, c, "nope", "")
 		err := mountFails(t, m, req, ErrVolumeNotFound)
-		for _, s := range append([]string{`"nope"`, "gluster volume info nope", "failed to get the 'volume file'"}, e2eServers...) {
+		for _, s := range append([]string{`"nope"`, "gluster volume info nope", "failed to get the 'volume file'"}, c.Addresses()...) {
 			if !strings.Contains(err.Error(), s) {
 				t.Errorf("error lacks %q", s)
 			}
@@ -119,7 +133,7 @@ func TestE2E(t *testing.T) {
 	})
 
 	t.Run("[Success] mount whose client died is repaired and its consumers heal", func(t *testing.T) {
-		req := e2eRequest(t, m, e2eVolume, "")
+		req := e2eRequest(t, m, c, e2eVolume, "")
 		// As Docker does for a plugin's mounts: the directory above the
 		// mount is shared, and a consumer in another mount namespace holds
 		// a copy of the mount that receives what is mounted on top of it.
@@ -131,7 +145,7 @@ func TestE2E(t *testing.T) {
 		if clients := clientsOf(t, req.Target); !slices.Equal(clients, []int{pid}) {
 			t.Errorf("Mount() returned pid %d; clients of the target: %v", pid, clients)
 		}
-		writeAndCheck(t, req, "before")
+		writeAndCheck(t, c, req, "before")
 		consumer := startConsumer(t)
 		file := filepath.Join(req.Target, "before-0")
 		if got, err := consumer.read(file); err != nil || got != "before-0" {
@@ -141,7 +155,12 @@ func TestE2E(t *testing.T) {
 		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, 5*time.Second, "mount to go stale", func() bool { return m.IsStale(req.Target) })
+		testbed.Eventually(t, e2eQuickTimeout, "mount to go stale", func() error {
+			if !m.IsStale(req.Target) {
+				return errors.New("the mount still answers")
+			}
+			return nil
+		})
 		if _, err := consumer.read(file); err == nil || !strings.Contains(err.Error(), "not connected") {
 			t.Fatalf("consumer read through a dead client: %v, want Transport endpoint is not connected", err)
 		}
@@ -159,7 +178,7 @@ func TestE2E(t *testing.T) {
 		if got, err := consumer.read(file); err != nil || got != "before-0" {
 			t.Errorf("consumer reads %q, %v after the repair, want the file", got, err)
 		}
-		writeAndCheck(t, req, "after")
+		writeAndCheck(t, c, req, "after")
 
 		// Unmount removes the repaired mount and the dead one beneath.
 		if err := m.Unmount(ctx, req.Target); err != nil {
@@ -169,38 +188,43 @@ func TestE2E(t *testing.T) {
 			t.Fatal("still mounted after Unmount")
 		}
 		consumer.stop()
-		waitFor(t, 10*time.Second, "the repairing client to exit", func() bool { return isZombie(repaired) })
+		testbed.Eventually(t, e2eClientExitTimeout, "the repairing client to exit", func() error {
+			if testbed.Alive(repaired) {
+				return fmt.Errorf("client %d runs", repaired)
+			}
+			return nil
+		})
 	})
 
 	t.Run("[Success] first server frozen", func(t *testing.T) {
-		docker(t, "pause", e2eContainer(0))
+		first.Pause(t)
 		defer func() {
-			docker(t, "unpause", e2eContainer(0))
-			waitBricksOnline(t, 0)
+			first.Unpause(t)
+			c.WaitBricksOnline(t, e2eVolume, e2eBricksTimeout)
 		}()
-		req := e2eRequest(t, m, e2eVolume, "")
+		req := e2eRequest(t, m, c, e2eVolume, "")
 		elapsed := mountTimed(t, m, req)
 		t.Logf("mount with the first server frozen (docker pause) took %s", elapsed)
-		writeAndCheckOn(t, req, "while-frozen", 1)
+		writeAndCheckOn(t, c, req, "while-frozen", 1)
 	})
 
 	t.Run("[Success] first server stopped", func(t *testing.T) {
 		// A probe just before the stop leaves this host's neighbour entry
 		// for the server fresh, as after recent traffic.
-		if live, _ := m.Probe(ctx, e2eServers[:1]); len(live) != 1 {
+		if live, _ := m.Probe(ctx, []string{first.Address}); len(live) != 1 {
 			t.Fatal("first server not live before stopping it")
 		}
-		docker(t, "stop", e2eContainer(0))
+		first.Stop(t)
 		stopped := time.Now()
 		defer func() {
-			docker(t, "start", e2eContainer(0))
-			waitBricksOnline(t, 0)
+			first.Start(t)
+			c.WaitBricksOnline(t, e2eVolume, e2eBricksTimeout)
 		}()
 
-		req := e2eRequest(t, m, e2eVolume, "")
+		req := e2eRequest(t, m, c, e2eVolume, "")
 		elapsed := mountTimed(t, m, req)
 		t.Logf("mount with the first server stopped just before took %s", elapsed)
-		writeAndCheckOn(t, req, "just-stopped", 1)
+		writeAndCheckOn(t, c, req, "just-stopped", 1)
 		if err := m.Unmount(ctx, req.Target); err != nil {
 			t.Fatal(err)
 		}
@@ -210,14 +234,14 @@ func TestE2E(t *testing.T) {
 		time.Sleep(wait)
 		elapsed = mountTimed(t, m, req)
 		t.Logf("mount with the first server stopped long before took %s", elapsed)
-		writeAndCheckOn(t, req, "long-stopped", 1)
+		writeAndCheckOn(t, c, req, "long-stopped", 1)
 	})
 
 	t.Run("[Error] interrupted mount leaves nothing behind", func(t *testing.T) {
-		docker(t, "pause", e2eContainer(0))
+		first.Pause(t)
 		defer func() {
-			docker(t, "unpause", e2eContainer(0))
-			waitBricksOnline(t, 0)
+			first.Unpause(t)
+			c.WaitBricksOnline(t, e2eVolume, e2eBricksTimeout)
 		}()
 		// A probe that takes the frozen server for live makes mount hang on
 		// its volume file, as when a server freezes right after the probe.
@@ -227,7 +251,7 @@ func TestE2E(t *testing.T) {
 			go answerPings(server)
 			return client, nil
 		}
-		req := e2eRequest(t, m, e2eVolume, "")
+		req := e2eRequest(t, m, c, e2eVolume, "")
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
 		start := time.Now()
@@ -248,10 +272,12 @@ func TestE2E(t *testing.T) {
 	})
 
 	t.Run("[Error] all servers down fails after the deadline", func(t *testing.T) {
-		docker(t, "stop", e2eContainer(0), e2eContainer(1))
+		for _, s := range c.Servers {
+			s.Stop(t)
+		}
 		short := *m
 		short.Deadline = 5 * time.Second
-		req := e2eRequest(t, &short, e2eVolume, "")
+		req := e2eRequest(t, &short, c, e2eVolume, "")
 		start := time.Now()
 		_, err := short.Mount(ctx, req)
 		t.Logf("Mount() failed after %s:\n%v", time.Since(start), err)
@@ -270,89 +296,29 @@ func TestE2E(t *testing.T) {
 	})
 }
 
-// startCluster starts two gluster servers with a replica 2 volume and removes
-// them when the test ends.
-func startCluster(t *testing.T) {
-	removeCluster()
-	t.Cleanup(removeCluster)
-	docker(t, "network", "create", "--subnet", e2eSubnet, e2eNetwork)
-	for i, ip := range e2eServers {
-		docker(t, "run", "-d", "--name", e2eContainer(i), "--network", e2eNetwork, "--ip", ip,
-			"--cap-add", "SYS_ADMIN", "--tmpfs", "/run", e2eImage, "glusterd", "-N", "--log-file=-")
-		docker(t, "exec", e2eContainer(i), "mkdir", "-p", "/bricks")
-	}
-	waitFor(t, 30*time.Second, "peer probe", func() bool {
-		_, err := dockerTry(glusterArgs(0, "peer", "probe", e2eServers[1])...)
-		return err == nil
-	})
-	var bricks []string
-	for _, ip := range e2eServers {
-		bricks = append(bricks, ip+":/bricks/"+e2eVolume)
-	}
-	waitFor(t, 30*time.Second, "volume create", func() bool {
-		_, err := dockerTry(glusterArgs(0, append([]string{"volume", "create", e2eVolume, "replica", "2"}, append(bricks, "force")...)...)...)
-		return err == nil
-	})
-	docker(t, glusterArgs(0, "volume", "start", e2eVolume)...)
-	waitBricksOnline(t, 0)
-}
-
-func removeCluster() {
-	for i := range e2eServers {
-		dockerTry("unpause", e2eContainer(i))
-		dockerTry("rm", "-f", e2eContainer(i))
-	}
-	dockerTry("network", "rm", e2eNetwork)
-}
-
-// waitBricksOnline waits until server i reports every brick online.
-func waitBricksOnline(t *testing.T, i int) {
+// startCluster starts two gluster servers with a replica 2 volume; the test
+// bed removes them when the test ends.
+func startCluster(t *testing.T) *testbed.Cluster {
 	t.Helper()
-	waitFor(t, 60*time.Second, "bricks online", func() bool {
-		out, err := dockerTry(glusterArgs(i, "volume", "status", e2eVolume)...)
-		if err != nil {
-			return false
-		}
-		online := 0
-		for line := range strings.Lines(out) {
-			if f := strings.Fields(line); len(f) >= 6 && f[0] == "Brick" && f[4] == "Y" {
-				online++
-			}
-		}
-		return online == len(e2eServers)
-	})
-}
-
-func glusterArgs(i int, args ...string) []string {
-	return append([]string{"exec", e2eContainer(i), "gluster", "--mode=script"}, args...)
-}
-
-func docker(t *testing.T, args ...string) string {
-	t.Helper()
-	out, err := dockerTry(args...)
-	if err != nil {
-		t.Fatal(err)
+	c := testbed.NewCluster(t, e2eCluster, e2eOctet, 2)
+	c.StartAll(t)
+	c.WaitPool(t, e2ePoolTimeout)
+	if _, err := c.Servers[0].Client().Create(context.Background(), control.CreateRequest{Name: e2eVolume, Replica: 2}); err != nil {
+		t.Fatalf("creating volume %s: %v", e2eVolume, err)
 	}
-	return out
-}
-
-func dockerTry(args ...string) (string, error) {
-	out, err := exec.Command("docker", args...).CombinedOutput()
-	if err != nil {
-		return string(out), fmt.Errorf("docker %s: %w: %s", strings.Join(args, " "), err, out)
-	}
-	return string(out), nil
+	c.WaitBricksOnline(t, e2eVolume, e2eBricksTimeout)
+	return c
 }
 
 // e2eRequest returns a request for the test cluster on a fresh target that is
 // unmounted before the test's directories are removed.
-func e2eRequest(t *testing.T, m *Mounter, volume, subdir string) Request {
+func e2eRequest(t *testing.T, m *Mounter, c *testbed.Cluster, volume, subdir string) Request {
 	dir := t.TempDir()
 	req := Request{
 		Volume:  volume,
 		Subdir:  subdir,
-		Servers: e2eServers,
-		Bricks:  e2eServers,
+		Servers: c.Addresses(),
+		Bricks:  c.Addresses(),
 		Target:  filepath.Join(dir, "mnt"),
 		LogFile: filepath.Join(dir, "client.log"),
 	}
@@ -401,22 +367,22 @@ func mountFails(t *testing.T, m *Mounter, req Request, want error) error {
 }
 
 // writeAndCheck writes a file through the mount and finds it on the bricks.
-func writeAndCheck(t *testing.T, req Request, name string) {
+func writeAndCheck(t *testing.T, c *testbed.Cluster, req Request, name string) {
 	t.Helper()
-	for i := range e2eServers {
-		writeAndCheckOn(t, req, fmt.Sprintf("%s-%d", name, i), i)
+	for i := range c.Servers {
+		writeAndCheckOn(t, c, req, fmt.Sprintf("%s-%d", name, i), i)
 	}
 }
 
 // writeAndCheckOn writes a file through the mount and finds it on server i's brick.
-func writeAndCheckOn(t *testing.T, req Request, name string, i int) {
+func writeAndCheckOn(t *testing.T, c *testbed.Cluster, req Request, name string, i int) {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(req.Target, name), []byte(name), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	brickFile := filepath.Join("/bricks", req.Volume, req.Subdir, name)
-	if got := docker(t, "exec", e2eContainer(i), "cat", brickFile); got != name {
-		t.Errorf("brick file %s on %s holds %q, want %q", brickFile, e2eContainer(i), got, name)
+	brickFile := filepath.Join(c.Servers[i].BrickDir(req.Volume), req.Subdir, name)
+	if got, err := os.ReadFile(brickFile); err != nil || string(got) != name {
+		t.Errorf("brick file %s holds %q, %v; want %q", brickFile, got, err, name)
 	}
 }
 
@@ -435,11 +401,19 @@ func clientsOf(t *testing.T, target string) []int {
 			continue
 		}
 		pid, _ := strconv.Atoi(e.Name())
-		if isClientOf(pid, target) && !isZombie(pid) {
+		if isClientOf(pid, target) && testbed.Alive(pid) {
 			pids = append(pids, pid)
 		}
 	}
 	return pids
+}
+
+// noClientsOf fails while a gluster client process serves target.
+func noClientsOf(t *testing.T, target string) error {
+	if clients := clientsOf(t, target); len(clients) > 0 {
+		return fmt.Errorf("gluster clients %v serve %s", clients, target)
+	}
+	return nil
 }
 
 // shareMounts makes dir a shared mount of its own until the test ends.
@@ -471,9 +445,12 @@ func startConsumer(t *testing.T) *consumer {
 	c := &consumer{cmd: cmd}
 	t.Cleanup(c.stop)
 	// unshare execs sleep once the namespace is made.
-	waitFor(t, 5*time.Second, "the consumer's mount namespace", func() bool {
-		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", cmd.Process.Pid))
-		return strings.HasSuffix(exe, "/sleep")
+	testbed.Eventually(t, e2eQuickTimeout, "the consumer's mount namespace", func() error {
+		exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", cmd.Process.Pid))
+		if !strings.HasSuffix(exe, "/sleep") {
+			return fmt.Errorf("consumer runs %q, %v", exe, err)
+		}
+		return nil
 	})
 	return c
 }
@@ -491,25 +468,5 @@ func (c *consumer) stop() {
 	if c.cmd.ProcessState == nil {
 		_ = c.cmd.Process.Kill()
 		_ = c.cmd.Wait()
-	}
-}
-
-func isZombie(pid int) bool {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return true
-	}
-	i := strings.LastIndexByte(string(stat), ')')
-	return i < 0 || i+2 >= len(stat) || stat[i+2] == 'Z'
-}
-
-func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", limit, what)
-		}
-		time.Sleep(200 * time.Millisecond)
 	}
 }

@@ -324,14 +324,3 @@ func TestMountExisting(t *testing.T) {
 		})
 	}
 }
-
-func TestBackoff(t *testing.T) {
-	m := &Mounter{}
-	for n, max := range map[int]time.Duration{1: 250 * time.Millisecond, 3: time.Second, 5: 4 * time.Second, 6: 5 * time.Second, 1000: 5 * time.Second} {
-		for range 20 {
-			if d := m.backoff(n); d < max/2 || d > max {
-				t.Errorf("backoff(%d) = %s, want within [%s, %s]", n, d, max/2, max)
-			}
-		}
-	}
-}

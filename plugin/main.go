@@ -15,7 +15,6 @@ import (
 	"github.com/glusterdocker/gluster/clients"
 	"github.com/glusterdocker/gluster/control"
 	"github.com/glusterdocker/gluster/driver"
-	"github.com/glusterdocker/gluster/initproc"
 	"github.com/glusterdocker/gluster/logging"
 	"github.com/glusterdocker/gluster/metrics"
 	"github.com/glusterdocker/gluster/mounter"
@@ -28,9 +27,6 @@ import (
 const restoreLimit = 25 * time.Second
 
 func main() {
-	if code, ran := initproc.RunAsInit(); ran {
-		os.Exit(code)
-	}
 	cfg, err := loadConfig(os.LookupEnv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gluster-plugin:", err)

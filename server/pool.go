@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"log/slog"
-	"math/rand/v2"
 	"slices"
 	"time"
 
+	"github.com/glusterdocker/gluster/backoff"
 	"github.com/glusterdocker/gluster/glustercli"
 )
 
@@ -26,35 +26,33 @@ type pool interface {
 // restarted server runs the same loop.
 func formPool(ctx context.Context, p pool, peers []string, maxDelay time.Duration, logger *slog.Logger) {
 	pending := append([]string(nil), peers...)
-	delay := maxDelay / 32
-	for attempt := 1; len(pending) > 0; attempt++ {
-		var still []string
-		for _, peer := range pending {
-			if err := p.Probe(ctx, peer); err != nil {
-				logger.Info("peer not reachable yet", "server", peer, "attempt", attempt, "error", err)
-				still = append(still, peer)
-				continue
-			}
-			if !listedAs(ctx, p, peer) {
-				logger.Info("peer joining, not listed under its address yet", "server", peer, "attempt", attempt)
-				still = append(still, peer)
-				continue
-			}
-			logger.Info("peer in pool", "server", peer)
-		}
-		pending = still
+	retry := backoff.Policy{First: maxDelay / 32, Max: maxDelay, Jitter: 0.25}
+	for attempt := range retry.Attempts(ctx) {
+		pending = probe(ctx, p, pending, attempt, logger)
 		if len(pending) == 0 {
-			break
-		}
-		jitter := time.Duration(rand.Int64N(int64(delay)/4 + 1))
-		select {
-		case <-ctx.Done():
+			logger.Info("pool formed", "peers", peers)
 			return
-		case <-time.After(delay + jitter):
 		}
-		delay = min(delay*2, maxDelay)
 	}
-	logger.Info("pool formed", "peers", peers)
+}
+
+// probe probes each peer and returns those not yet listed under their
+// address.
+func probe(ctx context.Context, p pool, peers []string, attempt int, logger *slog.Logger) (pending []string) {
+	for _, peer := range peers {
+		if err := p.Probe(ctx, peer); err != nil {
+			logger.Info("peer not reachable yet", "server", peer, "attempt", attempt, "error", err)
+			pending = append(pending, peer)
+			continue
+		}
+		if !listedAs(ctx, p, peer) {
+			logger.Info("peer joining, not listed under its address yet", "server", peer, "attempt", attempt)
+			pending = append(pending, peer)
+			continue
+		}
+		logger.Info("peer in pool", "server", peer)
+	}
+	return pending
 }
 
 // listedAs reports whether the pool lists a member under address.

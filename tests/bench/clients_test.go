@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/sys/mountinfo"
+
 	"github.com/glusterdocker/gluster/tests/testbed"
 )
 
@@ -50,7 +52,11 @@ func rawMount(ctx context.Context, server, volume, dir string, options ...string
 	if _, err := testbed.Run(ctx, "mount", args...); err != nil {
 		return err
 	}
-	if !isMounted(dir) {
+	mounted, err := isMounted(dir)
+	if err != nil {
+		return err
+	}
+	if !mounted {
 		return fmt.Errorf("mount -t glusterfs %s:/%s %s exited 0 but nothing is mounted there", server, volume, dir)
 	}
 	return nil
@@ -78,13 +84,12 @@ func tutorialMount(ctx context.Context, servers []string, volume, dir string, pi
 }
 
 // isMounted reports whether a gluster FUSE mount is at dir.
-func isMounted(dir string) bool {
-	for _, line := range testbed.HostMounts("fuse.glusterfs") {
-		if f := strings.Fields(line); len(f) > 4 && f[4] == dir {
-			return true
-		}
+func isMounted(dir string) (bool, error) {
+	mounts, err := testbed.HostMounts("fuse.glusterfs")
+	if err != nil {
+		return false, err
 	}
-	return false
+	return slices.ContainsFunc(mounts, func(m *mountinfo.Info) bool { return m.Mountpoint == dir }), nil
 }
 
 // unmount unmounts a raw mount and waits until no FUSE client of volume is
@@ -134,7 +139,9 @@ func mountDir(t testing.TB) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if isMounted(dir) {
+		if mounted, err := isMounted(dir); err != nil {
+			t.Error(err)
+		} else if mounted {
 			_, _ = testbed.Run(context.Background(), "umount", dir)
 		}
 		if err := os.Remove(dir); err != nil {

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/sys/mountinfo"
+
 	"github.com/glusterdocker/gluster/tests/testbed"
 )
 
@@ -125,9 +127,8 @@ func assertNodeGone(t *testing.T, name, pluginID string) {
 	if _, err := os.Stat(dir); err == nil {
 		t.Errorf("directory %s remains", dir)
 	}
-	mounts, _ := os.ReadFile("/proc/self/mountinfo")
-	if strings.Contains(string(mounts), dir) {
-		t.Errorf("mounts under %s remain", dir)
+	if mounts, err := mountinfo.GetMounts(mountinfo.PrefixFilter(dir)); err != nil || len(mounts) > 0 {
+		t.Errorf("mounts under %s remain: %d, %v", dir, len(mounts), err)
 	}
 	if cgroups, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", name)); len(cgroups) > 0 {
 		t.Errorf("cgroups remain: %v", cgroups)

@@ -63,9 +63,13 @@ func (b *pluginBed) assertInEveryBrick(t *testing.T, gluster, file, want string)
 
 func (b *pluginBed) assertNoMounts(t *testing.T) {
 	t.Helper()
-	for _, m := range testbed.HostMounts("fuse.glusterfs") {
-		if strings.Contains(m, b.plugin.ID(t)) {
-			t.Errorf("mount left behind: %s", m)
+	mounts, err := testbed.HostMounts("fuse.glusterfs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range mounts {
+		if strings.Contains(m.Mountpoint, b.plugin.ID(t)) {
+			t.Errorf("mount left behind: %s on %s", m.Source, m.Mountpoint)
 		}
 	}
 }

@@ -526,12 +526,14 @@ func (r *soakRun) assertNothingLeft(volumes []string) {
 		leak("%v", err)
 	}
 	propagated := r.plugin.PropagatedMount(t)
-	for _, m := range testbed.HostMounts("fuse.glusterfs") {
-		_, source, _ := strings.Cut(m, " - fuse.glusterfs ")
-		source, _, _ = strings.Cut(source, " ")
-		_, vol, _ := strings.Cut(source, ":/")
-		if strings.Contains(m, propagated) || glusterNames[vol] {
-			leak("FUSE mount %s", m)
+	mounts, err := testbed.HostMounts("fuse.glusterfs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range mounts {
+		_, vol, _ := strings.Cut(m.Source, ":/")
+		if strings.Contains(m.Mountpoint, propagated) || glusterNames[vol] {
+			leak("FUSE mount %s on %s", m.Source, m.Mountpoint)
 		}
 	}
 	entries, err := os.ReadDir(propagated)

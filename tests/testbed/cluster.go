@@ -245,6 +245,19 @@ func (s *Server) Start(t testing.TB) {
 	s.must(t, "start", s.Name)
 }
 
+// Pause freezes the server's container: its processes stop answering but
+// keep their connections, as on a host that hangs.
+func (s *Server) Pause(t testing.TB) {
+	t.Helper()
+	s.must(t, "pause", s.Name)
+}
+
+// Unpause lets a paused server's container run again.
+func (s *Server) Unpause(t testing.TB) {
+	t.Helper()
+	s.must(t, "unpause", s.Name)
+}
+
 // MetricsPort is where every test server serves its metrics.
 const MetricsPort = 9475
 

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/glusterdocker/gluster/backoff"
 )
 
 // Docker runs the docker CLI and returns its trimmed standard output.
@@ -72,17 +74,21 @@ func Eventually(t testing.TB, timeout time.Duration, what string, check func() e
 	}
 }
 
+// pollRetry spaces out the checks of Poll: quick at first, for what is
+// nearly ready, and at most a second apart, so that a condition met is seen
+// soon after.
+var pollRetry = backoff.Policy{First: 100 * time.Millisecond, Max: time.Second}
+
 // Poll calls check until it succeeds or timeout passes; it returns the last
 // error.
 func Poll(timeout time.Duration, check func() error) error {
-	deadline := time.Now().Add(timeout)
-	delay := 100 * time.Millisecond
-	for {
-		err := check()
-		if err == nil || time.Now().After(deadline) {
-			return err
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var err error
+	for range pollRetry.Attempts(ctx) {
+		if err = check(); err == nil {
+			return nil
 		}
-		time.Sleep(delay)
-		delay = min(delay*2, time.Second)
 	}
+	return err
 }

@@ -1,20 +1,15 @@
 package testbed
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -49,33 +44,6 @@ const (
 	nodeStopTimeout = 60 * time.Second
 	nodeKillTimeout = 15 * time.Second
 )
-
-// nodeScript prepares the node's mount and UTS namespaces once, in the
-// node's network namespace; mounts propagate into them from the host but
-// not back. They are kept (bound to files in the node's directory, like
-// network namespaces under /run/netns) for the node's life, so that a
-// restarted daemon finds the host as a restarted dockerd would: its mounts,
-// among them the network namespaces of its sandboxes, still there. $1 is
-// the node's directory, $2 its host name, $3 NodeRoot.
-const nodeScript = `set -e
-hostname "$2"
-# Copies of other nodes' namespace bindings, private mounts that no unmount
-# on the host reaches, would keep those namespaces alive as long as this one.
-for m in $(awk '{print $5}' /proc/self/mountinfo | grep -x "$3/[^/]*/ns"); do
-	umount -l "$m"
-done
-# A sysfs that describes the node's network namespace (Docker reads
-# /sys/class/net), with the host's cgroup v1 hierarchies put back under it.
-mount --rbind /sys/fs/cgroup "$1/cgroup"
-mount -t sysfs sysfs /sys
-mount --move "$1/cgroup" /sys/fs/cgroup
-# Fixed paths dockerd and containerd use whatever the exec-root: the node's
-# engine key, the shims' sockets, the plugins' sockets.
-mkdir -p /etc/docker /run/containerd /run/docker
-mount --bind "$1/etc-docker" /etc/docker
-mount --bind "$1/run-containerd" /run/containerd
-mount --bind "$1/run-docker" /run/docker
-`
 
 // The node's files and directories, relative to its Dir.
 const (
@@ -284,125 +252,6 @@ func (n *Node) CreatePlugin(t testing.TB, name, servers, token string) string {
 	return state
 }
 
-// setup creates the node's directory, configuration and namespace.
-func (n *Node) setup(octet int, sw *Switch) error {
-	for _, d := range nodeDirs {
-		if err := os.MkdirAll(filepath.Join(n.Dir, d), 0o755); err != nil {
-			return err
-		}
-	}
-	config, err := json.MarshalIndent(map[string]any{
-		"data-root": filepath.Join(n.Dir, nodeDataRoot),
-		"exec-root": filepath.Join(n.Dir, nodeExecRoot),
-		"pidfile":   filepath.Join(n.Dir, nodePidFile),
-		"hosts":     []string{"unix://" + n.Socket},
-		// Away from the host's and the other tests' networks (172.30.x).
-		"bip":                   fmt.Sprintf("10.67.%d.1/24", octet),
-		"default-address-pools": []map[string]any{{"base": fmt.Sprintf("10.68.%d.0/24", octet), "size": 26}},
-		// Containers' cgroups under /<name> in every hierarchy, apart
-		// from the main daemon's and easy to find and remove.
-		"cgroup-parent":  "/" + n.Name,
-		"storage-driver": "overlay2",
-	}, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(n.Dir, nodeConfig), config, 0o644); err != nil {
-		return err
-	}
-	// Loopback and one address on eth0, and no default route. Alone, eth0
-	// is one end of a veth pair whose other end stays in the namespace:
-	// enough to advertise a Swarm address. On a switch, its other end is
-	// a port of the switch's bridge.
-	ctx := context.Background()
-	if _, err := Run(ctx, "ip", "netns", "add", n.Name); err != nil {
-		return err
-	}
-	link := [][]string{
-		{"-n", n.Name, "link", "add", "eth0", "type", "veth", "peer", "name", "uplink0"},
-		{"-n", n.Name, "link", "set", "uplink0", "up"},
-	}
-	bits := 24
-	if sw != nil {
-		link, bits = sw.portCommands(n.Name, octet), sw.Subnet.Bits()
-	}
-	for _, args := range append(link, [][]string{
-		{"-n", n.Name, "link", "set", "lo", "up"},
-		{"-n", n.Name, "link", "set", "eth0", "up"},
-		{"-n", n.Name, "addr", "add", fmt.Sprintf("%s/%d", n.Address, bits), "dev", "eth0"},
-	}...) {
-		if _, err := Run(ctx, "ip", args...); err != nil {
-			return err
-		}
-	}
-	return n.setupMountNS()
-}
-
-// setupMountNS creates the node's mount and UTS namespaces and binds them
-// to files in its directory. A namespace file can only be bound on a mount
-// that does not propagate, so the directory holding them is made one.
-func (n *Node) setupMountNS() error {
-	dir := filepath.Join(n.Dir, nodeNS)
-	if err := syscall.Mount(dir, dir, "", syscall.MS_BIND, ""); err != nil {
-		return fmt.Errorf("binding %s: %w", dir, err)
-	}
-	if err := syscall.Mount("", dir, "", syscall.MS_PRIVATE, ""); err != nil {
-		return fmt.Errorf("making %s private: %w", dir, err)
-	}
-	for _, f := range []string{"mnt", "uts"} {
-		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
-			return err
-		}
-	}
-	_, err := Run(context.Background(), "nsenter", "--net=/run/netns/"+n.Name,
-		"unshare", "--mount="+filepath.Join(dir, "mnt"), "--uts="+filepath.Join(dir, "uts"), "--propagation", "slave",
-		"sh", "-c", nodeScript, "sh", n.Dir, n.Name, NodeRoot)
-	return err
-}
-
-// start runs dockerd in the node's namespaces and waits until it answers.
-func (n *Node) start() error {
-	log, err := os.OpenFile(n.LogPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return err
-	}
-	defer log.Close()
-	ns := filepath.Join(n.Dir, nodeNS)
-	cmd := exec.Command("nsenter", "--net=/run/netns/"+n.Name,
-		"--mount="+filepath.Join(ns, "mnt"), "--uts="+filepath.Join(ns, "uts"),
-		"dockerd", "--config-file", filepath.Join(n.Dir, nodeConfig))
-	cmd.Env = append(os.Environ(), "DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1")
-	cmd.Stdout, cmd.Stderr = log, log
-	// Its own process group: a ^C to the test reaches the test, which
-	// then stops the daemon in order.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("nsenter: %w", err)
-	}
-	n.cmd, n.done = cmd, make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(n.done)
-	}()
-	deadline := time.Now().Add(nodeStartTimeout)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_, err := n.Docker(ctx, "version")
-		cancel()
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-n.done:
-			return fmt.Errorf("dockerd exited: %v", cmd.ProcessState)
-		case <-time.After(200 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("no answer within %s: %w", nodeStartTimeout, err)
-		}
-	}
-}
-
 // remove tears down everything of the node's name, whether this process or
 // an earlier run made it: the daemon and every process in the node's
 // network namespace or cgroups, mounts under its directory, the namespace,
@@ -430,7 +279,9 @@ func (n *Node) remove() error {
 	// finds the pid file and plugin IDs there. Never remove through a mount.
 	if len(errs) > 0 {
 		errs = append(errs, fmt.Errorf("keeping %s for the next attempt", n.Dir))
-	} else if mounts := mountsUnder(n.Dir); len(mounts) > 0 {
+	} else if mounts, err := mountsUnder(n.Dir); err != nil {
+		errs = append(errs, fmt.Errorf("not removing %s: %w", n.Dir, err))
+	} else if len(mounts) > 0 {
 		errs = append(errs, fmt.Errorf("not removing %s: still mounted: %s", n.Dir, strings.Join(mounts, ", ")))
 	} else if err := os.RemoveAll(n.Dir); err != nil {
 		errs = append(errs, fmt.Errorf("removing %s: %w", n.Dir, err))
@@ -438,248 +289,4 @@ func (n *Node) remove() error {
 		_ = os.Remove(NodeRoot) // only if no other node is there
 	}
 	return errors.Join(errs...)
-}
-
-// stopDaemon stops the node's dockerd with SIGTERM, so that it stops its
-// containers, plugins and containerd, and waits for it; SIGKILL if it does
-// not exit in time.
-func (n *Node) stopDaemon() error {
-	var pids []int
-	if pid, err := n.PID(); err == nil && n.isOurDockerd(pid) {
-		pids = append(pids, pid)
-	}
-	if n.cmd != nil {
-		select {
-		case <-n.done:
-		default:
-			pids = append(pids, n.cmd.Process.Pid)
-		}
-	}
-	for _, pid := range pids {
-		if err := signalAndWait(pid, syscall.SIGTERM, nodeStopTimeout); err == nil {
-			continue
-		}
-		if err := signalAndWait(pid, syscall.SIGKILL, nodeKillTimeout); err != nil {
-			return fmt.Errorf("stopping dockerd of %s: %w", n.Name, err)
-		}
-	}
-	if n.done != nil {
-		select {
-		case <-n.done:
-		case <-time.After(nodeKillTimeout):
-			return fmt.Errorf("dockerd of %s not reaped", n.Name)
-		}
-	}
-	return nil
-}
-
-// isOurDockerd tells whether pid is a dockerd started with this node's
-// configuration, not a recycled pid.
-func (n *Node) isOurDockerd(pid int) bool {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	if err != nil {
-		return false
-	}
-	args := strings.Split(strings.TrimRight(string(data), "\x00"), "\x00")
-	want := filepath.Join(n.Dir, nodeConfig)
-	return len(args) == 3 && filepath.Base(args[0]) == "dockerd" && args[1] == "--config-file" && args[2] == want
-}
-
-// killRest kills what a daemon killed or crashed leaves behind: its
-// containerd, shims and plugins (in the node's network namespace) and
-// containers (in its cgroups).
-func (n *Node) killRest() error {
-	var errs []error
-	pids := map[int]bool{}
-	if _, err := os.Stat(filepath.Join("/run/netns", n.Name)); err == nil {
-		out, err := Run(context.Background(), "ip", "netns", "pids", n.Name)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		for _, f := range strings.Fields(out) {
-			if pid, err := strconv.Atoi(f); err == nil {
-				pids[pid] = true
-			}
-		}
-	}
-	for _, dir := range n.cgroupDirs() {
-		data, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
-		for _, f := range strings.Fields(string(data)) {
-			if pid, err := strconv.Atoi(f); err == nil {
-				pids[pid] = true
-			}
-		}
-	}
-	for pid := range pids {
-		if err := signalAndWait(pid, syscall.SIGKILL, nodeKillTimeout); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// signalAndWait signals pid and waits until it is gone (or a zombie nobody
-// reaps).
-func signalAndWait(pid int, sig syscall.Signal, timeout time.Duration) error {
-	if err := syscall.Kill(pid, sig); err != nil {
-		if errors.Is(err, syscall.ESRCH) {
-			return nil
-		}
-		return fmt.Errorf("signalling %d: %w", pid, err)
-	}
-	deadline := time.Now().Add(timeout)
-	for alive(pid) {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("process %d still there %s after %s", pid, timeout, sig)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return nil
-}
-
-// alive tells whether pid runs: it exists and is not a zombie.
-func alive(pid int) bool {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	// The state follows the command name in parentheses, which may hold
-	// anything.
-	i := bytes.LastIndexByte(data, ')')
-	return i < 0 || i+2 >= len(data) || data[i+2] != 'Z'
-}
-
-func readPid(file string) (int, error) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return 0, err
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
-	if err != nil {
-		return 0, fmt.Errorf("pid file %s: %w", file, err)
-	}
-	return pid, nil
-}
-
-// cgroupDirs lists the node's cgroup directories in every hierarchy,
-// children before their parents: the cgroup parent of its containers, and
-// its plugins' cgroups, which runc puts under the cgroup of the daemon that
-// started them (this process's, or an earlier run's), named by plugin ID.
-func (n *Node) cgroupDirs() []string {
-	var dirs []string
-	add := func(path string, d os.DirEntry, err error) error {
-		if err == nil && d.IsDir() {
-			dirs = append(dirs, path)
-		}
-		return nil
-	}
-	tops, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", n.Name))
-	for _, top := range tops {
-		_ = filepath.WalkDir(top, add)
-	}
-	if plugins := n.pluginIDs(); len(plugins) > 0 {
-		hierarchies, _ := filepath.Glob("/sys/fs/cgroup/*")
-		for _, h := range hierarchies {
-			_ = filepath.WalkDir(h, func(path string, d os.DirEntry, err error) error {
-				if err == nil && d.IsDir() && plugins[d.Name()] {
-					_ = filepath.WalkDir(path, add)
-					return filepath.SkipDir
-				}
-				return nil
-			})
-		}
-	}
-	sort.Slice(dirs, func(i, j int) bool { return len(dirs[i]) > len(dirs[j]) })
-	return dirs
-}
-
-// pluginIDs are the IDs of the plugins in the node's data-root: random,
-// 64 hex digits, so no other cgroup has such a name.
-func (n *Node) pluginIDs() map[string]bool {
-	ids := map[string]bool{}
-	entries, _ := os.ReadDir(filepath.Join(n.Dir, nodeDataRoot, "plugins"))
-	for _, e := range entries {
-		if len(e.Name()) == 64 && strings.Trim(e.Name(), "0123456789abcdef") == "" {
-			ids[e.Name()] = true
-		}
-	}
-	return ids
-}
-
-// removeCgroups removes the node's cgroups; a cgroup whose last process
-// just died can stay busy for a moment.
-func (n *Node) removeCgroups() error {
-	return Poll(10*time.Second, func() error {
-		var errs []error
-		for _, dir := range n.cgroupDirs() {
-			if err := syscall.Rmdir(dir); err != nil && !errors.Is(err, syscall.ENOENT) {
-				errs = append(errs, fmt.Errorf("removing cgroup %s: %w", dir, err))
-			}
-		}
-		return errors.Join(errs...)
-	})
-}
-
-// mountsUnder lists the mount points at or below dir in this process's
-// mount namespace, deepest first.
-func mountsUnder(dir string) []string {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	var out []string
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		fields := strings.Fields(s.Text())
-		if len(fields) < 5 {
-			continue
-		}
-		mp := unescapeMount(fields[4])
-		if mp == dir || strings.HasPrefix(mp, dir+"/") {
-			out = append(out, mp)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
-	return out
-}
-
-// unescapeMount decodes mountinfo's octal escapes (\040 for a space).
-func unescapeMount(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-// unmountUnder detaches every mount at or below dir: the bindings of a
-// node's namespaces, and whatever leaked. The node's own mounts live and die
-// in its mount namespace.
-func unmountUnder(dir string) error {
-	var errs []error
-	for _, mp := range mountsUnder(dir) {
-		if err := syscall.Unmount(mp, syscall.MNT_DETACH); err != nil && !errors.Is(err, syscall.EINVAL) {
-			errs = append(errs, fmt.Errorf("unmounting %s: %w", mp, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// tail returns the last n lines of a file, for failure reports; nothing if
-// it cannot be read.
-func tail(file string, n int) string {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return ""
-	}
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/moby/sys/mountinfo"
 )
 
 // ClientImage runs the containers that use volumes in tests: a Debian base
@@ -166,9 +169,7 @@ func (p *Plugin) PID(t testing.TB) int {
 func (p *Plugin) dumpLog(t testing.TB) {
 	logs, _ := filepath.Glob(p.ClientLog("*"))
 	for _, l := range logs {
-		data, _ := os.ReadFile(l)
-		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-		t.Logf("gluster client log %s (last lines):\n%s", l, strings.Join(lines[max(0, len(lines)-15):], "\n"))
+		t.Logf("gluster client log %s (last lines):\n%s", l, tail(l, 15))
 	}
 }
 
@@ -210,16 +211,13 @@ func FUSEClientPIDs(volume string) []int {
 	return pids
 }
 
-// HostMounts lists the host's mount table entries of type fstype.
-func HostMounts(fstype string) []string {
-	data, _ := os.ReadFile("/proc/self/mountinfo")
-	var out []string
-	for _, line := range strings.Split(string(data), "\n") {
-		if _, after, ok := strings.Cut(line, " - "); ok && strings.HasPrefix(after, fstype+" ") {
-			out = append(out, line)
-		}
+// HostMounts lists the host's mounts of type fstype.
+func HostMounts(fstype string) ([]*mountinfo.Info, error) {
+	mounts, err := mountinfo.GetMounts(mountinfo.FSTypeFilter(fstype))
+	if err != nil {
+		return nil, fmt.Errorf("reading the host's mount table: %w", err)
 	}
-	return out
+	return mounts, nil
 }
 
 // PropagatedMount is the host directory the plugin makes its mounts under.

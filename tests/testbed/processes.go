@@ -1,0 +1,89 @@
+package testbed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/procfs"
+)
+
+// killRest kills what a daemon killed or crashed leaves behind: its
+// containerd, shims and plugins (in the node's network namespace) and
+// containers (in its cgroups).
+func (n *Node) killRest() error {
+	var errs []error
+	pids := map[int]bool{}
+	if _, err := os.Stat(filepath.Join("/run/netns", n.Name)); err == nil {
+		out, err := Run(context.Background(), "ip", "netns", "pids", n.Name)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		for _, f := range strings.Fields(out) {
+			if pid, err := strconv.Atoi(f); err == nil {
+				pids[pid] = true
+			}
+		}
+	}
+	for _, dir := range n.cgroupDirs() {
+		data, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+		for _, f := range strings.Fields(string(data)) {
+			if pid, err := strconv.Atoi(f); err == nil {
+				pids[pid] = true
+			}
+		}
+	}
+	for pid := range pids {
+		if err := signalAndWait(pid, syscall.SIGKILL, nodeKillTimeout); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// signalAndWait signals pid and waits until it is gone (or a zombie nobody
+// reaps).
+func signalAndWait(pid int, sig syscall.Signal, timeout time.Duration) error {
+	if err := syscall.Kill(pid, sig); err != nil {
+		if errors.Is(err, syscall.ESRCH) {
+			return nil
+		}
+		return fmt.Errorf("signalling %d: %w", pid, err)
+	}
+	deadline := time.Now().Add(timeout)
+	for Alive(pid) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("process %d still there %s after %s", pid, timeout, sig)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return nil
+}
+
+// Alive tells whether pid runs: it exists and is not a zombie.
+func Alive(pid int) bool {
+	p, err := procfs.NewProc(pid)
+	if err != nil {
+		return false
+	}
+	stat, err := p.Stat()
+	return err == nil && stat.State != "Z"
+}
+
+func readPid(file string) (int, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return 0, err
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil {
+		return 0, fmt.Errorf("pid file %s: %w", file, err)
+	}
+	return pid, nil
+}
