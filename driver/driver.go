@@ -330,20 +330,17 @@ func (d *Driver) Remove(req *volume.RemoveRequest) error {
 }
 
 // deleteWhenIdle deletes a gluster volume, retrying while the servers still
-// see clients connected, for at most clientGoneWait.
-func (d *Driver) deleteWhenIdle(ctx context.Context, gluster string) error {
-	deadline := time.Now().Add(d.idleWait)
-	for delay := deleteRetryMin; ; delay = min(2*delay, deleteRetryMax) {
-		err := d.cluster.Delete(ctx, gluster)
-		if !errors.Is(err, control.ErrInUse) || time.Now().Add(delay).After(deadline) {
+// see clients connected, for at most idleWait. Only the retries are bounded
+// so: each delete itself has ctx's time.
+func (d *Driver) deleteWhenIdle(ctx context.Context, gluster string) (err error) {
+	retries, cancel := context.WithTimeout(ctx, d.idleWait)
+	defer cancel()
+	for range deleteRetry.Attempts(retries) {
+		if err = d.cluster.Delete(ctx, gluster); !errors.Is(err, control.ErrInUse) {
 			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(delay):
 		}
 	}
+	return err
 }
 
 // Path reports where a mounted volume is.

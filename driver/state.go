@@ -9,7 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/glusterdocker/gluster/atomicfile"
+	"github.com/moby/sys/atomicwriter"
 )
 
 // volumeState is what the plugin remembers of one Docker volume on this host.
@@ -78,7 +78,7 @@ func saveState(path string, volumes map[string]*volumeState) error {
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(path, data); err != nil {
+	if err := atomicwriter.WriteFile(path, data, 0o600); err != nil {
 		return fmt.Errorf("saving state: %w", err)
 	}
 	return nil

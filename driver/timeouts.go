@@ -1,6 +1,10 @@
 package driver
 
-import "time"
+import (
+	"time"
+
+	"github.com/glusterdocker/gluster/backoff"
+)
 
 // Every bound the driver puts on its calls. Docker waits about 2 minutes
 // for Create and Mount and 1 minute for the other calls (Docker 20.10
@@ -31,12 +35,6 @@ const (
 	// to go, here or on another host, and `docker rm` is often followed at
 	// once by `docker volume rm`.
 	clientGoneWait = 10 * time.Second
-	// deleteRetryMin and deleteRetryMax bound the pause between attempts
-	// to delete a volume with clients still connected: short at first, as
-	// a client usually goes within a second, never long enough to waste
-	// much of clientGoneWait.
-	deleteRetryMin = 250 * time.Millisecond
-	deleteRetryMax = 2 * time.Second
 	// listTimeout bounds one refresh of the cluster's volume list. It runs
 	// in the background for every waiting caller, so it may outlast
 	// callTimeout and still serve the next call.
@@ -46,3 +44,8 @@ const (
 	// answer, and a dead brick's host costs seconds.
 	detailTimeout = 10 * time.Second
 )
+
+// deleteRetry spaces out the attempts to delete a volume with clients still
+// connected: short at first, as a client usually goes within a second, never
+// long enough to waste much of clientGoneWait.
+var deleteRetry = backoff.Policy{First: 250 * time.Millisecond, Max: 2 * time.Second}
