@@ -109,7 +109,11 @@ func TestCreate(t *testing.T) {
 		{"[Error] unknown server", []string{"a1", "a2"}, CreateRequest{Name: "v", Servers: []string{"a9"}}, nil, false, ErrInvalid},
 		{"[Error] bad server name", []string{"a1", "a2"}, CreateRequest{Name: "v", Servers: []string{"a;b"}}, nil, false, ErrInvalid},
 		{"[Error] bad option name", []string{"a1", "a2"}, CreateRequest{Name: "v", Options: map[string]string{"Cache Size": "1"}}, nil, false, ErrInvalid},
-		{"[Error] control character in option", []string{"a1", "a2"}, CreateRequest{Name: "v", Options: map[string]string{"a.b": "x\ny"}}, nil, false, ErrInvalid},
+		{"[Error] control character in option", []string{"a1", "a2"}, CreateRequest{Name: "v", Options: map[string]string{"performance.a": "x\ny"}}, nil, false, ErrInvalid},
+		{"[Error] option value read as a gluster CLI option", []string{"a1", "a2"}, CreateRequest{Name: "v", Options: map[string]string{"performance.cache-size": "--log-file=/var/lib/glusterd/x"}}, nil, false, ErrInvalid},
+		{"[Error] option not on the list", []string{"a1", "a2"}, CreateRequest{Name: "v", Options: map[string]string{"storage.owner-uid": "0"}}, nil, false, ErrInvalid},
+		{"[Error] forged created-at", []string{"a1", "a2"}, CreateRequest{Name: "v", Options: map[string]string{CreatedAtOption: "2000-01-01T00:00:00Z"}}, nil, false, ErrInvalid},
+		{"[Success] the plugin's label", []string{"a1", "a2"}, CreateRequest{Name: "v", Options: map[string]string{DockerVolumeOption: "v"}}, []string{"a1", "a2"}, false, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -161,9 +165,9 @@ func TestCreateIsIdempotent(t *testing.T) {
 
 func TestCreateRollsBackOnBadOption(t *testing.T) {
 	ts := newTestServer(t, "a1", "a2")
-	ts.gluster.badKeys["bogus.key"] = true
-	_, err := ts.client.Create(context.Background(), CreateRequest{Name: "v", Options: map[string]string{"bogus.key": "1"}})
-	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "bogus.key") {
+	ts.gluster.badKeys["performance.bogus"] = true
+	_, err := ts.client.Create(context.Background(), CreateRequest{Name: "v", Options: map[string]string{"performance.bogus": "1"}})
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "performance.bogus") {
 		t.Fatalf("err = %v, want ErrInvalid naming the option", err)
 	}
 	if len(ts.gluster.vols) != 0 {
@@ -222,7 +226,7 @@ func FuzzCreateRequest(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body string) {
 		var req CreateRequest
-		if decodeStrict(strings.NewReader(body), &req) != nil || validateCreate(req) != nil {
+		if decodeStrict(strings.NewReader(body), &req) != nil || validateCreate(req, OptionPolicy{}) != nil {
 			return
 		}
 		if err := names.ValidateVolume(req.Name); err != nil {

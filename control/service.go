@@ -47,6 +47,7 @@ type Service struct {
 	brickRoot string
 	gluster   Gluster
 	removeAt  BrickRemover
+	options   OptionPolicy // what callers may set
 	// lookupHost resolves a name to addresses; tests replace it.
 	lookupHost func(ctx context.Context, host string) ([]string, error)
 	logger     *slog.Logger
@@ -56,13 +57,26 @@ type Service struct {
 // lookupTimeout bounds the resolution of a pool member's name.
 const lookupTimeout = time.Second
 
+// ServiceOption changes a default of NewService.
+type ServiceOption func(*Service)
+
+// WithOptionPolicy sets which volume options callers may set; the
+// built-in list applies otherwise.
+func WithOptionPolicy(p OptionPolicy) ServiceOption {
+	return func(s *Service) { s.options = p }
+}
+
 // NewService returns a service for the server at address self whose bricks
 // live under brickRoot. removeAt removes brick directories on other servers.
-func NewService(self, brickRoot string, gluster Gluster, removeAt BrickRemover, logger *slog.Logger) *Service {
-	return &Service{
+func NewService(self, brickRoot string, gluster Gluster, removeAt BrickRemover, logger *slog.Logger, opts ...ServiceOption) *Service {
+	s := &Service{
 		self: self, brickRoot: brickRoot, gluster: gluster, removeAt: removeAt,
 		lookupHost: net.DefaultResolver.LookupHost, logger: logger,
 	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // List describes every volume, without status.
@@ -215,7 +229,7 @@ func (s *Service) address(ctx context.Context, p glustercli.Peer) string {
 // the same layout is returned as it is; on any failure nothing is left
 // behind: no volume, no brick directory.
 func (s *Service) Create(ctx context.Context, req CreateRequest) (vol Volume, created bool, err error) {
-	if err := validateCreate(req); err != nil {
+	if err := validateCreate(req, s.options); err != nil {
 		return Volume{}, false, err
 	}
 	s.mu.Lock()

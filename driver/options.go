@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/glusterdocker/gluster/control"
 	"github.com/glusterdocker/gluster/names"
 	"github.com/glusterdocker/gluster/settings"
 )
@@ -20,7 +21,7 @@ const glusterOptionPrefix = "gluster."
 
 // DockerVolumeOption labels every gluster volume the plugin creates with the
 // Docker volume it backs. Only labelled volumes are listed and deleted.
-const DockerVolumeOption = "user.docker-volume"
+const DockerVolumeOption = control.DockerVolumeOption
 
 // ErrBadOption marks a create option the plugin refuses.
 var ErrBadOption = errors.New("invalid volume option")

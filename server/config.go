@@ -23,6 +23,11 @@ type config struct {
 	LogLevel       string   `toml:"log_level" env:"LOG_LEVEL"`
 	LogFormat      string   `toml:"log_format" env:"LOG_FORMAT"`
 	MetricsAddress string   `toml:"metrics_address" env:"METRICS_ADDRESS"`
+	// ExtraVolumeOptions extends the volume options callers may set:
+	// option names, or prefixes ending in '*'.
+	ExtraVolumeOptions []string `toml:"extra_volume_options" env:"EXTRA_VOLUME_OPTIONS"`
+
+	volumeOptions control.OptionPolicy // built from ExtraVolumeOptions
 }
 
 // defaultConfigFile is read when present; $CONFIG names another.
@@ -45,7 +50,14 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 	}
 	cfg.Token = token
 	cfg.Peers = slices.DeleteFunc(cfg.Peers, func(p string) bool { return p == cfg.Address })
-	return cfg, cfg.validate()
+	if err := cfg.validate(); err != nil {
+		return cfg, err
+	}
+	cfg.volumeOptions, err = control.NewOptionPolicy(cfg.ExtraVolumeOptions)
+	if err != nil {
+		return cfg, fmt.Errorf("EXTRA_VOLUME_OPTIONS: %w", err)
+	}
+	return cfg, nil
 }
 
 func (c config) validate() error {

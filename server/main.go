@@ -79,7 +79,7 @@ func run(cfg config, logger *slog.Logger) error {
 	removeAt := func(ctx context.Context, server, volume string) error {
 		return control.NewClient(server, cfg.ControlPort, cfg.Token, httpClient).RemoveBrick(ctx, volume)
 	}
-	svc := control.NewService(cfg.Address, cfg.BrickRoot, cli, removeAt, logger)
+	svc := control.NewService(cfg.Address, cfg.BrickRoot, cli, removeAt, logger, control.WithOptionPolicy(cfg.volumeOptions))
 	addr := net.JoinHostPort(cfg.Address, strconv.Itoa(cfg.ControlPort))
 	listener, err := net.Listen("tcp", addr)
 	if err != nil {
