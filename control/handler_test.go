@@ -28,19 +28,16 @@ const token = "s3cret"
 
 type testServer struct {
 	gluster *fakeGluster
-	removed []string // "server/volume" of remote brick removals
+	peers   *fakePeers
+	bricks  string // the brick root of the first server
 	client  *Client
 	url     string
 }
 
 func newTestServer(t *testing.T, peers ...string) *testServer {
 	t.Helper()
-	ts := &testServer{gluster: newFakeGluster(peers...)}
-	remove := func(_ context.Context, server, volume string) error {
-		ts.removed = append(ts.removed, server+"/"+volume)
-		return nil
-	}
-	svc := NewService(peers[0], t.TempDir(), ts.gluster, remove, discard)
+	ts := &testServer{gluster: newFakeGluster(peers...), peers: newFakePeers(), bricks: t.TempDir()}
+	svc := NewService(peers[0], ts.bricks, ts.gluster, ts.peers, discard)
 	srv := httptest.NewServer(NewHandler(svc, token, discard))
 	t.Cleanup(srv.Close)
 	ts.url = srv.URL
@@ -173,9 +170,10 @@ func TestCreateRollsBackOnBadOption(t *testing.T) {
 	if len(ts.gluster.vols) != 0 {
 		t.Errorf("volume left behind: %v", ts.gluster.vols)
 	}
-	if !slices.Equal(ts.removed, []string{"a2/v"}) {
-		t.Errorf("remote brick removals = %v, want [a2/v]", ts.removed)
+	if !slices.Equal(ts.peers.removed, []string{"a2/v"}) {
+		t.Errorf("remote brick removals = %v, want [a2/v]", ts.peers.removed)
 	}
+	assertNoBrick(t, ts.bricks, "v")
 }
 
 func TestDelete(t *testing.T) {
@@ -193,9 +191,10 @@ func TestDelete(t *testing.T) {
 	if err := ts.client.Delete(ctx, "v"); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
-	if len(ts.gluster.vols) != 0 || !slices.Equal(ts.removed, []string{"a2/v"}) {
-		t.Errorf("after delete: volumes %v, remote removals %v", ts.gluster.vols, ts.removed)
+	if len(ts.gluster.vols) != 0 || !slices.Equal(ts.peers.removed, []string{"a2/v"}) {
+		t.Errorf("after delete: volumes %v, remote removals %v", ts.gluster.vols, ts.peers.removed)
 	}
+	assertNoBrick(t, ts.bricks, "v")
 	if err := ts.client.Delete(ctx, "v"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("delete of a missing volume: err = %v, want ErrNotFound", err)
 	}
@@ -303,10 +302,9 @@ func FuzzAPI(f *testing.F) {
 		gluster.vols["existing"] = glustercli.Volume{Name: "existing", ID: "id-existing", Status: "Started", Replica: 2, Options: map[string]string{},
 			Bricks: []glustercli.Brick{{Host: "localhost", Path: "/bricks/existing"}, {Host: "10.0.0.2", Path: "/bricks/existing"}}}
 		bricks := t.TempDir()
-		var removed []string
-		remove := func(_ context.Context, _, volume string) error { removed = append(removed, volume); return nil }
+		peers := newFakePeers()
 		rec := httptest.NewRecorder()
-		NewHandler(NewService("10.0.0.1", bricks, gluster, remove, discard), token, discard).ServeHTTP(rec, req)
+		NewHandler(NewService("10.0.0.1", bricks, gluster, peers, discard), token, discard).ServeHTTP(rec, req)
 
 		if !slices.Contains(apiStatuses, rec.Code) {
 			t.Fatalf("%s %s %q: status %d: %s", req.Method, target, body, rec.Code, rec.Body)
@@ -324,8 +322,8 @@ func FuzzAPI(f *testing.F) {
 				t.Fatalf("%s %s %q ran gluster %q", req.Method, target, body, call)
 			}
 		}
-		for _, name := range removed {
-			if names.ValidateVolume(name) != nil {
+		for _, made := range append(peers.made, peers.removed...) {
+			if _, name, _ := strings.Cut(made, "/"); names.ValidateVolume(name) != nil {
 				t.Fatalf("%s %s %q removed remote brick %q", req.Method, target, body, name)
 			}
 		}

@@ -46,6 +46,7 @@ func TestOptionPolicyCheck(t *testing.T) {
 		{"[Error] auth.allow empty element", OptionPolicy{}, "auth.reject", "10.0.0.1,", "neither"},
 		{"[Error] docker label", OptionPolicy{}, DockerVolumeOption, "v", "set by the server itself"},
 		{"[Error] created-at label", extra, CreatedAtOption, "2020-01-01T00:00:00Z", "set by the server itself"},
+		{"[Error] brick owner label", OptionPolicy{}, BrickOwnerOption, "0123456789abcdef0123456789abcdef", "set by the server itself"},
 		{"[Error] subvolume label", OptionPolicy{}, "user.docker-subvolume.a", "x", "set by the server itself"},
 		{"[Error] not extended", OptionPolicy{}, "features.bitrot", "on", "EXTRA_VOLUME_OPTIONS"},
 	}

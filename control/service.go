@@ -7,9 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"net"
-	"os"
 	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -34,11 +32,6 @@ type Gluster interface {
 
 var _ Gluster = (*glustercli.CLI)(nil)
 
-// BrickRemover removes a volume's brick directory on one server. Gluster
-// leaves brick directories behind on delete, and a name cannot be reused
-// while they hold the old volume's attributes.
-type BrickRemover func(ctx context.Context, server, volume string) error
-
 // Service carries out volume operations against the local glusterd. All
 // changes made through one server are serialized; glusterd's own cluster
 // lock orders them across servers.
@@ -46,7 +39,7 @@ type Service struct {
 	self      string // this server's cluster address
 	brickRoot string
 	gluster   Gluster
-	removeAt  BrickRemover
+	peers     PeerBricks
 	options   OptionPolicy // what callers may set
 	// lookupHost resolves a name to addresses; tests replace it.
 	lookupHost func(ctx context.Context, host string) ([]string, error)
@@ -67,10 +60,12 @@ func WithOptionPolicy(p OptionPolicy) ServiceOption {
 }
 
 // NewService returns a service for the server at address self whose bricks
-// live under brickRoot. removeAt removes brick directories on other servers.
-func NewService(self, brickRoot string, gluster Gluster, removeAt BrickRemover, logger *slog.Logger, opts ...ServiceOption) *Service {
+// live under brickRoot. peers makes and removes brick directories on other
+// servers; gluster leaves them behind on delete, and a name cannot be
+// reused while they hold the old volume's attributes.
+func NewService(self, brickRoot string, gluster Gluster, peers PeerBricks, logger *slog.Logger, opts ...ServiceOption) *Service {
 	s := &Service{
-		self: self, brickRoot: brickRoot, gluster: gluster, removeAt: removeAt,
+		self: self, brickRoot: brickRoot, gluster: gluster, peers: peers,
 		lookupHost: net.DefaultResolver.LookupHost, logger: logger,
 	}
 	for _, o := range opts {
@@ -246,13 +241,22 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (vol Volume, cr
 	if err != nil {
 		return Volume{}, false, err
 	}
+	owner := newOwner()
+	if err := s.makeBricks(ctx, req.Name, owner, servers); errors.Is(err, ErrInUse) {
+		return s.awaitConcurrentCreate(ctx, req, err)
+	} else if err != nil {
+		return Volume{}, false, err
+	}
 	replica := len(servers)
 	bricks := make([]glustercli.Brick, len(servers))
 	for i, server := range servers {
 		bricks[i] = glustercli.Brick{Host: server, Path: s.brickPath(req.Name)}
 	}
-	log.Info("creating volume", "replica", replica, "arbiter", req.Arbiter, "servers", servers)
+	log.Info("creating volume", "replica", replica, "arbiter", req.Arbiter, "servers", servers, "owner", owner)
 	err = s.gluster.Create(ctx, glustercli.CreateArgs{Name: req.Name, Replica: replica, Arbiter: req.Arbiter, Bricks: bricks})
+	if err != nil {
+		s.removeBricks(ctx, req.Name, owner, servers)
+	}
 	if errors.Is(err, glustercli.ErrExists) {
 		// Created through another server meanwhile.
 		existing, err := s.volume(ctx, req.Name)
@@ -262,12 +266,11 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (vol Volume, cr
 		return s.adopt(ctx, req, existing)
 	}
 	if err != nil {
-		s.removeBricks(ctx, req.Name, servers)
 		return Volume{}, false, fmt.Errorf("creating volume %s on %s: %w", req.Name, strings.Join(servers, ", "), err)
 	}
-	if err := s.configureAndStart(ctx, req); err != nil {
+	if err := s.configureAndStart(ctx, req, owner); err != nil {
 		log.Warn("rolling back volume", "error", err)
-		if rerr := s.destroy(ctx, req.Name, servers); rerr != nil {
+		if rerr := s.destroy(ctx, req.Name, owner, servers); rerr != nil {
 			log.Error("rollback failed", "error", rerr)
 			err = fmt.Errorf("%w; rolling back also failed: %w", err, rerr)
 		}
@@ -281,7 +284,37 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (vol Volume, cr
 	return fromGluster(v), true, nil
 }
 
-func (s *Service) configureAndStart(ctx context.Context, req CreateRequest) error {
+// concurrentCreateWait bounds how long a create waits for the volume that
+// another create of the same name, through another server, is making: a
+// create takes a few seconds from its brick directories to gluster.
+const concurrentCreateWait = 15 * time.Second
+
+// awaitConcurrentCreate waits for the volume whose brick directories another
+// create of the same name holds, and adopts it; busy is the error that
+// said so, returned if the volume does not appear.
+func (s *Service) awaitConcurrentCreate(ctx context.Context, req CreateRequest, busy error) (Volume, bool, error) {
+	s.logger.Info("waiting for a create of the same volume through another server", "volume", req.Name)
+	deadline := time.Now().Add(concurrentCreateWait)
+	for {
+		existing, err := s.volume(ctx, req.Name)
+		if err == nil {
+			return s.adopt(ctx, req, existing)
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return Volume{}, false, err
+		}
+		if time.Now().After(deadline) {
+			return Volume{}, false, fmt.Errorf("%w: %w", ErrConflict, busy)
+		}
+		select {
+		case <-ctx.Done():
+			return Volume{}, false, fmt.Errorf("%w (gave up: %w)", busy, ctx.Err())
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func (s *Service) configureAndStart(ctx context.Context, req CreateRequest, owner string) error {
 	// One transaction for all options: each costs glusterd as much as a
 	// volume start.
 	options := maps.Clone(req.Options)
@@ -289,6 +322,7 @@ func (s *Service) configureAndStart(ctx context.Context, req CreateRequest) erro
 		options = map[string]string{}
 	}
 	options[CreatedAtOption] = time.Now().UTC().Format(time.RFC3339)
+	options[BrickOwnerOption] = owner
 	if err := s.gluster.Set(ctx, req.Name, options); err != nil {
 		return fmt.Errorf("%w: setting the options of volume %s: %w", ErrInvalid, req.Name, err)
 	}
@@ -368,7 +402,20 @@ func (s *Service) placement(ctx context.Context, req CreateRequest) ([]string, e
 			load[addressOf(b.Host)]++
 		}
 	}
-	return placeBricks(max(replica, 1), connected, load)
+	servers, err := placeBricks(max(replica, 1), connected, load)
+	if err != nil {
+		return nil, err
+	}
+	path := s.brickPath(req.Name)
+	for _, v := range vols {
+		for _, b := range v.Bricks {
+			if server := addressOf(b.Host); slices.Contains(servers, server) && overlaps(b.Path, path) {
+				return nil, fmt.Errorf("%w: brick %s:%s of volume %s would hold or lie inside brick %s of volume %s: choose another name or move that volume's brick",
+					ErrConflict, server, path, req.Name, b.Path, v.Name)
+			}
+		}
+	}
+	return servers, nil
 }
 
 func addresses(peers []Peer) string {
@@ -425,11 +472,13 @@ func (s *Service) Delete(ctx context.Context, name string) error {
 	for i, b := range v.Bricks {
 		servers[i] = b.Server
 	}
-	return s.destroy(ctx, name, servers)
+	return s.destroy(ctx, name, v.Options[BrickOwnerOption], servers)
 }
 
-// destroy stops and deletes a volume, then removes its bricks on servers.
-func (s *Service) destroy(ctx context.Context, name string, servers []string) error {
+// destroy stops and deletes a volume, then removes the brick directories
+// owner made on servers. A volume without an owner, made before brick
+// directories were marked, keeps them.
+func (s *Service) destroy(ctx context.Context, name, owner string, servers []string) error {
 	s.logger.Info("deleting volume", "volume", name, "servers", servers)
 	if err := s.gluster.Stop(ctx, name); err != nil {
 		return fmt.Errorf("stopping volume %s: %w", name, err)
@@ -437,47 +486,14 @@ func (s *Service) destroy(ctx context.Context, name string, servers []string) er
 	if err := s.gluster.Delete(ctx, name); err != nil {
 		return fmt.Errorf("deleting volume %s (every server of the pool must be up): %w", name, err)
 	}
-	if failed := s.removeBricks(ctx, name, servers); len(failed) > 0 {
+	failed := servers
+	if owner != "" {
+		failed = s.removeBricks(ctx, name, owner, servers)
+	}
+	if len(failed) > 0 {
 		return fmt.Errorf("volume %s deleted, but its brick directory %s is left on %s: remove it there before reusing the name",
 			name, s.brickPath(name), strings.Join(failed, ", "))
 	}
-	return nil
-}
-
-// removeBricks removes the volume's brick directory on each server and
-// returns the servers where that failed.
-func (s *Service) removeBricks(ctx context.Context, volume string, servers []string) (failed []string) {
-	for _, server := range servers {
-		var err error
-		if server == s.self {
-			err = s.RemoveLocalBrick(ctx, volume)
-		} else {
-			err = s.removeAt(ctx, server, volume)
-		}
-		if err != nil {
-			s.logger.Error("removing brick directory", "volume", volume, "server", server, "error", err)
-			failed = append(failed, server)
-		}
-	}
-	return failed
-}
-
-// RemoveLocalBrick removes this server's brick directory of a volume that
-// gluster no longer knows, so the name can be used again.
-func (s *Service) RemoveLocalBrick(ctx context.Context, volume string) error {
-	if err := names.ValidateVolume(volume); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalid, err)
-	}
-	if _, err := s.volume(ctx, volume); err == nil {
-		return fmt.Errorf("%w: volume %s still exists, its bricks stay", ErrConflict, volume)
-	} else if !errors.Is(err, ErrNotFound) {
-		return err
-	}
-	dir := filepath.Join(s.brickRoot, volume)
-	if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("removing brick directory %s: %w", dir, err)
-	}
-	s.logger.Info("brick directory removed", "volume", volume, "path", dir)
 	return nil
 }
 

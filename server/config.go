@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 
 	"github.com/glusterdocker/gluster/control"
@@ -69,6 +70,9 @@ func (c config) validate() error {
 			return fmt.Errorf("ADDRESS/PEERS: %w", err)
 		}
 	}
+	if err := validateBrickRoot(c.BrickRoot); err != nil {
+		return fmt.Errorf("BRICK_ROOT: %w", err)
+	}
 	if c.Token == "" {
 		return fmt.Errorf("no control API token: set TOKEN or TOKEN_FILE (the same on every server and plugin)")
 	}
@@ -77,6 +81,20 @@ func (c config) validate() error {
 	}
 	if err := metrics.ValidateAddress(c.MetricsAddress); err != nil {
 		return fmt.Errorf("METRICS_ADDRESS: %w: use HOST:PORT, such as %s:9475, or nothing to turn metrics off", err, c.Address)
+	}
+	return nil
+}
+
+// validateBrickRoot refuses a brick root whose volumes' directories could
+// be mistaken for system directories or for one another's.
+func validateBrickRoot(root string) error {
+	switch {
+	case !filepath.IsAbs(root):
+		return fmt.Errorf("%q is not an absolute path: use one such as /bricks", root)
+	case filepath.Clean(root) != root:
+		return fmt.Errorf("%q is not a clean path: use %s", root, filepath.Clean(root))
+	case root == "/":
+		return fmt.Errorf("the root directory cannot hold bricks: use a directory of its own such as /bricks")
 	}
 	return nil
 }

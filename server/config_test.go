@@ -28,6 +28,9 @@ func TestLoadConfig(t *testing.T) {
 		{"[Error] missing config file", map[string]string{"CONFIG": "/nonexistent.toml"}, nil, "", "", "nonexistent"},
 		{"[Error] extra volume option covering the plugin's labels", map[string]string{"ADDRESS": "h1", "TOKEN": "t", "EXTRA_VOLUME_OPTIONS": "features.foo,user.*"}, nil, "", "", "EXTRA_VOLUME_OPTIONS"},
 		{"[Error] extra volume option starting with a dash", map[string]string{"ADDRESS": "h1", "TOKEN": "t", "EXTRA_VOLUME_OPTIONS": "--log-file"}, nil, "", "", "EXTRA_VOLUME_OPTIONS"},
+		{"[Error] brick root /", map[string]string{"ADDRESS": "h1", "TOKEN": "t", "BRICK_ROOT": "/"}, nil, "", "", "BRICK_ROOT"},
+		{"[Error] relative brick root", map[string]string{"ADDRESS": "h1", "TOKEN": "t", "BRICK_ROOT": "bricks"}, nil, "", "", "BRICK_ROOT"},
+		{"[Error] unclean brick root", map[string]string{"ADDRESS": "h1", "TOKEN": "t", "BRICK_ROOT": "/srv/../bricks/"}, nil, "", "", "BRICK_ROOT"},
 		{"[Error] metrics address without port", map[string]string{"ADDRESS": "h1", "TOKEN": "t", "METRICS_ADDRESS": "h1"}, nil, "", "", "METRICS_ADDRESS"},
 	}
 	for _, tc := range tests {

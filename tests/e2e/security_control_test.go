@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/glusterdocker/gluster/control"
@@ -21,7 +22,7 @@ import (
 func TestSecurityControl(t *testing.T) {
 	b := newPluginBed(t, "gte2e-sec-ctl", 130)
 	ctx := context.Background()
-	srv1 := b.cluster.Servers[0]
+	srv1, srv2 := b.cluster.Servers[0], b.cluster.Servers[1]
 
 	t.Run("gluster CLI option injection", func(t *testing.T) {
 		// The gluster CLI reads any argument starting with "--" as its own
@@ -60,6 +61,70 @@ func TestSecurityControl(t *testing.T) {
 		b.create(t, "allowed", "gluster.performance.cache-size=32MB", "gluster.auth.allow=172.30.*,127.0.0.1")
 		testbed.MustDocker(t, "volume", "rm", "allowed")
 	})
+
+	t.Run("brick directories that the API did not create", func(t *testing.T) {
+		// Someone's data where a brick would go: a create that fails in
+		// gluster rolled back with RemoveAll of it.
+		precious := filepath.Join(srv2.BrickDir("precious"), "keep.txt")
+		if err := os.MkdirAll(filepath.Dir(precious), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(precious, []byte("mine\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := testbed.Docker(ctx, "volume", "create", "-d", b.plugin.Name, "-o", "replica=2", "-o", "gluster.performance.cache-size=lots", "precious")
+		if err == nil || !strings.Contains(err.Error(), srv2.Address) || !strings.Contains(err.Error(), "/bricks/precious") {
+			t.Errorf("create over an existing directory: %v, want a refusal naming %s and the path", err, srv2.Address)
+		}
+		if _, err := b.cluster.Volume(ctx, "precious"); !errors.Is(err, control.ErrNotFound) {
+			t.Errorf("gluster volume precious: %v, want none", err)
+		}
+		assertFile(t, precious, "mine\n")
+		if _, err := os.Stat(srv1.BrickDir("precious")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("brick directory left on %s: %v", srv1.Name, err)
+		}
+
+		// The server-to-server removal never touches what it did not
+		// make, whatever owner it is told.
+		if err := srv2.Client().RemoveBrick(ctx, "precious", "0123456789abcdef0123456789abcdef"); !errors.Is(err, control.ErrConflict) {
+			t.Errorf("DELETE /v1/bricks/precious: %v, want 409", err)
+		}
+		assertFile(t, precious, "mine\n")
+		if err := os.RemoveAll(srv2.BrickDir("precious")); err != nil {
+			t.Fatal(err)
+		}
+
+		// Directories this API made for a create that then failed in
+		// gluster are removed.
+		_, err = testbed.Docker(ctx, "volume", "create", "-d", b.plugin.Name, "-o", "replica=2", "-o", "gluster.performance.cache-size=lots", "failing")
+		if err == nil || !strings.Contains(err.Error(), "cache-size") {
+			t.Errorf("create with a value gluster refuses: %v, want the refusal", err)
+		}
+		b.assertNothingLeft(t, "failing")
+
+		// Creates of one name through both servers at once meet at the
+		// brick directories: one makes the volume, the others adopt it.
+		ids := make([]string, 4)
+		errs := make([]error, len(ids))
+		var wg sync.WaitGroup
+		for i := range ids {
+			wg.Go(func() {
+				vol, err := b.cluster.Servers[i%2].Client().Create(ctx, control.CreateRequest{Name: "twin", Replica: 2,
+					Options: map[string]string{control.DockerVolumeOption: "twin"}})
+				ids[i], errs[i] = vol.ID, err
+			})
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil || ids[i] != ids[0] {
+				t.Errorf("create #%d of twin: %s, %v; want volume %s", i, ids[i], err, ids[0])
+			}
+		}
+		if err := srv2.Client().Delete(ctx, "twin"); err != nil {
+			t.Errorf("delete twin: %v", err)
+		}
+		b.assertNothingLeft(t, "twin")
+	})
 }
 
 // assertNothingLeft checks that no Docker volume, gluster volume, brick
@@ -80,5 +145,12 @@ func (b *pluginBed) assertNothingLeft(t *testing.T, volume string) {
 		if len(left) > 0 {
 			t.Errorf("left on %s for %s: %v", s.Name, volume, left)
 		}
+	}
+}
+
+func assertFile(t *testing.T, file, want string) {
+	t.Helper()
+	if data, err := os.ReadFile(file); err != nil || string(data) != want {
+		t.Errorf("%s: %q, %v; want %q", file, data, err, want)
 	}
 }
