@@ -111,20 +111,30 @@ func TestCreateRefusesNestedBricks(t *testing.T) {
 
 func TestCreateWaitsForTheSameCreateThroughAnotherServer(t *testing.T) {
 	ts := newTestServer(t, "10.0.0.1", "10.0.0.2")
-	// Another server's create of v holds the brick directories.
+	// Another server's create of v holds the brick directories; gluster
+	// has its volume first without options, then started with them.
 	ts.peers.refuse["10.0.0.2"] = &APIError{Code: 423, Message: "brick directory belongs to another create"}
+	steps := []glustercli.Volume{
+		{Name: "v", ID: "id-other", Status: "Created", Options: map[string]string{}},
+		{Name: "v", ID: "id-other", Status: "Started", Options: map[string]string{DockerVolumeOption: "v"}},
+	}
 	go func() {
-		time.Sleep(300 * time.Millisecond)
-		ts.gluster.mu.Lock()
-		defer ts.gluster.mu.Unlock()
-		ts.gluster.vols["v"] = glustercli.Volume{Name: "v", ID: "id-other", Status: "Started", Options: map[string]string{},
-			Bricks: []glustercli.Brick{{Host: "10.0.0.1", Path: "/b/v"}, {Host: "10.0.0.2", Path: "/b/v"}}}
+		for _, v := range steps {
+			time.Sleep(300 * time.Millisecond)
+			v.Bricks = []glustercli.Brick{{Host: "10.0.0.1", Path: "/b/v"}, {Host: "10.0.0.2", Path: "/b/v"}}
+			ts.gluster.mu.Lock()
+			ts.gluster.vols["v"] = v
+			ts.gluster.mu.Unlock()
+		}
 	}()
-	vol, err := ts.client.Create(context.Background(), CreateRequest{Name: "v"})
+	vol, err := ts.client.Create(context.Background(), CreateRequest{Name: "v", Options: map[string]string{DockerVolumeOption: "v"}})
 	if err != nil || vol.ID != "id-other" {
 		t.Fatalf("create = %+v, %v; want the other create's volume", vol, err)
 	}
 	assertNoBrick(t, ts.bricks, "v")
+	if slices.Contains(ts.gluster.calls, "create v") || slices.Contains(ts.gluster.calls, "Started v") {
+		t.Errorf("the waiting create ran gluster: %v", ts.gluster.calls)
+	}
 }
 
 func TestRemoveLocalBrick(t *testing.T) {

@@ -179,7 +179,7 @@ func TestCreateRollsBackOnBadOption(t *testing.T) {
 func TestDelete(t *testing.T) {
 	ctx := context.Background()
 	ts := newTestServer(t, "a1", "a2")
-	if _, err := ts.client.Create(ctx, CreateRequest{Name: "v"}); err != nil {
+	if _, err := ts.client.Create(ctx, CreateRequest{Name: "v", Options: map[string]string{DockerVolumeOption: "v"}}); err != nil {
 		t.Fatal(err)
 	}
 	ts.gluster.clients["v"] = []string{"192.0.2.7:49151"}
@@ -197,6 +197,32 @@ func TestDelete(t *testing.T) {
 	assertNoBrick(t, ts.bricks, "v")
 	if err := ts.client.Delete(ctx, "v"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("delete of a missing volume: err = %v, want ErrNotFound", err)
+	}
+}
+
+func TestVolumesThePluginDidNotCreateAreNotChanged(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestServer(t, "a1", "a2")
+	ts.gluster.vols["foreign"] = glustercli.Volume{Name: "foreign", ID: "id-foreign", Status: "Started", Options: map[string]string{"performance.cache-size": "1GB"},
+		Bricks: []glustercli.Brick{{Host: "a1", Path: "/data/foreign"}, {Host: "a2", Path: "/data/foreign"}}}
+	changes := []struct {
+		name string
+		do   func(context.Context, string) error
+	}{
+		{"[Error] stop", ts.client.Stop},
+		{"[Error] start", ts.client.Start},
+		{"[Error] delete", ts.client.Delete},
+	}
+	for _, c := range changes {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.do(ctx, "foreign")
+			if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), DockerVolumeOption) {
+				t.Errorf("err = %v, want ErrConflict naming the label", err)
+			}
+		})
+	}
+	if v := ts.gluster.vols["foreign"]; v.Status != "Started" || len(ts.gluster.calls) != 0 || len(ts.peers.removed) != 0 {
+		t.Errorf("foreign volume %+v; gluster ran %v; bricks removed %v", v, ts.gluster.calls, ts.peers.removed)
 	}
 }
 

@@ -259,11 +259,7 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (vol Volume, cr
 	}
 	if errors.Is(err, glustercli.ErrExists) {
 		// Created through another server meanwhile.
-		existing, err := s.volume(ctx, req.Name)
-		if err != nil {
-			return Volume{}, false, err
-		}
-		return s.adopt(ctx, req, existing)
+		return s.awaitConcurrentCreate(ctx, req, err)
 	}
 	if err != nil {
 		return Volume{}, false, fmt.Errorf("creating volume %s on %s: %w", req.Name, strings.Join(servers, ", "), err)
@@ -285,31 +281,35 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (vol Volume, cr
 }
 
 // concurrentCreateWait bounds how long a create waits for the volume that
-// another create of the same name, through another server, is making: a
-// create takes a few seconds from its brick directories to gluster.
+// another create of the same name, through another server, is making: that
+// takes a few seconds from its brick directories to the started volume.
 const concurrentCreateWait = 15 * time.Second
 
-// awaitConcurrentCreate waits for the volume whose brick directories another
-// create of the same name holds, and adopts it; busy is the error that
-// said so, returned if the volume does not appear.
+// concurrentCreatePoll is how often the waiting create looks.
+const concurrentCreatePoll = 500 * time.Millisecond
+
+// awaitConcurrentCreate waits until the volume that another create of the
+// same name is making is started, its options set, and adopts it; busy is
+// the error that said another create was under way, returned if the volume
+// does not appear.
 func (s *Service) awaitConcurrentCreate(ctx context.Context, req CreateRequest, busy error) (Volume, bool, error) {
 	s.logger.Info("waiting for a create of the same volume through another server", "volume", req.Name)
 	deadline := time.Now().Add(concurrentCreateWait)
 	for {
 		existing, err := s.volume(ctx, req.Name)
-		if err == nil {
+		last := time.Now().After(deadline)
+		switch {
+		case err == nil && (existing.Started() || last):
 			return s.adopt(ctx, req, existing)
-		}
-		if !errors.Is(err, ErrNotFound) {
+		case err != nil && !errors.Is(err, ErrNotFound):
 			return Volume{}, false, err
-		}
-		if time.Now().After(deadline) {
+		case last:
 			return Volume{}, false, fmt.Errorf("%w: %w", ErrConflict, busy)
 		}
 		select {
 		case <-ctx.Done():
 			return Volume{}, false, fmt.Errorf("%w (gave up: %w)", busy, ctx.Err())
-		case <-time.After(500 * time.Millisecond):
+		case <-time.After(concurrentCreatePoll):
 		}
 	}
 }
@@ -426,12 +426,12 @@ func addresses(peers []Peer) string {
 	return strings.Join(out, ", ")
 }
 
-// Start starts a volume.
+// Start starts a volume the plugin created.
 func (s *Service) Start(ctx context.Context, name string) error {
 	return s.change(ctx, name, "starting", s.gluster.Start)
 }
 
-// Stop stops a volume; connected clients lose it.
+// Stop stops a volume the plugin created; connected clients lose it.
 func (s *Service) Stop(ctx context.Context, name string) error {
 	return s.change(ctx, name, "stopping", s.gluster.Stop)
 }
@@ -442,7 +442,11 @@ func (s *Service) change(ctx context.Context, name, what string, op func(context
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, err := s.volume(ctx, name); err != nil {
+	v, err := s.volume(ctx, name)
+	if err != nil {
+		return err
+	}
+	if err := madeByPlugin(name, v.Options, what); err != nil {
 		return err
 	}
 	s.logger.Info(what+" volume", "volume", name)
@@ -452,8 +456,19 @@ func (s *Service) change(ctx context.Context, name, what string, op func(context
 	return nil
 }
 
-// Delete stops and deletes a volume and removes its brick directories. It
-// refuses while clients are connected, naming their hosts.
+// madeByPlugin refuses a change to a volume without the plugin's label:
+// volumes made with the gluster CLI belong to whoever made them.
+func madeByPlugin(name string, options map[string]string, what string) error {
+	if options[DockerVolumeOption] == "" {
+		return fmt.Errorf("%w: not %s volume %s: it has no %s label, so the plugin did not create it; manage it with the gluster CLI",
+			ErrConflict, what, name, DockerVolumeOption)
+	}
+	return nil
+}
+
+// Delete stops and deletes a volume the plugin created and removes its
+// brick directories. It refuses while clients are connected, naming their
+// hosts.
 func (s *Service) Delete(ctx context.Context, name string) error {
 	if err := names.ValidateVolume(name); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
@@ -462,6 +477,9 @@ func (s *Service) Delete(ctx context.Context, name string) error {
 	defer s.mu.Unlock()
 	v, err := s.Get(ctx, name)
 	if err != nil {
+		return err
+	}
+	if err := madeByPlugin(name, v.Options, "deleting"); err != nil {
 		return err
 	}
 	if len(v.Clients) > 0 {

@@ -110,7 +110,7 @@ func TestSecurityControl(t *testing.T) {
 		for i := range ids {
 			wg.Go(func() {
 				vol, err := b.cluster.Servers[i%2].Client().Create(ctx, control.CreateRequest{Name: "twin", Replica: 2,
-					Options: map[string]string{control.DockerVolumeOption: "twin"}})
+					Options: pluginLabel("twin")})
 				ids[i], errs[i] = vol.ID, err
 			})
 		}
@@ -124,6 +124,31 @@ func TestSecurityControl(t *testing.T) {
 			t.Errorf("delete twin: %v", err)
 		}
 		b.assertNothingLeft(t, "twin")
+	})
+
+	t.Run("volumes the plugin did not create", func(t *testing.T) {
+		bricks := []string{srv1.Address + ":/bricks/foreign", srv2.Address + ":/bricks/foreign"}
+		if out, err := srv1.Gluster(ctx, append(append([]string{"volume", "create", "foreign", "replica", "2"}, bricks...), "force")...); err != nil {
+			t.Fatalf("gluster volume create: %s %v", out, err)
+		}
+		if out, err := srv1.Gluster(ctx, "volume", "start", "foreign"); err != nil {
+			t.Fatalf("gluster volume start: %s %v", out, err)
+		}
+		if err := srv2.Client().Stop(ctx, "foreign"); !errors.Is(err, control.ErrConflict) || !strings.Contains(err.Error(), control.DockerVolumeOption) {
+			t.Errorf("stop through the API: %v, want 409 naming the label", err)
+		}
+		if err := srv1.Client().Delete(ctx, "foreign"); !errors.Is(err, control.ErrConflict) {
+			t.Errorf("delete through the API: %v, want 409", err)
+		}
+		vol, err := b.cluster.Volume(ctx, "foreign")
+		if err != nil || vol.Status != "Started" {
+			t.Errorf("foreign volume after the attempts: %+v, %v; want it started", vol, err)
+		}
+		for _, s := range b.cluster.Servers {
+			if _, err := os.Stat(filepath.Join(s.BrickDir("foreign"), ".glusterfs")); err != nil {
+				t.Errorf("brick of foreign on %s: %v", s.Name, err)
+			}
+		}
 	})
 }
 
@@ -153,4 +178,10 @@ func assertFile(t *testing.T, file, want string) {
 	if data, err := os.ReadFile(file); err != nil || string(data) != want {
 		t.Errorf("%s: %q, %v; want %q", file, data, err, want)
 	}
+}
+
+// pluginLabel is the option the plugin labels its volumes with: the control
+// API starts, stops and deletes only volumes that carry it.
+func pluginLabel(docker string) map[string]string {
+	return map[string]string{control.DockerVolumeOption: docker}
 }
