@@ -13,13 +13,15 @@ import (
 // fakeGluster is an in-memory pool: enough of glusterd's behaviour for the
 // service's logic. Real glusterd is exercised by the end-to-end tests.
 type fakeGluster struct {
-	mu      sync.Mutex
-	peers   []glustercli.Peer
-	vols    map[string]glustercli.Volume
-	clients map[string][]string // volume -> client addresses on its first brick
-	badKeys map[string]bool     // options Set refuses
-	failCreate error             // what Create answers, if set
-	calls   []string
+	mu         sync.Mutex
+	peers      []glustercli.Peer
+	vols       map[string]glustercli.Volume
+	clients    map[string][]string // volume -> client addresses on its first brick
+	badKeys    map[string]bool     // options Set refuses
+	failCreate error               // what Create answers, if set
+	failDelete error               // what Delete answers, if set
+	failStart  error               // what Start answers, if set
+	calls      []string
 }
 
 func newFakeGluster(peers ...string) *fakeGluster {
@@ -110,6 +112,9 @@ func (f *fakeGluster) setStatus(name, status string) error {
 }
 
 func (f *fakeGluster) Start(_ context.Context, name string) error {
+	if f.failStart != nil {
+		return f.failStart
+	}
 	return f.setStatus(name, "Started")
 }
 func (f *fakeGluster) Stop(_ context.Context, name string) error { return f.setStatus(name, "Stopped") }
@@ -118,6 +123,9 @@ func (f *fakeGluster) Delete(_ context.Context, name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.record("delete %s", name)
+	if f.failDelete != nil {
+		return f.failDelete
+	}
 	delete(f.vols, name)
 	return nil
 }

@@ -266,7 +266,7 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (vol Volume, cr
 	}
 	if err := s.configureAndStart(ctx, req, owner); err != nil {
 		log.Warn("rolling back volume", "error", err)
-		if rerr := s.destroy(ctx, req.Name, owner, servers); rerr != nil {
+		if rerr := s.destroy(ctx, req.Name, owner, servers, false); rerr != nil {
 			log.Error("rollback failed", "error", rerr)
 			err = fmt.Errorf("%w; rolling back also failed: %w", err, rerr)
 		}
@@ -490,19 +490,24 @@ func (s *Service) Delete(ctx context.Context, name string) error {
 	for i, b := range v.Bricks {
 		servers[i] = b.Server
 	}
-	return s.destroy(ctx, name, v.Options[BrickOwnerOption], servers)
+	return s.destroy(ctx, name, v.Options[BrickOwnerOption], servers, v.Status == "Started")
 }
 
 // destroy stops and deletes a volume, then removes the brick directories
 // owner made on servers. A volume without an owner, made before brick
-// directories were marked, keeps them.
-func (s *Service) destroy(ctx context.Context, name, owner string, servers []string) error {
+// directories were marked, keeps them. If restart is set, a volume that
+// cannot be deleted once stopped is started again, so that it stays usable.
+func (s *Service) destroy(ctx context.Context, name, owner string, servers []string, restart bool) error {
 	s.logger.Info("deleting volume", "volume", name, "servers", servers)
 	if err := s.gluster.Stop(ctx, name); err != nil {
 		return fmt.Errorf("stopping volume %s: %w", name, err)
 	}
 	if err := s.gluster.Delete(ctx, name); err != nil {
-		return fmt.Errorf("deleting volume %s (every server of the pool must be up): %w", name, err)
+		err = fmt.Errorf("deleting volume %s (every server of the pool must be up): %w", name, err)
+		if restart {
+			err = s.restartAfterFailedDelete(ctx, name, err)
+		}
+		return err
 	}
 	failed := servers
 	if owner != "" {
@@ -513,6 +518,18 @@ func (s *Service) destroy(ctx context.Context, name, owner string, servers []str
 			name, s.brickPath(name), strings.Join(failed, ", "))
 	}
 	return nil
+}
+
+// restartAfterFailedDelete starts a volume whose delete failed after it was
+// stopped and says so in the error: a stopped volume would leave its Docker
+// volume unusable.
+func (s *Service) restartAfterFailedDelete(ctx context.Context, name string, failed error) error {
+	if err := s.gluster.Start(ctx, name); err != nil {
+		s.logger.Error("starting volume again after a failed delete", "volume", name, "error", err)
+		return fmt.Errorf("%w; starting it again also failed, it stays stopped until `gluster volume start %s`: %w", failed, name, err)
+	}
+	s.logger.Warn("delete failed, volume started again", "volume", name, "error", failed)
+	return fmt.Errorf("%w; the volume was started again and stays usable: retry once every server is up", failed)
 }
 
 func (s *Service) brickPath(volume string) string {

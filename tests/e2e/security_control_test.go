@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/glusterdocker/gluster/control"
 	"github.com/glusterdocker/gluster/tests/testbed"
@@ -149,6 +150,26 @@ func TestSecurityControl(t *testing.T) {
 				t.Errorf("brick of foreign on %s: %v", s.Name, err)
 			}
 		}
+	})
+
+	t.Run("a delete that fails restarts the volume", func(t *testing.T) {
+		b.create(t, "survivor", "replica=2")
+		b.run(t, "survivor", "echo alive > /data/f")
+		srv2.Stop(t)
+		_, err := testbed.Docker(ctx, "volume", "rm", "survivor")
+		if err == nil || !strings.Contains(err.Error(), "started again") {
+			t.Errorf("volume rm with a server down: %v, want an error saying the volume was started again", err)
+		}
+		if got := b.run(t, "survivor", "cat /data/f"); got != "alive" {
+			t.Errorf("after the failed rm a container reads %q", got)
+		}
+		srv2.Start(t)
+		b.cluster.WaitPool(t, poolTimeout)
+		testbed.Eventually(t, time.Minute, "volume rm once every server is back", func() error {
+			_, err := testbed.Docker(ctx, "volume", "rm", "survivor")
+			return err
+		})
+		b.assertNothingLeft(t, "survivor")
 	})
 }
 
