@@ -36,6 +36,7 @@ type fakeGluster struct {
 
 	mu                 sync.Mutex
 	healing, mostHeals int // heal queries running now, and at most
+	rounds             int // Peers questions: one per round
 }
 
 func (f *fakeGluster) answer(ctx context.Context, question string) error {
@@ -47,6 +48,9 @@ func (f *fakeGluster) answer(ctx context.Context, question string) error {
 }
 
 func (f *fakeGluster) Peers(ctx context.Context) ([]glustercli.Peer, error) {
+	f.mu.Lock()
+	f.rounds++
+	f.mu.Unlock()
 	return f.peers, f.answer(ctx, "peers")
 }
 
@@ -217,4 +221,39 @@ func format(series map[string]float64) string {
 		fmt.Fprintf(&b, "  %s %v\n", k, series[k])
 	}
 	return b.String()
+}
+
+func TestHealthCollectorSharesRounds(t *testing.T) {
+	f := twoServers()
+	f.healTime = 50 * time.Millisecond // scrapes overlap the round
+	c := NewHealthCollector(f, time.Second, discard).(*healthCollector)
+	now := time.Now()
+	c.now = func() time.Time { return now }
+
+	const scrapes = 20
+	results := make([]map[string]float64, scrapes)
+	var wg sync.WaitGroup
+	for i := range results {
+		wg.Go(func() { results[i] = collect(t, c) })
+	}
+	wg.Wait()
+	if f.rounds != 1 {
+		t.Errorf("%d concurrent scrapes ran %d rounds of gluster questions, want 1", scrapes, f.rounds)
+	}
+	for i, r := range results {
+		if !maps.Equal(r, results[0]) {
+			t.Errorf("scrape %d saw %s, scrape 0 %s", i, format(r), format(results[0]))
+		}
+	}
+
+	now = now.Add(healthCacheFor - time.Millisecond)
+	collect(t, c)
+	if f.rounds != 1 {
+		t.Errorf("a scrape within %s of the last round ran a new one (%d rounds)", healthCacheFor, f.rounds)
+	}
+	now = now.Add(time.Millisecond)
+	collect(t, c)
+	if f.rounds != 2 {
+		t.Errorf("a scrape %s after the last round ran %d rounds in all, want 2", healthCacheFor, f.rounds)
+	}
 }

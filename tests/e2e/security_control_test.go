@@ -5,9 +5,11 @@ package e2e
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -152,6 +154,25 @@ func TestSecurityControl(t *testing.T) {
 		}
 	})
 
+	t.Run("parallel scrapes share one round of gluster commands", func(t *testing.T) {
+		const scrapes = 12
+		address := srv1.MetricsAddress()
+		// A scrape right after another is served from the first one's
+		// answers, so the counter read then is exact.
+		scrape(t, address)
+		before := poolListCommands(t, scrape(t, address))
+		time.Sleep(6 * time.Second) // past the server's health cache (5 s)
+		var wg sync.WaitGroup
+		for range scrapes {
+			wg.Go(func() { scrape(t, address) })
+		}
+		wg.Wait()
+		after := poolListCommands(t, scrape(t, address))
+		if rounds := after - before; rounds != 1 {
+			t.Errorf("%d parallel scrapes ran %v rounds of gluster commands, want 1", scrapes, rounds)
+		}
+	})
+
 	t.Run("a delete that fails restarts the volume", func(t *testing.T) {
 		b.create(t, "survivor", "replica=2")
 		b.run(t, "survivor", "echo alive > /data/f")
@@ -205,4 +226,26 @@ func assertFile(t *testing.T, file, want string) {
 // API starts, stops and deletes only volumes that carry it.
 func pluginLabel(docker string) map[string]string {
 	return map[string]string{control.DockerVolumeOption: docker}
+}
+
+// poolListCommands reads how many "gluster pool list" commands, one per
+// round of health questions, a server ran.
+func poolListCommands(t *testing.T, metrics string) float64 {
+	t.Helper()
+	var total float64
+	for _, line := range strings.Split(metrics, "\n") {
+		if !strings.HasPrefix(line, `gluster_server_cli_commands_total{command="pool list"`) {
+			continue
+		}
+		fields := strings.Fields(line)
+		n, err := strconv.ParseFloat(fields[len(fields)-1], 64)
+		if err != nil {
+			t.Fatalf("metric line %q: %v", line, err)
+		}
+		total += n
+	}
+	if total == 0 {
+		t.Fatal(fmt.Errorf("no gluster_server_cli_commands_total for pool list in:\n%s", metrics))
+	}
+	return total
 }
