@@ -152,6 +152,13 @@ func TestSecurityControl(t *testing.T) {
 				t.Errorf("brick of foreign on %s: %v", s.Name, err)
 			}
 		}
+		// Removed by its maker, the gluster CLI, so that the servers'
+		// self-heal daemons serve only the next test's volume.
+		for _, args := range [][]string{{"volume", "stop", "foreign"}, {"volume", "delete", "foreign"}} {
+			if out, err := srv1.Gluster(ctx, args...); err != nil {
+				t.Fatalf("gluster %v: %s %v", args, out, err)
+			}
+		}
 	})
 
 	t.Run("parallel scrapes share one round of gluster commands", func(t *testing.T) {
@@ -186,10 +193,20 @@ func TestSecurityControl(t *testing.T) {
 		}
 		srv2.Start(t)
 		b.cluster.WaitPool(t, poolTimeout)
-		testbed.Eventually(t, time.Minute, "volume rm once every server is back", func() error {
+		// A delete tried while the server's brick and self-heal daemon
+		// are still coming back finds their connections half made.
+		b.cluster.WaitBricksOnline(t, "survivor", time.Minute)
+		err = testbed.Poll(time.Minute, func() error {
 			_, err := testbed.Docker(ctx, "volume", "rm", "survivor")
 			return err
 		})
+		if err != nil {
+			for _, q := range [][]string{{"volume", "status", "survivor", "clients"}, {"volume", "status", "survivor", "shd"}} {
+				out, qerr := srv1.Gluster(ctx, q...)
+				t.Logf("gluster %v on %s:\n%s %v", q, srv1.Name, out, qerr)
+			}
+			t.Fatalf("volume rm once every server is back: %v", err)
+		}
 		b.assertNothingLeft(t, "survivor")
 	})
 }
