@@ -23,6 +23,12 @@ type CreateRequest struct {
 	Options map[string]string `json:"options,omitempty"`
 }
 
+// BrickRequest asks a server to make its brick directory of a volume for
+// the creation Owner, the servers' marker of the directories it made.
+type BrickRequest struct {
+	Owner string `json:"owner"`
+}
+
 // CreatedAtOption is the volume option, free for users in gluster's "user."
 // namespace, that records when a volume was created through this API.
 const CreatedAtOption = "user.created-at"

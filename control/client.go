@@ -81,9 +81,16 @@ func (c *Client) Peers(ctx context.Context) ([]Peer, error) {
 	return peers, err
 }
 
-// RemoveBrick removes the server's brick directory of a deleted volume.
-func (c *Client) RemoveBrick(ctx context.Context, volume string) error {
-	return c.do(ctx, http.MethodDelete, "/v1/bricks/"+url.PathEscape(volume), nil, nil)
+// MakeBrick makes the server's brick directory of a volume about to be
+// created, marked as made by the creation owner.
+func (c *Client) MakeBrick(ctx context.Context, volume, owner string) error {
+	return c.do(ctx, http.MethodPut, "/v1/bricks/"+url.PathEscape(volume), BrickRequest{Owner: owner}, nil)
+}
+
+// RemoveBrick removes the server's brick directory of a deleted volume if
+// the creation owner made it.
+func (c *Client) RemoveBrick(ctx context.Context, volume, owner string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/bricks/"+url.PathEscape(volume)+"?owner="+url.QueryEscape(owner), nil, nil)
 }
 
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {

@@ -13,12 +13,15 @@ import (
 // fakeGluster is an in-memory pool: enough of glusterd's behaviour for the
 // service's logic. Real glusterd is exercised by the end-to-end tests.
 type fakeGluster struct {
-	mu      sync.Mutex
-	peers   []glustercli.Peer
-	vols    map[string]glustercli.Volume
-	clients map[string][]string // volume -> client addresses on its first brick
-	badKeys map[string]bool     // options Set refuses
-	calls   []string
+	mu         sync.Mutex
+	peers      []glustercli.Peer
+	vols       map[string]glustercli.Volume
+	clients    map[string][]string // volume -> client addresses on its first brick
+	badKeys    map[string]bool     // options Set refuses
+	failCreate error               // what Create answers, if set
+	failDelete error               // what Delete answers, if set
+	failStart  error               // what Start answers, if set
+	calls      []string
 }
 
 func newFakeGluster(peers ...string) *fakeGluster {
@@ -80,6 +83,9 @@ func (f *fakeGluster) Create(_ context.Context, a glustercli.CreateArgs) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.record("create %s", a.Name)
+	if f.failCreate != nil {
+		return f.failCreate
+	}
 	if _, ok := f.vols[a.Name]; ok {
 		return &glustercli.Error{Message: "Volume " + a.Name + " already exists"}
 	}
@@ -106,6 +112,9 @@ func (f *fakeGluster) setStatus(name, status string) error {
 }
 
 func (f *fakeGluster) Start(_ context.Context, name string) error {
+	if f.failStart != nil {
+		return f.failStart
+	}
 	return f.setStatus(name, "Started")
 }
 func (f *fakeGluster) Stop(_ context.Context, name string) error { return f.setStatus(name, "Stopped") }
@@ -114,6 +123,9 @@ func (f *fakeGluster) Delete(_ context.Context, name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.record("delete %s", name)
+	if f.failDelete != nil {
+		return f.failDelete
+	}
 	delete(f.vols, name)
 	return nil
 }
@@ -127,5 +139,40 @@ func (f *fakeGluster) Set(_ context.Context, name string, options map[string]str
 		}
 	}
 	maps.Copy(f.vols[name].Options, options)
+	return nil
+}
+
+// fakePeers stands for the brick endpoints of the other servers.
+type fakePeers struct {
+	mu      sync.Mutex
+	made    []string         // "server/volume" of brick directories made
+	removed []string         // "server/volume" of brick directories removed
+	refuse  map[string]error // what MakeBrick answers on a server
+	owners  map[string]string
+}
+
+func newFakePeers() *fakePeers {
+	return &fakePeers{refuse: map[string]error{}, owners: map[string]string{}}
+}
+
+func (f *fakePeers) MakeBrick(_ context.Context, server, volume, owner string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.refuse[server]; err != nil {
+		return err
+	}
+	f.made = append(f.made, server+"/"+volume)
+	f.owners[server+"/"+volume] = owner
+	return nil
+}
+
+func (f *fakePeers) RemoveBrick(_ context.Context, server, volume, owner string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.owners[server+"/"+volume] != owner {
+		return fmt.Errorf("%w: %s/%s not made by owner %s", ErrConflict, server, volume, owner)
+	}
+	delete(f.owners, server+"/"+volume)
+	f.removed = append(f.removed, server+"/"+volume)
 	return nil
 }

@@ -32,6 +32,7 @@ func NewHandler(svc *Service, token string, logger *slog.Logger) http.Handler {
 	mux.HandleFunc("POST /v1/volumes/{name}/start", h.start)
 	mux.HandleFunc("POST /v1/volumes/{name}/stop", h.stop)
 	mux.HandleFunc("GET /v1/peers", h.peers)
+	mux.HandleFunc("PUT /v1/bricks/{name}", h.makeBrick)
 	mux.HandleFunc("DELETE /v1/bricks/{name}", h.removeBrick)
 	mux.HandleFunc("PUT /v1/volumes/{name}/subvolumes/{docker}", h.addSubvolume)
 	mux.HandleFunc("DELETE /v1/volumes/{name}/subvolumes/{docker}", h.removeSubvolume)
@@ -103,8 +104,18 @@ func (h *handler) stop(w http.ResponseWriter, r *http.Request) {
 	h.change(w, r, h.svc.Stop)
 }
 
+func (h *handler) makeBrick(w http.ResponseWriter, r *http.Request) {
+	var req BrickRequest
+	if err := decodeStrict(r.Body, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	h.change(w, r, func(ctx context.Context, name string) error { return h.svc.MakeLocalBrick(ctx, name, req.Owner) })
+}
+
 func (h *handler) removeBrick(w http.ResponseWriter, r *http.Request) {
-	h.change(w, r, h.svc.RemoveLocalBrick)
+	owner := r.URL.Query().Get("owner")
+	h.change(w, r, func(ctx context.Context, name string) error { return h.svc.RemoveLocalBrick(ctx, name, owner) })
 }
 
 // change runs an operation on the volume the path names and answers 204.

@@ -28,19 +28,16 @@ const token = "s3cret"
 
 type testServer struct {
 	gluster *fakeGluster
-	removed []string // "server/volume" of remote brick removals
+	peers   *fakePeers
+	bricks  string // the brick root of the first server
 	client  *Client
 	url     string
 }
 
 func newTestServer(t *testing.T, peers ...string) *testServer {
 	t.Helper()
-	ts := &testServer{gluster: newFakeGluster(peers...)}
-	remove := func(_ context.Context, server, volume string) error {
-		ts.removed = append(ts.removed, server+"/"+volume)
-		return nil
-	}
-	svc := NewService(peers[0], t.TempDir(), ts.gluster, remove, discard)
+	ts := &testServer{gluster: newFakeGluster(peers...), peers: newFakePeers(), bricks: t.TempDir()}
+	svc := NewService(peers[0], ts.bricks, ts.gluster, ts.peers, discard)
 	srv := httptest.NewServer(NewHandler(svc, token, discard))
 	t.Cleanup(srv.Close)
 	ts.url = srv.URL
@@ -130,7 +127,11 @@ func TestCreate(t *testing.T) {
 		{"[Error] unknown server", []string{"a1", "a2"}, CreateRequest{Name: "v", Servers: []string{"a9"}}, nil, false, ErrInvalid},
 		{"[Error] bad server name", []string{"a1", "a2"}, CreateRequest{Name: "v", Servers: []string{"a;b"}}, nil, false, ErrInvalid},
 		{"[Error] bad option name", []string{"a1", "a2"}, CreateRequest{Name: "v", Options: map[string]string{"Cache Size": "1"}}, nil, false, ErrInvalid},
-		{"[Error] control character in option", []string{"a1", "a2"}, CreateRequest{Name: "v", Options: map[string]string{"a.b": "x\ny"}}, nil, false, ErrInvalid},
+		{"[Error] control character in option", []string{"a1", "a2"}, CreateRequest{Name: "v", Options: map[string]string{"performance.a": "x\ny"}}, nil, false, ErrInvalid},
+		{"[Error] option value read as a gluster CLI option", []string{"a1", "a2"}, CreateRequest{Name: "v", Options: map[string]string{"performance.cache-size": "--log-file=/var/lib/glusterd/x"}}, nil, false, ErrInvalid},
+		{"[Error] option not on the list", []string{"a1", "a2"}, CreateRequest{Name: "v", Options: map[string]string{"storage.owner-uid": "0"}}, nil, false, ErrInvalid},
+		{"[Error] forged created-at", []string{"a1", "a2"}, CreateRequest{Name: "v", Options: map[string]string{CreatedAtOption: "2000-01-01T00:00:00Z"}}, nil, false, ErrInvalid},
+		{"[Success] the plugin's label", []string{"a1", "a2"}, CreateRequest{Name: "v", Options: map[string]string{DockerVolumeOption: "v"}}, []string{"a1", "a2"}, false, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -182,23 +183,24 @@ func TestCreateIsIdempotent(t *testing.T) {
 
 func TestCreateRollsBackOnBadOption(t *testing.T) {
 	ts := newTestServer(t, "a1", "a2")
-	ts.gluster.badKeys["bogus.key"] = true
-	_, err := ts.client.Create(context.Background(), CreateRequest{Name: "v", Options: map[string]string{"bogus.key": "1"}})
-	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "bogus.key") {
+	ts.gluster.badKeys["performance.bogus"] = true
+	_, err := ts.client.Create(context.Background(), CreateRequest{Name: "v", Options: map[string]string{"performance.bogus": "1"}})
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "performance.bogus") {
 		t.Fatalf("err = %v, want ErrInvalid naming the option", err)
 	}
 	if len(ts.gluster.vols) != 0 {
 		t.Errorf("volume left behind: %v", ts.gluster.vols)
 	}
-	if !slices.Equal(ts.removed, []string{"a2/v"}) {
-		t.Errorf("remote brick removals = %v, want [a2/v]", ts.removed)
+	if !slices.Equal(ts.peers.removed, []string{"a2/v"}) {
+		t.Errorf("remote brick removals = %v, want [a2/v]", ts.peers.removed)
 	}
+	assertNoBrick(t, ts.bricks, "v")
 }
 
 func TestDelete(t *testing.T) {
 	ctx := context.Background()
 	ts := newTestServer(t, "a1", "a2")
-	if _, err := ts.client.Create(ctx, CreateRequest{Name: "v"}); err != nil {
+	if _, err := ts.client.Create(ctx, CreateRequest{Name: "v", Options: map[string]string{DockerVolumeOption: "v"}}); err != nil {
 		t.Fatal(err)
 	}
 	ts.gluster.clients["v"] = []string{"192.0.2.7:49151"}
@@ -210,11 +212,38 @@ func TestDelete(t *testing.T) {
 	if err := ts.client.Delete(ctx, "v"); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
-	if len(ts.gluster.vols) != 0 || !slices.Equal(ts.removed, []string{"a2/v"}) {
-		t.Errorf("after delete: volumes %v, remote removals %v", ts.gluster.vols, ts.removed)
+	if len(ts.gluster.vols) != 0 || !slices.Equal(ts.peers.removed, []string{"a2/v"}) {
+		t.Errorf("after delete: volumes %v, remote removals %v", ts.gluster.vols, ts.peers.removed)
 	}
+	assertNoBrick(t, ts.bricks, "v")
 	if err := ts.client.Delete(ctx, "v"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("delete of a missing volume: err = %v, want ErrNotFound", err)
+	}
+}
+
+func TestVolumesThePluginDidNotCreateAreNotChanged(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestServer(t, "a1", "a2")
+	ts.gluster.vols["foreign"] = glustercli.Volume{Name: "foreign", ID: "id-foreign", Status: "Started", Options: map[string]string{"performance.cache-size": "1GB"},
+		Bricks: []glustercli.Brick{{Host: "a1", Path: "/data/foreign"}, {Host: "a2", Path: "/data/foreign"}}}
+	changes := []struct {
+		name string
+		do   func(context.Context, string) error
+	}{
+		{"[Error] stop", ts.client.Stop},
+		{"[Error] start", ts.client.Start},
+		{"[Error] delete", ts.client.Delete},
+	}
+	for _, c := range changes {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.do(ctx, "foreign")
+			if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), DockerVolumeOption) {
+				t.Errorf("err = %v, want ErrConflict naming the label", err)
+			}
+		})
+	}
+	if v := ts.gluster.vols["foreign"]; v.Status != "Started" || len(ts.gluster.calls) != 0 || len(ts.peers.removed) != 0 {
+		t.Errorf("foreign volume %+v; gluster ran %v; bricks removed %v", v, ts.gluster.calls, ts.peers.removed)
 	}
 }
 
@@ -243,7 +272,7 @@ func FuzzCreateRequest(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body string) {
 		var req CreateRequest
-		if decodeStrict(strings.NewReader(body), &req) != nil || validateCreate(req) != nil {
+		if decodeStrict(strings.NewReader(body), &req) != nil || validateCreate(req, OptionPolicy{}) != nil {
 			return
 		}
 		if err := names.ValidateVolume(req.Name); err != nil {
@@ -320,10 +349,9 @@ func FuzzAPI(f *testing.F) {
 		gluster.vols["existing"] = glustercli.Volume{Name: "existing", ID: "id-existing", Status: "Started", Replica: 2, Options: map[string]string{},
 			Bricks: []glustercli.Brick{{Host: "localhost", Path: "/bricks/existing"}, {Host: "10.0.0.2", Path: "/bricks/existing"}}}
 		bricks := t.TempDir()
-		var removed []string
-		remove := func(_ context.Context, _, volume string) error { removed = append(removed, volume); return nil }
+		peers := newFakePeers()
 		rec := httptest.NewRecorder()
-		NewHandler(NewService("10.0.0.1", bricks, gluster, remove, discard), token, discard).ServeHTTP(rec, req)
+		NewHandler(NewService("10.0.0.1", bricks, gluster, peers, discard), token, discard).ServeHTTP(rec, req)
 
 		if !slices.Contains(apiStatuses, rec.Code) {
 			t.Fatalf("%s %s %q: status %d: %s", req.Method, target, body, rec.Code, rec.Body)
@@ -341,8 +369,8 @@ func FuzzAPI(f *testing.F) {
 				t.Fatalf("%s %s %q ran gluster %q", req.Method, target, body, call)
 			}
 		}
-		for _, name := range removed {
-			if names.ValidateVolume(name) != nil {
+		for _, made := range append(peers.made, peers.removed...) {
+			if _, name, _ := strings.Cut(made, "/"); names.ValidateVolume(name) != nil {
 				t.Fatalf("%s %s %q removed remote brick %q", req.Method, target, body, name)
 			}
 		}

@@ -7,9 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"net"
-	"os"
 	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -34,11 +32,6 @@ type Gluster interface {
 
 var _ Gluster = (*glustercli.CLI)(nil)
 
-// BrickRemover removes a volume's brick directory on one server. Gluster
-// leaves brick directories behind on delete, and a name cannot be reused
-// while they hold the old volume's attributes.
-type BrickRemover func(ctx context.Context, server, volume string) error
-
 // Service carries out volume operations against the local glusterd. All
 // changes made through one server are serialized; glusterd's own cluster
 // lock orders them across servers.
@@ -46,7 +39,8 @@ type Service struct {
 	self      string // this server's cluster address
 	brickRoot string
 	gluster   Gluster
-	removeAt  BrickRemover
+	peers     PeerBricks
+	options   OptionPolicy // what callers may set
 	// lookupHost resolves a name to addresses; tests replace it.
 	lookupHost func(ctx context.Context, host string) ([]string, error)
 	logger     *slog.Logger
@@ -56,13 +50,28 @@ type Service struct {
 // lookupTimeout bounds the resolution of a pool member's name.
 const lookupTimeout = time.Second
 
+// ServiceOption changes a default of NewService.
+type ServiceOption func(*Service)
+
+// WithOptionPolicy sets which volume options callers may set; the
+// built-in list applies otherwise.
+func WithOptionPolicy(p OptionPolicy) ServiceOption {
+	return func(s *Service) { s.options = p }
+}
+
 // NewService returns a service for the server at address self whose bricks
-// live under brickRoot. removeAt removes brick directories on other servers.
-func NewService(self, brickRoot string, gluster Gluster, removeAt BrickRemover, logger *slog.Logger) *Service {
-	return &Service{
-		self: self, brickRoot: brickRoot, gluster: gluster, removeAt: removeAt,
+// live under brickRoot. peers makes and removes brick directories on other
+// servers; gluster leaves them behind on delete, and a name cannot be
+// reused while they hold the old volume's attributes.
+func NewService(self, brickRoot string, gluster Gluster, peers PeerBricks, logger *slog.Logger, opts ...ServiceOption) *Service {
+	s := &Service{
+		self: self, brickRoot: brickRoot, gluster: gluster, peers: peers,
 		lookupHost: net.DefaultResolver.LookupHost, logger: logger,
 	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // List describes every volume, without status.
@@ -215,7 +224,7 @@ func (s *Service) address(ctx context.Context, p glustercli.Peer) string {
 // the same layout is returned as it is; on any failure nothing is left
 // behind: no volume, no brick directory.
 func (s *Service) Create(ctx context.Context, req CreateRequest) (vol Volume, created bool, err error) {
-	if err := validateCreate(req); err != nil {
+	if err := validateCreate(req, s.options); err != nil {
 		return Volume{}, false, err
 	}
 	s.mu.Lock()
@@ -232,28 +241,32 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (vol Volume, cr
 	if err != nil {
 		return Volume{}, false, err
 	}
+	owner := newOwner()
+	if err := s.makeBricks(ctx, req.Name, owner, servers); errors.Is(err, ErrInUse) {
+		return s.awaitConcurrentCreate(ctx, req, err)
+	} else if err != nil {
+		return Volume{}, false, err
+	}
 	replica := len(servers)
 	bricks := make([]glustercli.Brick, len(servers))
 	for i, server := range servers {
 		bricks[i] = glustercli.Brick{Host: server, Path: s.brickPath(req.Name)}
 	}
-	log.Info("creating volume", "replica", replica, "arbiter", req.Arbiter, "servers", servers)
+	log.Info("creating volume", "replica", replica, "arbiter", req.Arbiter, "servers", servers, "owner", owner)
 	err = s.gluster.Create(ctx, glustercli.CreateArgs{Name: req.Name, Replica: replica, Arbiter: req.Arbiter, Bricks: bricks})
+	if err != nil {
+		s.removeBricks(ctx, req.Name, owner, servers)
+	}
 	if errors.Is(err, glustercli.ErrExists) {
 		// Created through another server meanwhile.
-		existing, err := s.volume(ctx, req.Name)
-		if err != nil {
-			return Volume{}, false, err
-		}
-		return s.adopt(ctx, req, existing)
+		return s.awaitConcurrentCreate(ctx, req, err)
 	}
 	if err != nil {
-		s.removeBricks(ctx, req.Name, servers)
 		return Volume{}, false, fmt.Errorf("creating volume %s on %s: %w", req.Name, strings.Join(servers, ", "), err)
 	}
-	if err := s.configureAndStart(ctx, req); err != nil {
+	if err := s.configureAndStart(ctx, req, owner); err != nil {
 		log.Warn("rolling back volume", "error", err)
-		if rerr := s.destroy(ctx, req.Name, servers); rerr != nil {
+		if rerr := s.destroy(ctx, req.Name, owner, servers, false); rerr != nil {
 			log.Error("rollback failed", "error", rerr)
 			err = fmt.Errorf("%w; rolling back also failed: %w", err, rerr)
 		}
@@ -267,7 +280,41 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (vol Volume, cr
 	return fromGluster(v), true, nil
 }
 
-func (s *Service) configureAndStart(ctx context.Context, req CreateRequest) error {
+// concurrentCreateWait bounds how long a create waits for the volume that
+// another create of the same name, through another server, is making: that
+// takes a few seconds from its brick directories to the started volume.
+const concurrentCreateWait = 15 * time.Second
+
+// concurrentCreatePoll is how often the waiting create looks.
+const concurrentCreatePoll = 500 * time.Millisecond
+
+// awaitConcurrentCreate waits until the volume that another create of the
+// same name is making is started, its options set, and adopts it; busy is
+// the error that said another create was under way, returned if the volume
+// does not appear.
+func (s *Service) awaitConcurrentCreate(ctx context.Context, req CreateRequest, busy error) (Volume, bool, error) {
+	s.logger.Info("waiting for a create of the same volume through another server", "volume", req.Name)
+	deadline := time.Now().Add(concurrentCreateWait)
+	for {
+		existing, err := s.volume(ctx, req.Name)
+		last := time.Now().After(deadline)
+		switch {
+		case err == nil && (existing.Started() || last):
+			return s.adopt(ctx, req, existing)
+		case err != nil && !errors.Is(err, ErrNotFound):
+			return Volume{}, false, err
+		case last:
+			return Volume{}, false, fmt.Errorf("%w: %w", ErrConflict, busy)
+		}
+		select {
+		case <-ctx.Done():
+			return Volume{}, false, fmt.Errorf("%w (gave up: %w)", busy, ctx.Err())
+		case <-time.After(concurrentCreatePoll):
+		}
+	}
+}
+
+func (s *Service) configureAndStart(ctx context.Context, req CreateRequest, owner string) error {
 	// One transaction for all options: each costs glusterd as much as a
 	// volume start.
 	options := maps.Clone(req.Options)
@@ -275,6 +322,7 @@ func (s *Service) configureAndStart(ctx context.Context, req CreateRequest) erro
 		options = map[string]string{}
 	}
 	options[CreatedAtOption] = time.Now().UTC().Format(time.RFC3339)
+	options[BrickOwnerOption] = owner
 	if err := s.gluster.Set(ctx, req.Name, options); err != nil {
 		return fmt.Errorf("%w: setting the options of volume %s: %w", ErrInvalid, req.Name, err)
 	}
@@ -354,7 +402,20 @@ func (s *Service) placement(ctx context.Context, req CreateRequest) ([]string, e
 			load[addressOf(b.Host)]++
 		}
 	}
-	return placeBricks(max(replica, 1), connected, load)
+	servers, err := placeBricks(max(replica, 1), connected, load)
+	if err != nil {
+		return nil, err
+	}
+	path := s.brickPath(req.Name)
+	for _, v := range vols {
+		for _, b := range v.Bricks {
+			if server := addressOf(b.Host); slices.Contains(servers, server) && overlaps(b.Path, path) {
+				return nil, fmt.Errorf("%w: brick %s:%s of volume %s would hold or lie inside brick %s of volume %s: choose another name or move that volume's brick",
+					ErrConflict, server, path, req.Name, b.Path, v.Name)
+			}
+		}
+	}
+	return servers, nil
 }
 
 func addresses(peers []Peer) string {
@@ -365,12 +426,12 @@ func addresses(peers []Peer) string {
 	return strings.Join(out, ", ")
 }
 
-// Start starts a volume.
+// Start starts a volume the plugin created.
 func (s *Service) Start(ctx context.Context, name string) error {
 	return s.change(ctx, name, "starting", s.gluster.Start)
 }
 
-// Stop stops a volume; connected clients lose it.
+// Stop stops a volume the plugin created; connected clients lose it.
 func (s *Service) Stop(ctx context.Context, name string) error {
 	return s.change(ctx, name, "stopping", s.gluster.Stop)
 }
@@ -381,7 +442,11 @@ func (s *Service) change(ctx context.Context, name, what string, op func(context
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, err := s.volume(ctx, name); err != nil {
+	v, err := s.volume(ctx, name)
+	if err != nil {
+		return err
+	}
+	if err := madeByPlugin(name, v.Options, what); err != nil {
 		return err
 	}
 	s.logger.Info(what+" volume", "volume", name)
@@ -391,9 +456,20 @@ func (s *Service) change(ctx context.Context, name, what string, op func(context
 	return nil
 }
 
-// Delete stops and deletes a volume and removes its brick directories. It
-// refuses while clients are connected, naming their hosts, and while
-// Docker volumes made of its subdirectories are recorded on it.
+// madeByPlugin refuses a change to a volume without the plugin's label:
+// volumes made with the gluster CLI belong to whoever made them.
+func madeByPlugin(name string, options map[string]string, what string) error {
+	if options[DockerVolumeOption] == "" {
+		return fmt.Errorf("%w: not %s volume %s: it has no %s label, so the plugin did not create it; manage it with the gluster CLI",
+			ErrConflict, what, name, DockerVolumeOption)
+	}
+	return nil
+}
+
+// Delete stops and deletes a volume the plugin created and removes its
+// brick directories. It refuses while clients are connected, naming their
+// hosts, and while Docker volumes made of its subdirectories are recorded
+// on it.
 func (s *Service) Delete(ctx context.Context, name string) error {
 	if err := names.ValidateVolume(name); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
@@ -402,6 +478,9 @@ func (s *Service) Delete(ctx context.Context, name string) error {
 	defer s.mu.Unlock()
 	v, err := s.Get(ctx, name)
 	if err != nil {
+		return err
+	}
+	if err := madeByPlugin(name, v.Options, "deleting"); err != nil {
 		return err
 	}
 	if err := refuseSubvolumes(name, v.Options); err != nil {
@@ -415,60 +494,46 @@ func (s *Service) Delete(ctx context.Context, name string) error {
 	for i, b := range v.Bricks {
 		servers[i] = b.Server
 	}
-	return s.destroy(ctx, name, servers)
+	return s.destroy(ctx, name, v.Options[BrickOwnerOption], servers, v.Status == "Started")
 }
 
-// destroy stops and deletes a volume, then removes its bricks on servers.
-func (s *Service) destroy(ctx context.Context, name string, servers []string) error {
+// destroy stops and deletes a volume, then removes the brick directories
+// owner made on servers. A volume without an owner, made before brick
+// directories were marked, keeps them. If restart is set, a volume that
+// cannot be deleted once stopped is started again, so that it stays usable.
+func (s *Service) destroy(ctx context.Context, name, owner string, servers []string, restart bool) error {
 	s.logger.Info("deleting volume", "volume", name, "servers", servers)
 	if err := s.gluster.Stop(ctx, name); err != nil {
 		return fmt.Errorf("stopping volume %s: %w", name, err)
 	}
 	if err := s.gluster.Delete(ctx, name); err != nil {
-		return fmt.Errorf("deleting volume %s (every server of the pool must be up): %w", name, err)
+		err = fmt.Errorf("deleting volume %s (every server of the pool must be up): %w", name, err)
+		if restart {
+			err = s.restartAfterFailedDelete(ctx, name, err)
+		}
+		return err
 	}
-	if failed := s.removeBricks(ctx, name, servers); len(failed) > 0 {
+	failed := servers
+	if owner != "" {
+		failed = s.removeBricks(ctx, name, owner, servers)
+	}
+	if len(failed) > 0 {
 		return fmt.Errorf("volume %s deleted, but its brick directory %s is left on %s: remove it there before reusing the name",
 			name, s.brickPath(name), strings.Join(failed, ", "))
 	}
 	return nil
 }
 
-// removeBricks removes the volume's brick directory on each server and
-// returns the servers where that failed.
-func (s *Service) removeBricks(ctx context.Context, volume string, servers []string) (failed []string) {
-	for _, server := range servers {
-		var err error
-		if server == s.self {
-			err = s.RemoveLocalBrick(ctx, volume)
-		} else {
-			err = s.removeAt(ctx, server, volume)
-		}
-		if err != nil {
-			s.logger.Error("removing brick directory", "volume", volume, "server", server, "error", err)
-			failed = append(failed, server)
-		}
+// restartAfterFailedDelete starts a volume whose delete failed after it was
+// stopped and says so in the error: a stopped volume would leave its Docker
+// volume unusable.
+func (s *Service) restartAfterFailedDelete(ctx context.Context, name string, failed error) error {
+	if err := s.gluster.Start(ctx, name); err != nil {
+		s.logger.Error("starting volume again after a failed delete", "volume", name, "error", err)
+		return fmt.Errorf("%w; starting it again also failed, it stays stopped until `gluster volume start %s`: %w", failed, name, err)
 	}
-	return failed
-}
-
-// RemoveLocalBrick removes this server's brick directory of a volume that
-// gluster no longer knows, so the name can be used again.
-func (s *Service) RemoveLocalBrick(ctx context.Context, volume string) error {
-	if err := names.ValidateVolume(volume); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalid, err)
-	}
-	if _, err := s.volume(ctx, volume); err == nil {
-		return fmt.Errorf("%w: volume %s still exists, its bricks stay", ErrConflict, volume)
-	} else if !errors.Is(err, ErrNotFound) {
-		return err
-	}
-	dir := filepath.Join(s.brickRoot, volume)
-	if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("removing brick directory %s: %w", dir, err)
-	}
-	s.logger.Info("brick directory removed", "volume", volume, "path", dir)
-	return nil
+	s.logger.Warn("delete failed, volume started again", "volume", name, "error", failed)
+	return fmt.Errorf("%w; the volume was started again and stays usable: retry once every server is up", failed)
 }
 
 func (s *Service) brickPath(volume string) string {

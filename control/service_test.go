@@ -2,8 +2,12 @@ package control
 
 import (
 	"context"
+	"errors"
 	"net"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/glusterdocker/gluster/glustercli"
@@ -85,5 +89,38 @@ func TestPoolPrefersAddresses(t *testing.T) {
 		if got := addressOf(in); got != out {
 			t.Errorf("addressOf(%q) = %q, want %q", in, got, out)
 		}
+	}
+}
+
+func TestFailedDeleteStartsTheVolumeAgain(t *testing.T) {
+	tests := []struct {
+		name      string
+		failStart error
+		status    string
+		message   string
+	}{
+		{"[Error] started again", nil, "Started", "started again"},
+		{"[Error] starting again fails too", errors.New("brick offline"), "Stopped", "stays stopped"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			ts := newTestServer(t, "10.0.0.1", "10.0.0.2")
+			if _, err := ts.client.Create(ctx, CreateRequest{Name: "v", Options: map[string]string{DockerVolumeOption: "v"}}); err != nil {
+				t.Fatal(err)
+			}
+			ts.gluster.failDelete = &glustercli.Error{Message: "Some of the peers are down"}
+			ts.gluster.failStart = tc.failStart
+			err := ts.client.Delete(ctx, "v")
+			if err == nil || !strings.Contains(err.Error(), "peers are down") || !strings.Contains(err.Error(), tc.message) {
+				t.Errorf("err = %v, want gluster's reason and %q", err, tc.message)
+			}
+			if got := ts.gluster.vols["v"].Status; got != tc.status {
+				t.Errorf("volume status %s, want %s", got, tc.status)
+			}
+			if _, err := os.Stat(filepath.Join(ts.bricks, "v")); err != nil {
+				t.Errorf("brick directory of the kept volume: %v", err)
+			}
+		})
 	}
 }

@@ -10,7 +10,7 @@ import (
 func TestSubvolumes(t *testing.T) {
 	ctx := context.Background()
 	ts := newTestServer(t, "a1", "a2")
-	if _, err := ts.client.Create(ctx, CreateRequest{Name: "shared"}); err != nil {
+	if _, err := ts.client.Create(ctx, CreateRequest{Name: "shared", Options: map[string]string{DockerVolumeOption: "shared"}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, sub := range []struct{ docker, subdir string }{{"web.data", "apps/web"}, {"api", "apps/api"}, {"api", "apps/api"}} {

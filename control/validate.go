@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"strings"
 	"unicode"
 
 	"github.com/glusterdocker/gluster/names"
@@ -19,7 +20,7 @@ var (
 
 // validateCreate checks everything about a request that can be checked
 // without asking gluster, so that a bad request creates nothing.
-func validateCreate(req CreateRequest) error {
+func validateCreate(req CreateRequest, options OptionPolicy) error {
 	if err := names.ValidateVolume(req.Name); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
@@ -40,9 +41,23 @@ func validateCreate(req CreateRequest) error {
 		seen[s] = true
 	}
 	for k, v := range req.Options {
-		if err := validateOption(k, v); err != nil {
+		check := options.Check
+		if k == DockerVolumeOption {
+			check = func(_, v string) error { return checkDockerLabel(req.Name, v) }
+		}
+		if err := check(k, v); err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalid, err)
 		}
+	}
+	return nil
+}
+
+// checkDockerLabel accepts the plugin's label only with the Docker volume
+// name that maps onto the gluster volume's: a caller cannot make a volume
+// pass for another Docker volume.
+func checkDockerLabel(volume, docker string) error {
+	if gluster, err := names.FromDocker(docker); err != nil || gluster != volume {
+		return fmt.Errorf("option %s: %q is not the Docker name of volume %s", DockerVolumeOption, docker, volume)
 	}
 	return nil
 }
@@ -61,6 +76,11 @@ func ValidateHost(host string) error {
 func validateOption(key, value string) error {
 	if !optionPattern.MatchString(key) || len(key) > 128 {
 		return fmt.Errorf("option %q: gluster option names look like performance.cache-size", key)
+	}
+	// The gluster CLI takes any argument starting with "--" as its own
+	// option (--log-file=PATH writes PATH as root), wherever it stands.
+	if strings.HasPrefix(value, "-") {
+		return fmt.Errorf("option %s: the value must not start with '-'", key)
 	}
 	if len(value) > 1024 {
 		return fmt.Errorf("option %s: the value is longer than 1024 characters", key)

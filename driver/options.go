@@ -20,7 +20,7 @@ const glusterOptionPrefix = "gluster."
 
 // DockerVolumeOption labels every gluster volume the plugin creates with the
 // Docker volume it backs. Only labelled volumes are listed and deleted.
-const DockerVolumeOption = "user.docker-volume"
+const DockerVolumeOption = control.DockerVolumeOption
 
 // ErrBadOption marks a create option the plugin refuses.
 var ErrBadOption = errors.New("invalid volume option")

@@ -29,6 +29,10 @@ var (
 	ErrPeerBehind = errors.New("a gluster peer has not caught up with the pool's volumes")
 	ErrStarted    = errors.New("gluster volume already started")
 	ErrStopped    = errors.New("gluster volume is not started")
+	// ErrUnsafeArgument is an argument the gluster CLI would read as its
+	// own option: it takes any argument starting with "--" as one,
+	// wherever it stands (--log-file=PATH writes PATH as root).
+	ErrUnsafeArgument = errors.New("gluster argument starts with '-'")
 )
 
 // Error is a gluster command that answered with a failure.
@@ -112,6 +116,11 @@ func transient(err error) bool {
 // run executes one gluster command, retrying while glusterd is busy with
 // another transaction or a peer catches up, and returns the decoded answer.
 func (c *CLI) run(ctx context.Context, args ...string) (*cliOutput, error) {
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") {
+			return nil, fmt.Errorf("%w: %q: refused, nothing ran", ErrUnsafeArgument, a)
+		}
+	}
 	full := append([]string{"--glusterd-sock=" + c.socket, "--mode=script", "--xml"}, args...)
 	deadline := time.Now().Add(c.retries)
 	delay := 200 * time.Millisecond

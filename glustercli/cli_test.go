@@ -330,3 +330,35 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 		})
 	}
 }
+
+func TestArgumentsStartingWithDashAreRefused(t *testing.T) {
+	tests := []struct {
+		name string
+		run  func(*CLI) error
+	}{
+		{"[Error] option value", func(c *CLI) error {
+			return c.Set(context.Background(), "v", map[string]string{"performance.cache-size": "--log-file=/var/lib/glusterd/x"})
+		}},
+		{"[Error] option key", func(c *CLI) error {
+			return c.Set(context.Background(), "v", map[string]string{"--log-file=/x": "1"})
+		}},
+		{"[Error] single dash", func(c *CLI) error {
+			return c.Set(context.Background(), "v", map[string]string{"performance.cache-size": "-1"})
+		}},
+		{"[Error] volume name", func(c *CLI) error { return c.Start(context.Background(), "--glusterd-sock=/tmp/x") }},
+		{"[Error] brick", func(c *CLI) error {
+			return c.Create(context.Background(), CreateArgs{Name: "v", Replica: 1, Bricks: []Brick{{Host: "--log-file=/x", Path: "/b"}}})
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cli, s := newScripted(t, nil)
+			if err := tc.run(cli); !errors.Is(err, ErrUnsafeArgument) {
+				t.Errorf("err = %v, want ErrUnsafeArgument", err)
+			}
+			if len(s.calls) != 0 {
+				t.Errorf("gluster ran: %v", s.calls)
+			}
+		})
+	}
+}

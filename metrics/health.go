@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/glusterdocker/gluster/glustercli"
 )
@@ -21,21 +22,31 @@ type Gluster interface {
 
 var _ Gluster = (*glustercli.CLI)(nil)
 
+// healthCacheFor is how long one round of gluster questions answers
+// scrapes. A round costs glusterd a transaction per question and a heal
+// client per started volume: several Prometheus servers or dashboards
+// scraping within a few seconds share one, while Prometheus's default 15 s
+// interval still gets a fresh round every scrape.
+const healthCacheFor = 5 * time.Second
+
 // parallelHeals bounds the heal queries of one scrape that run at once.
 // Each starts a gluster client that connects to every brick of its volume
 // (about 0.2 s): one after the other, a few dozen volumes would not fit in
 // a scrape.
 const parallelHeals = 4
 
-// NewHealthCollector returns a collector that asks gluster, on every scrape
-// and within timeout, for the state of the pool and of every volume. A
-// question that fails leaves its metrics out and gluster_up at 0.
+// NewHealthCollector returns a collector that asks gluster, within timeout,
+// for the state of the pool and of every volume. Concurrent scrapes, and
+// scrapes within healthCacheFor of the last round, share one round of
+// questions. A question that fails leaves its metrics out and gluster_up
+// at 0.
 func NewHealthCollector(gluster Gluster, timeout time.Duration, logger *slog.Logger) prometheus.Collector {
 	volume := []string{"volume"}
 	return &healthCollector{
 		gluster: gluster,
 		timeout: timeout,
 		logger:  logger,
+		now:     time.Now,
 		up: prometheus.NewDesc(prometheus.BuildFQName(namespace, "", "up"),
 			"Whether glusterd answered every question of this scrape (1) or not (0).", nil, nil),
 		peers: prometheus.NewDesc(prometheus.BuildFQName(namespace, "pool", "peers"),
@@ -57,6 +68,12 @@ type healthCollector struct {
 	gluster Gluster
 	timeout time.Duration
 	logger  *slog.Logger
+	now     func() time.Time
+
+	rounds   singleflight.Group
+	mu       sync.Mutex
+	last     []prometheus.Metric // answers of the last round
+	lastTime time.Time
 
 	up, peers, peersConnected                     *prometheus.Desc
 	bricks, bricksOnline, healPending, splitBrain *prometheus.Desc
@@ -69,9 +86,35 @@ func (c *healthCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *healthCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, m := range c.metrics() {
+		ch <- m
+	}
+}
+
+// metrics returns the answers of the last round if it is recent, or else
+// of a new round, shared with every scrape that asks meanwhile.
+func (c *healthCollector) metrics() []prometheus.Metric {
+	c.mu.Lock()
+	last, fresh := c.last, c.now().Sub(c.lastTime) < healthCacheFor
+	c.mu.Unlock()
+	if last != nil && fresh {
+		return last
+	}
+	answers, _, _ := c.rounds.Do("health", func() (any, error) {
+		ms := c.round()
+		c.mu.Lock()
+		c.last, c.lastTime = ms, c.now()
+		c.mu.Unlock()
+		return ms, nil
+	})
+	return answers.([]prometheus.Metric)
+}
+
+// round asks gluster every question once.
+func (c *healthCollector) round() []prometheus.Metric {
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
-	s := &scrape{ch: ch, logger: c.logger, up: true}
+	s := &scrape{logger: c.logger, up: true}
 	c.collectPool(ctx, s)
 	c.collectVolumes(ctx, s)
 	up := 0
@@ -79,17 +122,18 @@ func (c *healthCollector) Collect(ch chan<- prometheus.Metric) {
 		up = 1
 	}
 	s.gauge(c.up, up)
+	return s.metrics
 }
 
-// scrape is one run of Collect.
+// scrape is one round of questions.
 type scrape struct {
-	ch     chan<- prometheus.Metric
-	logger *slog.Logger
-	up     bool // every question answered
+	metrics []prometheus.Metric
+	logger  *slog.Logger
+	up      bool // every question answered
 }
 
 func (s *scrape) gauge(d *prometheus.Desc, v int, labels ...string) {
-	s.ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v), labels...)
+	s.metrics = append(s.metrics, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v), labels...))
 }
 
 func (s *scrape) failed(question string, err error, args ...any) {

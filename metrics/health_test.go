@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/glusterdocker/gluster/glustercli"
 )
@@ -35,6 +37,7 @@ type fakeGluster struct {
 
 	mu                 sync.Mutex
 	healing, mostHeals int // heal queries running now, and at most
+	rounds             int // Peers questions: one per round
 }
 
 func (f *fakeGluster) answer(ctx context.Context, question string) error {
@@ -46,6 +49,9 @@ func (f *fakeGluster) answer(ctx context.Context, question string) error {
 }
 
 func (f *fakeGluster) Peers(ctx context.Context) ([]glustercli.Peer, error) {
+	f.mu.Lock()
+	f.rounds++
+	f.mu.Unlock()
 	return f.peers, f.answer(ctx, "peers")
 }
 
@@ -213,4 +219,49 @@ func healthExposition(series map[string]float64) string {
 		b.WriteString(f.String())
 	}
 	return b.String()
+}
+
+func TestHealthCollectorSharesRounds(t *testing.T) {
+	f := twoServers()
+	f.healTime = 50 * time.Millisecond // scrapes overlap the round
+	c := NewHealthCollector(f, time.Second, discard).(*healthCollector)
+	now := time.Now()
+	c.now = func() time.Time { return now }
+
+	const scrapes = 20
+	results := make([]string, scrapes)
+	var wg sync.WaitGroup
+	for i := range results {
+		wg.Go(func() { results[i] = exposition(t, c) })
+	}
+	wg.Wait()
+	if f.rounds != 1 {
+		t.Errorf("%d concurrent scrapes ran %d rounds of gluster questions, want 1", scrapes, f.rounds)
+	}
+	for i, r := range results {
+		if r != results[0] {
+			t.Errorf("scrape %d saw\n%s\nscrape 0\n%s", i, r, results[0])
+		}
+	}
+
+	now = now.Add(healthCacheFor - time.Millisecond)
+	exposition(t, c)
+	if f.rounds != 1 {
+		t.Errorf("a scrape within %s of the last round ran a new one (%d rounds)", healthCacheFor, f.rounds)
+	}
+	now = now.Add(time.Millisecond)
+	exposition(t, c)
+	if f.rounds != 2 {
+		t.Errorf("a scrape %s after the last round ran %d rounds in all, want 2", healthCacheFor, f.rounds)
+	}
+}
+
+// exposition collects c once and returns what it exposed, in the text format.
+func exposition(t *testing.T, c prometheus.Collector) string {
+	t.Helper()
+	out, err := testutil.CollectAndFormat(c, expfmt.TypeTextPlain)
+	if err != nil {
+		t.Error(err)
+	}
+	return string(out)
 }

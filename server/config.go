@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 
 	"github.com/glusterdocker/gluster/control"
@@ -23,6 +24,11 @@ type config struct {
 	LogLevel       string   `toml:"log_level" env:"LOG_LEVEL"`
 	LogFormat      string   `toml:"log_format" env:"LOG_FORMAT"`
 	MetricsAddress string   `toml:"metrics_address" env:"METRICS_ADDRESS"`
+	// ExtraVolumeOptions extends the volume options callers may set:
+	// option names, or prefixes ending in '*'.
+	ExtraVolumeOptions []string `toml:"extra_volume_options" env:"EXTRA_VOLUME_OPTIONS"`
+
+	volumeOptions control.OptionPolicy // built from ExtraVolumeOptions
 }
 
 // defaultConfigFile is read when present; $CONFIG names another.
@@ -48,7 +54,14 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 	}
 	cfg.Token = token
 	cfg.Peers = slices.DeleteFunc(cfg.Peers, func(p string) bool { return p == cfg.Address })
-	return cfg, cfg.validate()
+	if err := cfg.validate(); err != nil {
+		return cfg, err
+	}
+	cfg.volumeOptions, err = control.NewOptionPolicy(cfg.ExtraVolumeOptions)
+	if err != nil {
+		return cfg, fmt.Errorf("EXTRA_VOLUME_OPTIONS: %w", err)
+	}
+	return cfg, nil
 }
 
 func (c config) validate() error {
@@ -59,6 +72,9 @@ func (c config) validate() error {
 		if err := control.ValidateHost(h); err != nil {
 			return fmt.Errorf("ADDRESS/PEERS: %w", err)
 		}
+	}
+	if err := validateBrickRoot(c.BrickRoot); err != nil {
+		return fmt.Errorf("BRICK_ROOT: %w", err)
 	}
 	if c.Token == "" {
 		return fmt.Errorf("no control API token: set TOKEN or TOKEN_FILE (the same on every server and plugin; %s)", control.TokenHint)
@@ -71,6 +87,20 @@ func (c config) validate() error {
 	}
 	if err := metrics.ValidateAddress(c.MetricsAddress); err != nil {
 		return fmt.Errorf("METRICS_ADDRESS: %w: use HOST:PORT, such as %s:9475, or nothing to turn metrics off", err, c.Address)
+	}
+	return nil
+}
+
+// validateBrickRoot refuses a brick root whose volumes' directories could
+// be mistaken for system directories or for one another's.
+func validateBrickRoot(root string) error {
+	switch {
+	case !filepath.IsAbs(root):
+		return fmt.Errorf("%q is not an absolute path: use one such as /bricks", root)
+	case filepath.Clean(root) != root:
+		return fmt.Errorf("%q is not a clean path: use %s", root, filepath.Clean(root))
+	case root == "/":
+		return fmt.Errorf("the root directory cannot hold bricks: use a directory of its own such as /bricks")
 	}
 	return nil
 }

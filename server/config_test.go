@@ -39,6 +39,11 @@ func TestLoadConfig(t *testing.T) {
 		{"[Error] no token", map[string]string{"ADDRESS": "h1"}, nil, "", "", "TOKEN"},
 		{"[Error] bad peer", map[string]string{"ADDRESS": "h1", "PEERS": "h2;rm", "TOKEN": tok}, nil, "", "", "PEERS"},
 		{"[Error] missing config file", map[string]string{"CONFIG": "/nonexistent.toml"}, nil, "", "", "nonexistent"},
+		{"[Error] extra volume option covering the plugin's labels", map[string]string{"ADDRESS": "h1", "TOKEN": tok, "EXTRA_VOLUME_OPTIONS": "features.foo,user.*"}, nil, "", "", "EXTRA_VOLUME_OPTIONS"},
+		{"[Error] extra volume option starting with a dash", map[string]string{"ADDRESS": "h1", "TOKEN": tok, "EXTRA_VOLUME_OPTIONS": "--log-file"}, nil, "", "", "EXTRA_VOLUME_OPTIONS"},
+		{"[Error] brick root /", map[string]string{"ADDRESS": "h1", "TOKEN": tok, "BRICK_ROOT": "/"}, nil, "", "", "BRICK_ROOT"},
+		{"[Error] relative brick root", map[string]string{"ADDRESS": "h1", "TOKEN": tok, "BRICK_ROOT": "bricks"}, nil, "", "", "BRICK_ROOT"},
+		{"[Error] unclean brick root", map[string]string{"ADDRESS": "h1", "TOKEN": tok, "BRICK_ROOT": "/srv/../bricks/"}, nil, "", "", "BRICK_ROOT"},
 		{"[Error] metrics address without port", map[string]string{"ADDRESS": "h1", "TOKEN": tok, "METRICS_ADDRESS": "h1"}, nil, "", "", "METRICS_ADDRESS"},
 	}
 	for _, tc := range tests {
@@ -57,5 +62,22 @@ func TestLoadConfig(t *testing.T) {
 				t.Errorf("config = %+v", cfg)
 			}
 		})
+	}
+}
+
+func TestExtraVolumeOptions(t *testing.T) {
+	env := map[string]string{"ADDRESS": "h1", "TOKEN": tok, "EXTRA_VOLUME_OPTIONS": "features.bitrot, user.app-*"}
+	cfg, err := loadConfig(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.volumeOptions.Check("features.bitrot", "on"); err != nil {
+		t.Errorf("extra option refused: %v", err)
+	}
+	if err := cfg.volumeOptions.Check("user.app-team", "x"); err != nil {
+		t.Errorf("extra prefix refused: %v", err)
+	}
+	if err := cfg.volumeOptions.Check("storage.owner-uid", "0"); err == nil {
+		t.Error("an option outside the list and the extras was accepted")
 	}
 }

@@ -81,11 +81,8 @@ func run(cfg config, logger *slog.Logger) error {
 	}
 	go formPool(ctx, cli, cfg.Peers, 30*time.Second, logger)
 
-	httpClient := &http.Client{Timeout: 30 * time.Second}
-	removeAt := func(ctx context.Context, server, volume string) error {
-		return control.NewClient(server, cfg.ControlPort, cfg.Token, httpClient).RemoveBrick(ctx, volume)
-	}
-	svc := control.NewService(cfg.Address, cfg.BrickRoot, cli, removeAt, logger)
+	peers := control.RemoteBricks{Port: cfg.ControlPort, Token: cfg.Token, HTTP: &http.Client{Timeout: 30 * time.Second}}
+	svc := control.NewService(cfg.Address, cfg.BrickRoot, cli, peers, logger, control.WithOptionPolicy(cfg.volumeOptions))
 	addr := net.JoinHostPort(cfg.Address, strconv.Itoa(cfg.ControlPort))
 	listener, err := control.Listen(addr)
 	if err != nil {

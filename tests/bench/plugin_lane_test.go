@@ -379,8 +379,17 @@ func (l *pluginLaneBed) create(t *testing.T, run int) {
 	l.seconds(&l.m.create.Base, base)
 	l.seconds(&l.m.create.Plugin, plugin)
 	testbed.MustDocker(t, "volume", "rm", docker)
-	if err := s1.Client().Delete(ctx, raw); err != nil {
-		t.Fatalf("removing %s: %v", raw, err)
+	// Made with the gluster CLI, so removed with it: the control API
+	// changes only volumes the plugin created.
+	for _, args := range [][]string{{"volume", "stop", raw}, {"volume", "delete", raw}} {
+		if out, err := s1.Gluster(ctx, args...); err != nil {
+			t.Fatalf("removing %s: %s %v", raw, out, err)
+		}
+	}
+	for _, s := range []*testbed.Server{s1, s2} {
+		if err := os.RemoveAll(s.BrickDir(raw)); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

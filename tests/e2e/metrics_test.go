@@ -54,7 +54,7 @@ func TestMetrics(t *testing.T) {
 	// A mount that fails: the existing gluster volume a Docker volume
 	// uses was deleted behind the plugin's back, through the control API
 	// of the scraped server.
-	if _, err := srv.Client().Create(ctx, control.CreateRequest{Name: "vanished"}); err != nil {
+	if _, err := srv.Client().Create(ctx, control.CreateRequest{Name: "vanished", Options: pluginLabel("vanished")}); err != nil {
 		t.Fatal(err)
 	}
 	b.create(t, "haunted", "volume=vanished")

@@ -181,7 +181,7 @@ func TestPluginVolumes(t *testing.T) {
 		// On an existing gluster volume: a volume the plugin created is
 		// forgotten when its gluster volume goes while unused here, as
 		// after `docker volume rm` on another host, and created anew.
-		if _, err := b.cluster.Servers[0].Client().Create(ctx, control.CreateRequest{Name: "ghost"}); err != nil {
+		if _, err := b.cluster.Servers[0].Client().Create(ctx, control.CreateRequest{Name: "ghost", Options: pluginLabel("ghost")}); err != nil {
 			t.Fatal(err)
 		}
 		b.create(t, "haunted", "volume=ghost")

@@ -51,7 +51,7 @@ func TestVolumeLifecycle(t *testing.T) {
 	ctx := context.Background()
 	srv1, srv2 := c.Servers[0].Client(), c.Servers[1].Client()
 
-	vol, err := srv1.Create(ctx, control.CreateRequest{Name: "life", Replica: 3, Options: map[string]string{"performance.cache-size": "32MB"}})
+	vol, err := srv1.Create(ctx, control.CreateRequest{Name: "life", Replica: 3, Options: map[string]string{"performance.cache-size": "32MB", control.DockerVolumeOption: "life"}})
 	if err != nil {
 		t.Fatalf("create: %v", err)
 	}
@@ -111,7 +111,7 @@ func TestVolumeLifecycle(t *testing.T) {
 		t.Errorf("delete of a missing volume: %v, want ErrNotFound", err)
 	}
 	// The name can be used again.
-	if _, err := srv2.Create(ctx, control.CreateRequest{Name: "life", Replica: 2}); err != nil {
+	if _, err := srv2.Create(ctx, control.CreateRequest{Name: "life", Replica: 2, Options: pluginLabel("life")}); err != nil {
 		t.Fatalf("create again after delete: %v", err)
 	}
 	if err := srv2.Delete(ctx, "life"); err != nil {
@@ -119,7 +119,7 @@ func TestVolumeLifecycle(t *testing.T) {
 	}
 
 	// An arbiter volume: two data bricks and one metadata brick.
-	arb, err := srv1.Create(ctx, control.CreateRequest{Name: "arb", Replica: 3, Arbiter: true})
+	arb, err := srv1.Create(ctx, control.CreateRequest{Name: "arb", Replica: 3, Arbiter: true, Options: pluginLabel("arb")})
 	if err != nil || !arb.Arbiter || !arb.Bricks[2].Arbiter {
 		t.Fatalf("arbiter volume: %+v, %v", arb, err)
 	}
@@ -153,7 +153,7 @@ func TestBricksOfAPeerKnownByNameOnly(t *testing.T) {
 		}
 		return fmt.Errorf("pool of %s: %+v", first.Name, peers)
 	})
-	vol, err := first.Client().Create(ctx, control.CreateRequest{Name: "named", Replica: 2})
+	vol, err := first.Client().Create(ctx, control.CreateRequest{Name: "named", Replica: 2, Options: pluginLabel("named")})
 	if err != nil {
 		t.Fatal(err)
 	}

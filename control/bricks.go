@@ -1,0 +1,193 @@
+package control
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/glusterdocker/gluster/names"
+)
+
+// BrickOwnerOption records on a volume the creation that made its brick
+// directories: delete removes a brick directory only when the server's
+// marker for it holds the same owner.
+const BrickOwnerOption = "user.docker-brick-owner"
+
+// brickMarkers is the directory under the brick root that records which
+// brick directories this API made: one file per volume holding the owner of
+// the creation that made it. It lies outside every brick, and gluster
+// volume names cannot start with '.', so it is no volume's brick.
+const brickMarkers = ".gluster-docker"
+
+// PeerBricks makes and removes brick directories on other servers.
+type PeerBricks interface {
+	MakeBrick(ctx context.Context, server, volume, owner string) error
+	RemoveBrick(ctx context.Context, server, volume, owner string) error
+}
+
+// RemoteBricks reaches the brick endpoints of other servers' control API.
+type RemoteBricks struct {
+	Port  int
+	Token string
+	HTTP  *http.Client
+}
+
+var _ PeerBricks = RemoteBricks{}
+
+// MakeBrick makes a brick directory on server.
+func (r RemoteBricks) MakeBrick(ctx context.Context, server, volume, owner string) error {
+	return NewClient(server, r.Port, r.Token, r.HTTP).MakeBrick(ctx, volume, owner)
+}
+
+// RemoveBrick removes a brick directory owner made on server.
+func (r RemoteBricks) RemoveBrick(ctx context.Context, server, volume, owner string) error {
+	return NewClient(server, r.Port, r.Token, r.HTTP).RemoveBrick(ctx, volume, owner)
+}
+
+// newOwner returns a new creation's owner.
+func newOwner() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
+}
+
+func validOwner(owner string) error {
+	if len(owner) != 32 || strings.Trim(owner, "0123456789abcdef") != "" {
+		return fmt.Errorf("%w: brick owner %q: want 32 hex digits", ErrInvalid, owner)
+	}
+	return nil
+}
+
+func (s *Service) markerPath(volume string) string {
+	return filepath.Join(s.brickRoot, brickMarkers, volume)
+}
+
+// MakeLocalBrick creates this server's brick directory of volume for the
+// creation owner. A path that exists is refused, never reused: it may be
+// another volume's brick or someone's data.
+func (s *Service) MakeLocalBrick(ctx context.Context, volume, owner string) error {
+	if err := names.ValidateVolume(volume); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	if err := validOwner(owner); err != nil {
+		return err
+	}
+	dir, marker := s.brickPath(volume), s.markerPath(volume)
+	if err := os.MkdirAll(filepath.Dir(marker), 0o700); err != nil {
+		return fmt.Errorf("brick markers on %s: %w", s.self, err)
+	}
+	// The marker first, created exclusively: two creates of one name
+	// through different servers meet here, and only one goes on.
+	f, err := os.OpenFile(marker, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%w: brick directory %s on %s belongs to another create of volume %s through this API; if none is running, remove %s and %s there",
+			ErrInUse, dir, s.self, volume, dir, marker)
+	}
+	if err != nil {
+		return fmt.Errorf("marking brick directory %s on %s: %w", dir, s.self, err)
+	}
+	_, werr := f.WriteString(owner)
+	if err := errors.Join(werr, f.Close()); err != nil {
+		_ = os.Remove(marker)
+		return fmt.Errorf("marking brick directory %s on %s: %w", dir, s.self, err)
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		_ = os.Remove(marker)
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%w: %s already exists on server %s: remove it or choose another name", ErrConflict, dir, s.self)
+		}
+		return fmt.Errorf("making brick directory %s on %s: %w", dir, s.self, err)
+	}
+	s.logger.Info("brick directory made", "volume", volume, "path", dir, "owner", owner)
+	return nil
+}
+
+// RemoveLocalBrick removes this server's brick directory of a volume that
+// gluster no longer knows, so the name can be used again, but only if the
+// creation owner made it: a directory this API did not make stays.
+func (s *Service) RemoveLocalBrick(ctx context.Context, volume, owner string) error {
+	if err := names.ValidateVolume(volume); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	if err := validOwner(owner); err != nil {
+		return err
+	}
+	if _, err := s.volume(ctx, volume); err == nil {
+		return fmt.Errorf("%w: volume %s still exists, its bricks stay", ErrConflict, volume)
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	dir, marker := s.brickPath(volume), s.markerPath(volume)
+	recorded, err := os.ReadFile(marker)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w: %s on %s was not made by this API: it stays", ErrConflict, dir, s.self)
+	}
+	if err != nil {
+		return fmt.Errorf("reading the marker of brick directory %s on %s: %w", dir, s.self, err)
+	}
+	if string(recorded) != owner {
+		return fmt.Errorf("%w: %s on %s was made by another create of volume %s: it stays", ErrConflict, dir, s.self, volume)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("removing brick directory %s on %s: %w", dir, s.self, err)
+	}
+	if err := os.Remove(marker); err != nil {
+		return fmt.Errorf("removing the marker of brick directory %s on %s: %w", dir, s.self, err)
+	}
+	s.logger.Info("brick directory removed", "volume", volume, "path", dir)
+	return nil
+}
+
+// makeBricks makes the volume's brick directory on every server for owner.
+// On failure it removes those it made and returns the first error.
+func (s *Service) makeBricks(ctx context.Context, volume, owner string, servers []string) error {
+	for i, server := range servers {
+		var err error
+		if server == s.self {
+			err = s.MakeLocalBrick(ctx, volume, owner)
+		} else {
+			err = s.peers.MakeBrick(ctx, server, volume, owner)
+		}
+		if err != nil {
+			s.removeBricks(ctx, volume, owner, servers[:i])
+			return fmt.Errorf("making brick directories of volume %s: %w", volume, err)
+		}
+	}
+	return nil
+}
+
+// removeBricks removes the volume's brick directory that owner made on
+// each server and returns the servers where that failed.
+func (s *Service) removeBricks(ctx context.Context, volume, owner string, servers []string) (failed []string) {
+	for _, server := range servers {
+		var err error
+		if server == s.self {
+			err = s.RemoveLocalBrick(ctx, volume, owner)
+		} else {
+			err = s.peers.RemoveBrick(ctx, server, volume, owner)
+		}
+		if err != nil {
+			s.logger.Error("removing brick directory", "volume", volume, "server", server, "error", err)
+			failed = append(failed, server)
+		}
+	}
+	return failed
+}
+
+// overlaps reports whether two brick paths are the same or one lies
+// inside the other.
+func overlaps(a, b string) bool {
+	return a == b || within(a, b) || within(b, a)
+}
+
+// within reports whether path lies below dir.
+func within(path, dir string) bool {
+	return strings.HasPrefix(path, strings.TrimSuffix(dir, "/")+"/")
+}
