@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/glusterdocker/gluster/backoff"
 )
 
 // DefaultSocket is where Debian's glusterd listens for local CLI requests.
@@ -73,6 +75,12 @@ func (e *Error) Is(target error) bool {
 // standard output. It is the seam unit tests replace.
 type ExecFunc func(ctx context.Context, name string, args ...string) ([]byte, error)
 
+// transientRetry spaces out the attempts of a command glusterd refused for
+// now: a transaction holds the pool's lock for a fraction of a second to a
+// few seconds, so the first retries come soon and later ones no more than
+// every 2 s.
+var transientRetry = backoff.Policy{First: 200 * time.Millisecond, Max: 2 * time.Second}
+
 // CLI runs gluster commands. The zero value is not usable: use New.
 type CLI struct {
 	binary  string
@@ -122,9 +130,11 @@ func (c *CLI) run(ctx context.Context, args ...string) (*cliOutput, error) {
 		}
 	}
 	full := append([]string{"--glusterd-sock=" + c.socket, "--mode=script", "--xml"}, args...)
-	deadline := time.Now().Add(c.retries)
-	delay := 200 * time.Millisecond
-	for attempt := 1; ; attempt++ {
+	// Only the retries are bounded by c.retries: each command has ctx's time.
+	retries, cancel := context.WithTimeout(ctx, c.retries)
+	defer cancel()
+	var cerr *Error
+	for attempt, pause := range transientRetry.Attempts(retries) {
 		start := time.Now()
 		data, err := c.exec(ctx, c.binary, full...)
 		if err != nil {
@@ -142,18 +152,16 @@ func (c *CLI) run(ctx context.Context, args ...string) (*cliOutput, error) {
 		if msg == "" {
 			msg = strings.TrimSpace(out.Output)
 		}
-		cerr := &Error{Args: args, OpErrno: out.OpErrno, Message: msg}
-		if !transient(cerr) || time.Now().Add(delay).After(deadline) {
+		cerr = &Error{Args: args, OpErrno: out.OpErrno, Message: msg}
+		if !transient(cerr) {
 			return nil, cerr
 		}
-		c.logger.Info("gluster command failed for now, retrying", "args", args, "attempt", attempt, "delay", delay, "error", msg)
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("%w (gave up: %w)", cerr, ctx.Err())
-		case <-time.After(delay):
-		}
-		delay = min(delay*2, 2*time.Second)
+		c.logger.Info("gluster command failed for now, retrying", "args", args, "attempt", attempt, "delay", pause, "error", msg)
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%w (gave up: %w)", cerr, err)
+	}
+	return nil, cerr
 }
 
 // Volumes lists every volume of the pool.
