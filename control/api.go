@@ -2,6 +2,13 @@
 // container offers for creating, inspecting and deleting volumes, and the
 // client the plugin uses to call it. glusterd accepts write requests only on
 // its local unix socket, so remote hosts go through this API.
+//
+// The server's side: service.go (volume operations through the gluster
+// CLI), placement.go, bricks.go (brick directories and their markers),
+// subvolumes.go, options.go and validate.go (what callers may ask for),
+// handler.go, server.go and refusals.go (HTTP). The plugin's side: client.go
+// (one server) and cluster.go (any live server). Both: api.go (the wire
+// types and errors) and token.go.
 package control
 
 import (

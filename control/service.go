@@ -367,65 +367,6 @@ func sameLayout(req CreateRequest, v glustercli.Volume) error {
 	return nil
 }
 
-// placement chooses the servers for a new volume's bricks among the
-// connected members of the pool.
-func (s *Service) placement(ctx context.Context, req CreateRequest) ([]string, error) {
-	peers, addressOf, err := s.pool(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var connected []string
-	for _, p := range peers {
-		if p.Connected && (len(req.Servers) == 0 || slices.Contains(req.Servers, p.Address)) {
-			connected = append(connected, p.Address)
-		}
-	}
-	for _, want := range req.Servers {
-		if !slices.ContainsFunc(peers, func(p Peer) bool { return p.Address == want }) {
-			return nil, fmt.Errorf("%w: server %s is not a member of the pool (members: %s)", ErrInvalid, want, addresses(peers))
-		}
-	}
-	replica := req.Replica
-	if replica == 0 {
-		replica = min(len(connected), 3)
-		if req.Arbiter {
-			replica = 3
-		}
-	}
-	vols, err := s.gluster.Volumes(ctx)
-	if err != nil {
-		return nil, err
-	}
-	load := map[string]int{}
-	for _, v := range vols {
-		for _, b := range v.Bricks {
-			load[addressOf(b.Host)]++
-		}
-	}
-	servers, err := placeBricks(max(replica, 1), connected, load)
-	if err != nil {
-		return nil, err
-	}
-	path := s.brickPath(req.Name)
-	for _, v := range vols {
-		for _, b := range v.Bricks {
-			if server := addressOf(b.Host); slices.Contains(servers, server) && overlaps(b.Path, path) {
-				return nil, fmt.Errorf("%w: brick %s:%s of volume %s would hold or lie inside brick %s of volume %s: choose another name or move that volume's brick",
-					ErrConflict, server, path, req.Name, b.Path, v.Name)
-			}
-		}
-	}
-	return servers, nil
-}
-
-func addresses(peers []Peer) string {
-	out := make([]string, len(peers))
-	for i, p := range peers {
-		out[i] = p.Address
-	}
-	return strings.Join(out, ", ")
-}
-
 // Start starts a volume the plugin created.
 func (s *Service) Start(ctx context.Context, name string) error {
 	return s.change(ctx, name, "starting", s.gluster.Start)
