@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/glusterdocker/gluster/control"
 )
 
@@ -14,22 +16,22 @@ import (
 type volumeCache struct {
 	cluster Cluster
 	ttl     time.Duration
+	fetches singleflight.Group // keyed "list" or "volume/NAME"
 
-	mu       sync.Mutex
-	fetched  time.Time
-	volumes  map[string]control.Volume // by gluster name
-	inflight chan struct{}
-	err      error
-	details  map[string]*detail // by gluster name
+	mu      sync.Mutex
+	fetched time.Time
+	volumes map[string]control.Volume // by gluster name
+	details map[string]detail         // by gluster name
 }
 
 // detail is one volume's status: bricks online and clients connected.
 type detail struct {
-	volume     control.Volume
-	err        error
-	fetched    time.Time
-	refreshing bool
+	volume  control.Volume
+	err     error
+	fetched time.Time
 }
+
+const listKey = "list"
 
 func (c *volumeCache) list(ctx context.Context) (map[string]control.Volume, error) {
 	c.mu.Lock()
@@ -37,22 +39,14 @@ func (c *volumeCache) list(ctx context.Context) (map[string]control.Volume, erro
 		defer c.mu.Unlock()
 		return c.volumes, nil
 	}
-	if c.inflight == nil {
-		done := make(chan struct{})
-		c.inflight = done
-		go c.refresh(done)
-	}
-	wait := c.inflight
 	c.mu.Unlock()
-
 	select {
-	case <-wait:
+	case r := <-c.fetches.DoChan(listKey, c.refresh):
+		vols, _ := r.Val.(map[string]control.Volume)
+		return vols, r.Err
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.volumes, c.err
 }
 
 // lastListed returns a volume as the last list showed it, however old, and
@@ -61,35 +55,36 @@ func (c *volumeCache) list(ctx context.Context) (map[string]control.Volume, erro
 // to list them. Only a volume no list showed yet waits for a new list.
 func (c *volumeCache) lastListed(ctx context.Context, name string) (control.Volume, error) {
 	c.mu.Lock()
-	if v, ok := c.volumes[name]; ok {
-		if time.Since(c.fetched) >= c.ttl && c.inflight == nil {
-			c.inflight = make(chan struct{})
-			go c.refresh(c.inflight)
-		}
-		c.mu.Unlock()
-		return v, nil
-	}
+	v, ok := c.volumes[name]
+	stale := time.Since(c.fetched) >= c.ttl
 	c.mu.Unlock()
-	vols, err := c.list(ctx)
-	return vols[name], err
+	if !ok {
+		vols, err := c.list(ctx)
+		return vols[name], err
+	}
+	if stale {
+		c.fetches.DoChan(listKey, c.refresh)
+	}
+	return v, nil
 }
 
-func (c *volumeCache) refresh(done chan struct{}) {
+// refresh lists the cluster's volumes for every caller waiting, however
+// soon each gives up, and keeps the answer.
+func (c *volumeCache) refresh() (any, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), listTimeout)
 	defer cancel()
 	vols, err := c.cluster.Volumes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byName := make(map[string]control.Volume, len(vols))
+	for _, v := range vols {
+		byName[v.Name] = v
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.err = err
-	if err == nil {
-		c.volumes = make(map[string]control.Volume, len(vols))
-		for _, v := range vols {
-			c.volumes[v.Name] = v
-		}
-		c.fetched = time.Now()
-	}
-	c.inflight = nil
-	close(done)
+	c.volumes, c.fetched = byName, time.Now()
+	return byName, nil
 }
 
 // invalidate forgets the list after a change made through this plugin.
@@ -106,31 +101,33 @@ func (c *volumeCache) invalidate() {
 // at a volume waits.
 func (c *volumeCache) detail(ctx context.Context, name string) (control.Volume, error) {
 	c.mu.Lock()
-	if c.details == nil {
-		c.details = map[string]*detail{}
-	}
-	d := c.details[name]
-	if d != nil {
-		if time.Since(d.fetched) > c.ttl && !d.refreshing {
-			d.refreshing = true
-			go c.fetchDetail(context.Background(), name)
+	d, ok := c.details[name]
+	c.mu.Unlock()
+	fetch := func() (any, error) { return c.fetchDetail(name) }
+	if ok {
+		if time.Since(d.fetched) > c.ttl {
+			c.fetches.DoChan("volume/"+name, fetch)
 		}
-		defer c.mu.Unlock()
 		return d.volume, d.err
 	}
-	c.mu.Unlock()
-	return c.fetchDetail(ctx, name)
+	select {
+	case r := <-c.fetches.DoChan("volume/"+name, fetch):
+		vol, _ := r.Val.(control.Volume)
+		return vol, r.Err
+	case <-ctx.Done():
+		return control.Volume{}, ctx.Err()
+	}
 }
 
-func (c *volumeCache) fetchDetail(ctx context.Context, name string) (control.Volume, error) {
-	ctx, cancel := context.WithTimeout(ctx, detailTimeout)
+func (c *volumeCache) fetchDetail(name string) (control.Volume, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), detailTimeout)
 	defer cancel()
 	vol, err := c.cluster.Volume(ctx, name)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.details == nil {
-		c.details = map[string]*detail{}
+		c.details = map[string]detail{}
 	}
-	c.details[name] = &detail{volume: vol, err: err, fetched: time.Now()}
+	c.details[name] = detail{volume: vol, err: err, fetched: time.Now()}
 	return vol, err
 }
