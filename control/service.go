@@ -130,7 +130,13 @@ func (s *Service) volume(ctx context.Context, name string) (glustercli.Volume, e
 
 // clientHosts lists the hosts connected to any brick, leaving out one
 // connection per brick for each server whose self-heal daemon runs: those
-// daemons are clients of every brick too.
+// daemons are clients of every brick too. A connection from a server whose
+// daemon glusterd reports offline counts as a client's: nothing gluster
+// reports tells a daemon's connection from a FUSE mount's (`volume status
+// VOL client-list` counts connections by kind, without hosts and, in 10.3,
+// not in XML), and a volume must not be deleted under a mount. A daemon that
+// runs while glusterd reports it offline is one glusterd lost track of; its
+// server repairs it within seconds (package selfheal).
 func clientHosts(st glustercli.Status, addressOf func(string) string) []string {
 	healers := map[string]bool{}
 	for _, d := range st.SelfHeal {

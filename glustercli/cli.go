@@ -308,6 +308,14 @@ func (c *CLI) Start(ctx context.Context, name string) error {
 	return err
 }
 
+// StartForce asks glusterd to start whatever of a started volume is not
+// running on any server: brick processes and self-heal daemons. Processes
+// that run are left alone, so connected clients keep working.
+func (c *CLI) StartForce(ctx context.Context, name string) error {
+	_, err := c.run(ctx, "volume", "start", name, "force")
+	return err
+}
+
 // Stop stops a volume; stopping a stopped volume succeeds.
 func (c *CLI) Stop(ctx context.Context, name string) error {
 	_, err := c.run(ctx, "volume", "stop", name)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -159,6 +160,30 @@ func TestStatus(t *testing.T) {
 	}
 }
 
+// TestStatusLostSelfHealDaemon reads a server's self-heal daemon that
+// glusterd reports offline while it is connected to both bricks (its pid
+// file names a daemon that failed to start after it): captured on the
+// server that was not restarted.
+func TestStatusLostSelfHealDaemon(t *testing.T) {
+	cli, _ := newScripted(t, map[string][]string{
+		"volume status survivor clients": {"status-clients-lost.xml"},
+		"volume status survivor shd":     {"status-shd-lost.xml"},
+	})
+	got, err := cli.Status(context.Background(), "survivor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantHeal := []Daemon{{Host: "localhost", Online: true, PID: 416}, {Host: "172.30.130.12", Online: false, PID: -1}}
+	if !reflect.DeepEqual(got.SelfHeal, wantHeal) {
+		t.Errorf("SelfHeal = %+v, want %+v", got.SelfHeal, wantHeal)
+	}
+	for _, b := range got.Bricks {
+		if !slices.ContainsFunc(b.Clients, func(c string) bool { return strings.HasPrefix(c, "172.30.130.12:") }) {
+			t.Errorf("brick %s:%s clients %v, want a connection from 172.30.130.12", b.Host, b.Path, b.Clients)
+		}
+	}
+}
+
 func TestStatusAll(t *testing.T) {
 	cli, _ := newScripted(t, map[string][]string{"volume status all": {"status-all.xml"}})
 	got, err := cli.StatusAll(context.Background())
@@ -224,6 +249,16 @@ func TestIdempotentStartStop(t *testing.T) {
 	}
 	if err := cli.Stop(context.Background(), "gv0"); err != nil {
 		t.Errorf("Stop of a stopped volume: %v", err)
+	}
+}
+
+func TestStartForce(t *testing.T) {
+	cli, s := newScripted(t, map[string][]string{"volume start survivor force": {"start-force.xml"}})
+	if err := cli.StartForce(context.Background(), "survivor"); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.calls) != 1 {
+		t.Errorf("ran %q, want one call", s.calls)
 	}
 }
 

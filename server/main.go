@@ -22,6 +22,7 @@ import (
 	"github.com/glusterdocker/gluster/logging"
 	"github.com/glusterdocker/gluster/metrics"
 	"github.com/glusterdocker/gluster/sdnotify"
+	"github.com/glusterdocker/gluster/selfheal"
 	"github.com/glusterdocker/gluster/settings"
 )
 
@@ -80,6 +81,11 @@ func run(cfg config, logger *slog.Logger) error {
 		return err
 	}
 	go formPool(ctx, cli, cfg.Peers, 30*time.Second, logger)
+	healers, err := selfheal.NewRepairer(cli, logger)
+	if err != nil {
+		return err
+	}
+	go healers.Run(ctx)
 
 	peers := control.RemoteBricks{Port: cfg.ControlPort, Token: cfg.Token, HTTP: &http.Client{Timeout: 30 * time.Second}}
 	svc := control.NewService(cfg.Address, cfg.BrickRoot, cli, peers, logger, control.WithOptionPolicy(cfg.volumeOptions))

@@ -194,7 +194,11 @@ func TestSecurityControl(t *testing.T) {
 		srv2.Start(t)
 		b.cluster.WaitPool(t, poolTimeout)
 		// A delete tried while the server's brick and self-heal daemon
-		// are still coming back finds their connections half made.
+		// are still coming back finds their connections half made. The
+		// volume changed while the server was down, so its glusterd
+		// starts a second self-heal daemon that fails and leaves the
+		// first one running but reported offline: the server must repair
+		// that, or the daemon's connections block the delete for good.
 		b.cluster.WaitBricksOnline(t, "survivor", time.Minute)
 		err = testbed.Poll(time.Minute, func() error {
 			_, err := testbed.Docker(ctx, "volume", "rm", "survivor")
