@@ -38,9 +38,9 @@ const (
 	// 5 s); the margin is for a machine busy with other tests.
 	poolTimeout = 3 * time.Minute
 
-	// emulator is the base name of the program binfmt_misc starts for an
-	// arm64 executable (Debian's qemu-user-static registration).
-	emulator = "aarch64-binfmt-P"
+	// binfmtHandler is the kernel's entry for arm64 executables, which
+	// names the emulator it starts for them.
+	binfmtHandler = "/proc/sys/fs/binfmt_misc/qemu-aarch64"
 )
 
 // TestARM64MixedPool: an arm64 server (a Raspberry Pi) and an amd64 server
@@ -67,8 +67,8 @@ func TestARM64MixedPool(t *testing.T) {
 	}
 
 	p := installFromRegistry(t, c)
-	if len(emulated("gluster-plugin")) == 0 {
-		t.Fatalf("no gluster-plugin process runs through the arm64 emulator (%s)", emulator)
+	if len(emulated(t, "gluster-plugin")) == 0 {
+		t.Fatal("no gluster-plugin process runs through the arm64 emulator")
 	}
 
 	const volume, gluster = "pi.data", "pi__data"
@@ -94,7 +94,7 @@ func TestARM64MixedPool(t *testing.T) {
 			t.Errorf("the client container runs on %q, want aarch64", machine)
 		}
 		sum, _, _ = strings.Cut(line, " ")
-		if !slices.ContainsFunc(emulated("glusterfs"), func(args []string) bool {
+		if !slices.ContainsFunc(emulated(t, "glusterfs"), func(args []string) bool {
 			return slices.Contains(args, "--volfile-id="+gluster) || slices.Contains(args, "--volfile-id=/"+gluster)
 		}) {
 			t.Errorf("no FUSE client of %s runs through the arm64 emulator", gluster)
@@ -159,7 +159,7 @@ func requireArtifacts(t *testing.T) {
 	if _, err := os.Stat(filepath.Join("..", "..", rootfs, "usr", "local", "bin", "gluster-plugin")); err != nil {
 		t.Fatalf("no arm64 plugin root filesystem: %v; %s", err, build)
 	}
-	if _, err := os.Stat("/proc/sys/fs/binfmt_misc/qemu-aarch64"); err != nil {
+	if _, err := os.Stat(binfmtHandler); err != nil {
 		t.Fatalf("the arm64 emulator is not registered (%v): run tests/setup.sh", err)
 	}
 }
@@ -200,7 +200,9 @@ func runDetached(t *testing.T, name, volume string) string {
 // emulated lists the command lines of the host's processes that run program
 // (a base name) through the arm64 emulator. binfmt_misc starts the emulator
 // with the program's path as its first argument.
-func emulated(program string) [][]string {
+func emulated(t *testing.T, program string) [][]string {
+	t.Helper()
+	emulator := emulatorPath(t)
 	var found [][]string
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, proc := range procs {
@@ -209,9 +211,25 @@ func emulated(program string) [][]string {
 			continue
 		}
 		args := strings.Split(strings.TrimRight(string(data), "\x00"), "\x00")
-		if len(args) >= 2 && filepath.Base(args[0]) == emulator && filepath.Base(args[1]) == program {
+		if len(args) >= 2 && args[0] == emulator && filepath.Base(args[1]) == program {
 			found = append(found, args)
 		}
 	}
 	return found
+}
+
+// emulatorPath reads which program the kernel starts for arm64 executables.
+func emulatorPath(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile(binfmtHandler)
+	if err != nil {
+		t.Fatalf("the arm64 emulator's binfmt_misc entry: %v", err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if path, ok := strings.CutPrefix(line, "interpreter "); ok {
+			return path
+		}
+	}
+	t.Fatalf("%s names no interpreter: %q", binfmtHandler, data)
+	return ""
 }
