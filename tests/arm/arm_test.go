@@ -34,8 +34,8 @@ const (
 	registry = "127.0.0.1:5190"
 
 	// poolTimeout: an emulated glusterd starts and answers several times
-	// slower than a native one (about 20 s to a formed pool here, against
-	// 5 s); the margin is for a machine busy with other tests.
+	// slower than a native one (26-30 s to a formed pool here, with the
+	// machine busy); the margin is for a slower CI machine.
 	poolTimeout = 3 * time.Minute
 
 	// binfmtHandler is the kernel's entry for arm64 executables, which
