@@ -1,8 +1,27 @@
 # gluster: a Docker volume plugin for GlusterFS replica volumes.
 
 GO       ?= go
-BIN      := bin
-GOFILES  := $(shell find . -name '*.go' -not -path './rootfs/*') go.mod go.sum
+# ARCH: the Debian architecture the binaries, the plugin's rootfs and the
+# server image are built for: amd64 (the default), arm64 (Raspberry Pi OS
+# 64-bit) or armhf (Raspberry Pi OS 32-bit, ARMv7). Another than amd64 gets
+# its own binary directory, rootfs directory and image tags (see build/arch.sh),
+# so that the amd64 ones stay as they are.
+ARCH     ?= amd64
+ifeq ($(ARCH),amd64)
+GOENV    := GOARCH=amd64
+SUFFIX   :=
+else ifeq ($(ARCH),arm64)
+GOENV    := GOARCH=arm64
+SUFFIX   := -arm64
+else ifeq ($(ARCH),armhf)
+GOENV    := GOARCH=arm GOARM=7
+SUFFIX   := -armhf
+else
+$(error ARCH=$(ARCH): use amd64, arm64 or armhf)
+endif
+BIN      := bin$(if $(SUFFIX),/$(ARCH))
+ROOTFS   := rootfs$(SUFFIX)
+GOFILES  := $(shell find . -name '*.go' -not -path './rootfs*/*') go.mod go.sum
 E2E_TIMEOUT ?= 60m
 FUZZTIME ?= 10s
 
@@ -13,30 +32,50 @@ PLUGIN   ?= gluster
 SERVERS  ?= 172.30.70.11,172.30.70.12
 TOKEN    ?= $(shell cat /var/lib/gluster-demo/token 2>/dev/null)
 TOKEN_FILE ?=
+# Where `make push-plugins` pushes the plugin, one tag per architecture
+# (REGISTRY/PLUGIN:VERSION-ARCH), and the architectures it builds.
+REGISTRY ?= 127.0.0.1:5000
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+PLUGIN_ARCHES ?= amd64 arm64 armhf
 
-.PHONY: all build server-image rootfs plugin unit fuzz setup e2e bench bench-quick test demo demo-clean
+.PHONY: all build server-image rootfs plugin push-plugin push-plugins unit fuzz setup e2e test-arm bench bench-quick test demo demo-clean
 
 all: build
 
 build: $(BIN)/gluster-server $(BIN)/gluster-plugin
 
 $(BIN)/gluster-server: $(GOFILES)
-	CGO_ENABLED=0 $(GO) build -trimpath -o $@ ./server
+	CGO_ENABLED=0 $(GOENV) $(GO) build -trimpath -o $@ ./server
 
 $(BIN)/gluster-plugin: $(GOFILES)
-	CGO_ENABLED=0 $(GO) build -trimpath -o $@ ./plugin
+	CGO_ENABLED=0 $(GOENV) $(GO) build -trimpath -o $@ ./plugin
 
-## rootfs: the managed plugin's root filesystem, built offline
+## rootfs: the managed plugin's root filesystem for ARCH, built offline:
+## rootfs/ for amd64, rootfs-ARCH/ for the others
 rootfs: $(BIN)/gluster-plugin
-	build/plugin-rootfs.sh $(BIN)/gluster-plugin rootfs
+	ARCH=$(ARCH) build/plugin-rootfs.sh $(BIN)/gluster-plugin $(ROOTFS)
 
-## plugin: create and enable the managed plugin $(PLUGIN) from config.json and rootfs/
+## plugin: create and enable the managed plugin $(PLUGIN) from config.json
+## and the rootfs of ARCH (another than the machine's runs through binfmt)
 plugin: rootfs
-	@build/plugin.sh $(PLUGIN) $(SERVERS) "$(if $(TOKEN_FILE),file:$(TOKEN_FILE),$(TOKEN))"
+	@ROOTFS=$(ROOTFS) build/plugin.sh $(PLUGIN) $(SERVERS) "$(if $(TOKEN_FILE),file:$(TOKEN_FILE),$(TOKEN))"
 
-## server-image: the gluster server container image, built offline
+## push-plugin: build the plugin for ARCH and push it as
+## REGISTRY/PLUGIN:VERSION-ARCH. Docker's managed plugins have no
+## multi-architecture tags: users install their architecture's.
+push-plugin: rootfs
+	build/plugin-push.sh $(REGISTRY)/$(PLUGIN):$(VERSION)-$(ARCH) $(ROOTFS)
+
+## push-plugins: push-plugin for each of PLUGIN_ARCHES
+push-plugins:
+	@for arch in $(PLUGIN_ARCHES); do \
+	  $(MAKE) --no-print-directory push-plugin ARCH=$$arch REGISTRY=$(REGISTRY) PLUGIN=$(PLUGIN) VERSION=$(VERSION) || exit 1; \
+	done
+
+## server-image: the gluster server container image for ARCH, built offline:
+## gluster-server:latest for amd64, gluster-server:latest-ARCH for the others
 server-image: $(BIN)/gluster-server
-	build/server-image.sh $(BIN)/gluster-server gluster-server:latest
+	ARCH=$(ARCH) build/server-image.sh $(BIN)/gluster-server gluster-server:latest$(SUFFIX)
 
 ## unit: fast tests, no root, no Docker; with the race detector, since the
 ## driver answers Docker's calls concurrently
@@ -57,6 +96,16 @@ setup:
 ## e2e: end-to-end tests against real dockerd and real gluster
 e2e: setup
 	$(GO) test -tags e2e -count=1 -p 1 -timeout $(E2E_TIMEOUT) ./tests/e2e/... ./mounter/...
+
+## test-arm: the arm64 end-to-end test on this machine, under emulation
+## (qemu-user-static through binfmt_misc): builds the arm64 server image and
+## plugin rootfs, then an arm64 and an amd64 server form a pool and the arm64
+## plugin, installed from its registry tag, serves a replica 2 volume. The
+## two arm64 debootstraps run side by side: each spends most of its ~9
+## minutes (first run) in emulated package scripts, one core each.
+test-arm: setup
+	$(MAKE) --no-print-directory -j2 server-image rootfs ARCH=arm64
+	$(GO) test -tags e2e -count=1 -timeout 30m -v ./tests/arm/...
 
 ## bench: the plugin's cost against the raw gluster client, 5 runs (about
 ## 20 minutes); prints the table, writes it with JSON and a chart to results/

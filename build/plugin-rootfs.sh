@@ -15,16 +15,22 @@
 #
 # Needs root (the tree keeps its owners, and the final check runs in a chroot).
 #
-# usage: build/plugin-rootfs.sh BINARY DEST
+# ARCH (amd64, arm64 or armhf; see build/arch.sh) is BINARY's architecture
+# and the Debian packages'; another than the machine's runs the checks
+# through its emulator (binfmt_misc).
+#
+# usage: [ARCH=arm64] build/plugin-rootfs.sh BINARY DEST
 set -euo pipefail
 
 if [ $# -ne 2 ]; then
   echo "usage: $0 BINARY DEST" >&2
   exit 2
 fi
-binary=$1 dest=$2
-base=gluster-plugin-base:bookworm
 here=$(dirname "$0")
+# shellcheck source=build/arch.sh
+. "$here/arch.sh"
+binary=$1 dest=$2
+base=gluster-plugin-base:bookworm$tag_suffix
 start=$SECONDS
 
 [ -f "$binary" ] || { echo "$binary: no such file" >&2; exit 1; }
@@ -145,6 +151,13 @@ if [ -n "$missing" ]; then
   exit 1
 fi
 chroot "$dest" /usr/sbin/glusterfs --version | sed -n 1p
+# The plugin runs on this architecture: without settings it stops at once,
+# asking for its servers.
+started=$(chroot "$dest" /usr/bin/env -i /usr/local/bin/gluster-plugin 2>&1 || true)
+case $started in
+  *"SERVERS is empty"*) ;;
+  *) echo "$binary does not run in $dest ($arch): $started" >&2; exit 1 ;;
+esac
 chroot "$dest" /sbin/mount.glusterfs -V >/dev/null
 for cmd in sh bash mount umount mountpoint getfattr sed awk grep stat uname wc cat; do
   chroot "$dest" sh -c "command -v $cmd" >/dev/null || { echo "$cmd is missing in $dest" >&2; exit 1; }

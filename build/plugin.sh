@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Creates the managed plugin from config.json and rootfs/ and enables it.
-# An existing plugin of that name is replaced; its state on the host stays.
+# Creates the managed plugin from config.json and rootfs/ (ROOTFS=DIR for
+# another, such as rootfs-arm64/) and enables it. An existing plugin of that
+# name is replaced; its state on the host stays.
 #
 # usage: build/plugin.sh NAME SERVERS TOKEN [STATE_DIR [KEY=VALUE...]]
 # TOKEN is the control API token (at least 16 characters), or file:PATH for
@@ -41,25 +42,10 @@ for s in "${settings[@]}"; do
   case $s in secrets.source=*) secrets=${s#secrets.source=} ;; esac
 done
 
-# docker plugin create sends its whole directory: give it only what it reads.
-context=$(mktemp -d /var/tmp/gluster-plugin.XXXXXX)
-trap 'rm -rf "$context"' EXIT
-cp "$top/config.json" "$context/"
-cp -al "$top/rootfs" "$context/rootfs"
-# Docker refuses two plugins with byte-identical root filesystems: the name
-# makes each plugin's own. Replace, never write through, a hard link into the
-# working tree.
-rm -f "$context/rootfs/etc/gluster-plugin-name"
-echo "$name" >"$context/rootfs/etc/gluster-plugin-name"
-
-if docker plugin inspect "$name" >/dev/null 2>&1; then
-  docker plugin disable -f "$name" >/dev/null 2>&1 || true
-  docker plugin rm -f "$name" >/dev/null
-fi
+"$(dirname "$0")/plugin-create.sh" "$name" "${ROOTFS:-$top/rootfs}"
 mkdir -p "$state"
 # Docker refuses to enable a plugin whose mount source does not exist.
 mkdir -p -m 0700 "$secrets"
-docker plugin create "$name" "$context" >/dev/null
 docker plugin set "$name" SERVERS="$servers" "${token_settings[@]}" state.source="$state" "${settings[@]}"
 docker plugin enable "$name" >/dev/null
 echo "plugin $name enabled (servers $servers, state $state)"

@@ -2,12 +2,17 @@
 # Builds the gluster server image offline: a debootstrapped Debian base with
 # glusterfs-server, plus the gluster-server binary as its entrypoint.
 #
-# usage: build/server-image.sh BINARY [IMAGE]
+# ARCH (amd64, arm64 or armhf; see build/arch.sh) is BINARY's architecture
+# and the base's; the default IMAGE and the base's tag end in its suffix.
+#
+# usage: [ARCH=arm64] build/server-image.sh BINARY [IMAGE]
 set -euo pipefail
 
-binary=$1 image=${2:-gluster-server:latest}
-base=gluster-server-base:bookworm
 here=$(dirname "$0")
+# shellcheck source=build/arch.sh
+. "$here/arch.sh"
+binary=$1 image=${2:-gluster-server:latest$tag_suffix}
+base=gluster-server-base:bookworm$tag_suffix
 
 "$here/base-image.sh" "$base" glusterfs-server,procps,iproute2
 

@@ -105,7 +105,7 @@ func (o *Options) set(key, value string) error {
 	case key == "uid" || key == "gid":
 		n, err := strconv.ParseUint(value, 10, 32)
 		if err != nil || n > maxID {
-			return fmt.Errorf("%s is a numeric id from 0 to %d", key, maxID)
+			return fmt.Errorf("%s is a numeric id from 0 to %d", key, uint64(maxID))
 		}
 		id := uint32(n)
 		if key == "uid" {

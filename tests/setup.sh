@@ -36,6 +36,25 @@ start_dockerd() {
   exit 1
 }
 
+# enable_emulation: lets this amd64 machine run arm64 and armhf programs
+# through Debian's qemu-user-static, for the ARM builds and their tests
+# (systemd-binfmt does this at boot where systemd runs). The handlers are
+# registered with the F flag, so the kernel opens the emulator once and it
+# works inside chroots and containers that do not have it. A kernel without
+# binfmt_misc only loses the ARM builds.
+enable_emulation() {
+  local binfmt=/proc/sys/fs/binfmt_misc arch
+  if ! mountpoint -q "$binfmt" && ! mount -t binfmt_misc binfmt_misc "$binfmt"; then
+    log "binfmt_misc cannot be mounted: ARM builds and make test-arm will not work here"
+    return
+  fi
+  for arch in aarch64 arm; do
+    [ -e "$binfmt/qemu-$arch" ] && continue
+    log "registering the qemu-$arch emulator with binfmt_misc"
+    cat "/usr/lib/binfmt.d/qemu-$arch.conf" >"$binfmt/register"
+  done
+}
+
 if [ "$(id -u)" != 0 ]; then
   echo "setup: run as root: the tests start containers, mount FUSE file systems and install packages" >&2
   exit 1
@@ -44,6 +63,8 @@ command -v go >/dev/null || { echo "setup: Go is needed to build the project: in
 
 # prometheus: the metrics test runs its own instance, never the package's service.
 # iputils-ping: the bench's baseline client pings the servers, as the tutorial does.
-need_packages docker.io glusterfs-client debootstrap iproute2 iputils-ping ca-certificates curl systemd docker-registry prometheus
+# qemu-user-static: emulates arm64 and armhf for the ARM builds and tests.
+need_packages docker.io glusterfs-client debootstrap iproute2 iputils-ping ca-certificates curl systemd docker-registry prometheus qemu-user-static
+enable_emulation
 start_dockerd
 make --no-print-directory server-image rootfs

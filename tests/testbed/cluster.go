@@ -60,6 +60,9 @@ type Server struct {
 	// Peers, if set, are the servers this one probes (PEERS) instead of
 	// every server of the cluster.
 	Peers []string
+	// Image, if set, is the server image this server runs instead of
+	// ServerImage, such as another architecture's.
+	Image string
 }
 
 // NewCluster prepares n servers on the network 172.30.<octet>.0/24 (the
@@ -222,7 +225,14 @@ func (s *Server) Run(t testing.TB) {
 		"-v", filepath.Join(s.Dir, "glusterd")+":/var/lib/glusterd",
 		"-v", filepath.Join(s.Dir, "log")+":/var/log/glusterfs",
 		"-v", filepath.Join(s.Dir, "bricks")+":/bricks",
-		ServerImage)...)
+		s.image())...)
+}
+
+func (s *Server) image() string {
+	if s.Image != "" {
+		return s.Image
+	}
+	return ServerImage
 }
 
 // Recreate removes the container and runs a new one on the same host

@@ -97,6 +97,14 @@ func (p *Plugin) Create(t testing.TB, c *Cluster, settings ...string) {
 	MustRun(t, filepath.Join(repoRoot(), "build", "plugin.sh"), args...)
 }
 
+// PushPlugin pushes the plugin made of config.json and a root filesystem of
+// the working tree (rootfs, or rootfs-ARCH from `make rootfs ARCH=...`) to
+// a registry as ref, as `make push-plugin` does.
+func PushPlugin(t testing.TB, ref, rootfs string) {
+	t.Helper()
+	MustRun(t, filepath.Join(repoRoot(), "build", "plugin-push.sh"), ref, filepath.Join(repoRoot(), rootfs))
+}
+
 // Set changes settings of the plugin, disabling it meanwhile.
 func (p *Plugin) Set(t testing.TB, settings ...string) {
 	t.Helper()
