@@ -14,7 +14,7 @@ SERVERS  ?= 172.30.70.11,172.30.70.12
 TOKEN    ?= $(shell cat /var/lib/gluster-demo/token 2>/dev/null)
 TOKEN_FILE ?=
 
-.PHONY: all build server-image rootfs plugin unit fuzz setup e2e bench bench-quick test demo demo-clean
+.PHONY: all build server-image rootfs server-image-trixie rootfs-trixie plugin unit fuzz setup e2e bench bench-quick test demo demo-clean
 
 all: build
 
@@ -37,6 +37,13 @@ plugin: rootfs
 ## server-image: the gluster server container image, built offline
 server-image: $(BIN)/gluster-server
 	build/server-image.sh $(BIN)/gluster-server gluster-server:latest
+
+## server-image-trixie, rootfs-trixie: the same on Debian 13, with GlusterFS 11
+server-image-trixie: $(BIN)/gluster-server
+	DEBIAN_SUITE=trixie build/server-image.sh $(BIN)/gluster-server gluster-server:latest-trixie
+
+rootfs-trixie: $(BIN)/gluster-plugin
+	DEBIAN_SUITE=trixie build/plugin-rootfs.sh $(BIN)/gluster-plugin rootfs-trixie
 
 ## unit: fast tests, no root, no Docker; with the race detector, since the
 ## driver answers Docker's calls concurrently

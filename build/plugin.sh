@@ -8,7 +8,8 @@
 # into the plugin (the mount secrets.source, at /etc/docker-gluster) and
 # TOKEN_FILE names the file there, so that `docker plugin inspect` does not
 # show the token. The KEY=VALUE settings are set before the plugin is
-# enabled. DOCKER_HOST chooses the daemon, as for the docker command.
+# enabled. DOCKER_HOST chooses the daemon, as for the docker command; ROOTFS
+# another root filesystem than rootfs/ (such as rootfs-trixie/).
 set -euo pipefail
 
 name=$1 servers=$2 token=$3 state=${4:-/var/lib/docker-gluster}
@@ -45,7 +46,7 @@ done
 context=$(mktemp -d /var/tmp/gluster-plugin.XXXXXX)
 trap 'rm -rf "$context"' EXIT
 cp "$top/config.json" "$context/"
-cp -al "$top/rootfs" "$context/rootfs"
+cp -al "${ROOTFS:-$top/rootfs}" "$context/rootfs"
 # Docker refuses two plugins with byte-identical root filesystems: the name
 # makes each plugin's own. Replace, never write through, a hard link into the
 # working tree.

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Builds the gluster server image offline: a debootstrapped Debian base with
 # glusterfs-server, plus the gluster-server binary as its entrypoint.
+# DEBIAN_SUITE (default bookworm) chooses the Debian release, and with it the
+# GlusterFS version: bookworm has 10, trixie 11.
 #
 # usage: build/server-image.sh BINARY [IMAGE]
 set -euo pipefail
 
 binary=$1 image=${2:-gluster-server:latest}
-base=gluster-server-base:bookworm
+base=gluster-server-base:${DEBIAN_SUITE:-bookworm}
 here=$(dirname "$0")
 
 "$here/base-image.sh" "$base" glusterfs-server,procps,iproute2
