@@ -38,7 +38,7 @@ REGISTRY ?= 127.0.0.1:5000
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 PLUGIN_ARCHES ?= amd64 arm64 armhf
 
-.PHONY: all build server-image rootfs plugin push-plugin push-plugins unit fuzz setup e2e test-arm bench bench-quick test demo demo-clean
+.PHONY: all build server-image rootfs server-image-trixie rootfs-trixie plugin push-plugin push-plugins unit fuzz setup e2e test-arm bench bench-quick test demo demo-clean
 
 all: build
 
@@ -76,6 +76,13 @@ push-plugins:
 ## gluster-server:latest for amd64, gluster-server:latest-ARCH for the others
 server-image: $(BIN)/gluster-server
 	ARCH=$(ARCH) build/server-image.sh $(BIN)/gluster-server gluster-server:latest$(SUFFIX)
+
+## server-image-trixie, rootfs-trixie: the same on Debian 13, with GlusterFS 11
+server-image-trixie: $(BIN)/gluster-server
+	DEBIAN_SUITE=trixie build/server-image.sh $(BIN)/gluster-server gluster-server:latest-trixie
+
+rootfs-trixie: $(BIN)/gluster-plugin
+	DEBIAN_SUITE=trixie build/plugin-rootfs.sh $(BIN)/gluster-plugin rootfs-trixie
 
 ## unit: fast tests, no root, no Docker; with the race detector, since the
 ## driver answers Docker's calls concurrently
@@ -116,8 +123,8 @@ bench: setup
 bench-quick: setup
 	BENCH_QUICK=1 $(GO) test -tags bench -count=1 -timeout 15m -run TestBench ./tests/bench/
 
-## test: everything (the command CI runs)
-test: unit e2e bench-quick
+## test: everything (the command CI runs); test-arm is also its own target
+test: unit e2e test-arm bench-quick
 
 ## demo: two local server containers, the plugin and a replica 2 volume
 demo: setup

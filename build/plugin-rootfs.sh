@@ -13,6 +13,9 @@
 # features/worm, system/posix-acl, features/selinux, features/gfid-access when
 # mount options ask for them).
 #
+# DEBIAN_SUITE (default bookworm) chooses the Debian release, and with it the
+# GlusterFS client version: bookworm has 10, trixie 11.
+#
 # Needs root (the tree keeps its owners, and the final check runs in a chroot).
 #
 # ARCH (amd64, arm64 or armhf; see build/arch.sh) is BINARY's architecture
@@ -30,7 +33,7 @@ here=$(dirname "$0")
 # shellcheck source=build/arch.sh
 . "$here/arch.sh"
 binary=$1 dest=$2
-base=gluster-plugin-base:bookworm$tag_suffix
+base=gluster-plugin-base:${DEBIAN_SUITE:-bookworm}$tag_suffix
 start=$SECONDS
 
 [ -f "$binary" ] || { echo "$binary: no such file" >&2; exit 1; }
@@ -93,14 +96,21 @@ trap - EXIT
 remove_packages=(
   apt 'libapt-pkg*' dpkg debconf debian-archive-keyring gpgv adduser
   perl-base init-system-helpers
-  'python3*' 'libpython3*' libexpat1 libsqlite3-0 libreadline8 readline-common
+  'python3*' 'libpython3*' libexpat1 libreadline8 readline-common
   libglusterd0 libgfapi0 libgfchangelog0 'liburcu*' libxml2 'libicu*' 'libstdc++*'
   e2fsprogs libext2fs2 libss2 logsave xfsprogs libinih1 dmsetup 'libdevmapper*' libaio1
   login passwd libpam-modules libpam-modules-bin 'libsemanage*' libsepol2 libdb5.3
   tar diffutils tzdata
-  libgnutls30 libp11-kit0 libtasn1-6 libnettle8 libhogweed6 libffi8 libunistring2 libidn2-0
-  libedit2 libbsd0 libmd0 libbz2-1.0 libseccomp2 libxxhash0 libncursesw6 libnsl2
+  libgnutls30 libp11-kit0 libtasn1-6 libnettle8 libhogweed6 libunistring2 libidn2-0
+  libedit2 libbsd0 libmd0 libbz2-1.0 libseccomp2 libncursesw6 libnsl2
 )
+case ${DEBIAN_SUITE:-bookworm} in
+  bookworm) remove_packages+=(libsqlite3-0 libffi8 libxxhash0) ;;
+  # Debian 13 renamed some by the 64-bit time_t transition; there util-linux
+  # needs sqlite, lz4 needs xxhash, and glib (which the client links) libffi.
+  *) remove_packages+=(libreadline8t64 libext2fs2t64 libaio1t64 libdb5.3t64 libgnutls30t64
+    libnettle8t64 libhogweed6t64 libunistring5 sqv) ;;
+esac
 lists=$(mktemp -d)
 trap 'rm -rf "$lists"' EXIT
 : >"$lists/drop"

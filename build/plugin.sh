@@ -9,7 +9,8 @@
 # into the plugin (the mount secrets.source, at /etc/docker-gluster) and
 # TOKEN_FILE names the file there, so that `docker plugin inspect` does not
 # show the token. The KEY=VALUE settings are set before the plugin is
-# enabled. DOCKER_HOST chooses the daemon, as for the docker command.
+# enabled. DOCKER_HOST chooses the daemon, as for the docker command; ROOTFS
+# another root filesystem than rootfs/ (such as rootfs-trixie/).
 set -euo pipefail
 
 name=$1 servers=$2 token=$3 state=${4:-/var/lib/docker-gluster}

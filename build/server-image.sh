@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the gluster server image offline: a debootstrapped Debian base with
 # glusterfs-server, plus the gluster-server binary as its entrypoint.
+# DEBIAN_SUITE (default bookworm) chooses the Debian release, and with it the
+# GlusterFS version: bookworm has 10, trixie 11.
 #
 # ARCH (amd64, arm64 or armhf; see build/arch.sh) is BINARY's architecture
 # and the base's; the default IMAGE and the base's tag end in its suffix.
@@ -12,7 +14,7 @@ here=$(dirname "$0")
 # shellcheck source=build/arch.sh
 . "$here/arch.sh"
 binary=$1 image=${2:-gluster-server:latest$tag_suffix}
-base=gluster-server-base:bookworm$tag_suffix
+base=gluster-server-base:${DEBIAN_SUITE:-bookworm}$tag_suffix
 
 "$here/base-image.sh" "$base" glusterfs-server,procps,iproute2
 

@@ -37,7 +37,7 @@ import (
 type Config struct {
 	MountRoot      string        // where FUSE mounts are made: the managed plugin's propagated mount
 	StateDir       string        // state file and client logs; a host directory that outlives the plugin
-	MountTimeout   time.Duration // how long a mount may retry; below Docker's 2 minutes
+	MountTimeout   time.Duration // how long a mount may retry, below Docker's 2 minutes; 0 adapts to Docker's wait
 	DefaultReplica int           // replica count when a create request sets none; 0 lets the servers choose
 	CacheTTL       time.Duration // how long the cluster's volume list is reused
 	// DetachClients makes FUSE clients outlive the plugin, so that
@@ -54,6 +54,7 @@ type Driver struct {
 	logger  *slog.Logger
 	cache   *volumeCache
 	ops     keyedLocks // one operation lock per gluster volume
+	wait    *mountWait // how long a Mount may take
 
 	mu         sync.Mutex                    // guards volumes, the state file and forwarders
 	volumes    map[string]*volumeState       // by Docker name; never handed out
@@ -82,6 +83,7 @@ func New(cfg Config, cluster Cluster, m Mounter, clients Clients, logger *slog.L
 		clients:    clients,
 		logger:     logger,
 		cache:      &volumeCache{cluster: cluster, ttl: cfg.CacheTTL},
+		wait:       loadMountWait(cfg.MountTimeout, filepath.Join(cfg.StateDir, mountWaitFile), logger),
 		volumes:    volumes,
 		forwarders: map[string]context.CancelFunc{},
 

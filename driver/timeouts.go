@@ -7,10 +7,10 @@ import (
 )
 
 // Every bound the driver puts on its calls. Docker waits about 2 minutes
-// for Create and Mount and 1 minute for the other calls (Docker 20.10
-// abandons a Mount after 30 s, which MountTimeout, set by the user, is
-// for); a bound within Docker's lets Docker hear the plugin's own error
-// instead of a timeout.
+// for Create and Mount and 1 minute for the other calls, and no longer than
+// a managed plugin's enable --timeout (30 s unless given; how long a Mount
+// may take adapts to it, see mountwait.go); a bound within Docker's lets
+// Docker hear the plugin's own error instead of a timeout.
 const (
 	// createTimeout bounds Create: creating and starting a replica volume
 	// costs glusterd seconds, and much more while it serializes the

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/docker/go-plugins-helpers/volume"
 
@@ -25,10 +26,15 @@ func (d *Driver) Mount(req *volume.MountRequest) (*volume.MountResponse, error) 
 // caller is done, the mount fails and holds no reference, since Docker
 // never unmounts a mount it gave up on.
 func (d *Driver) MountContext(caller context.Context, req *volume.MountRequest) (*volume.MountResponse, error) {
-	// The whole call, lookup included, ends within MountTimeout: a mount
-	// that succeeded after Docker gave up would hold a reference no one
-	// ever releases.
-	ctx, cancel := context.WithTimeout(caller, d.cfg.MountTimeout)
+	// Docker gives up by closing the request: how long it waited tells
+	// how long later Mounts may take.
+	start := time.Now()
+	stop := context.AfterFunc(caller, func() { d.wait.abandoned(time.Since(start)) })
+	defer stop()
+	// The whole call, lookup included, ends within the mount timeout: a
+	// mount that succeeded after Docker gave up would hold a reference no
+	// one ever releases.
+	ctx, cancel := context.WithTimeout(caller, d.wait.timeout())
 	defer cancel()
 	v, err := d.lookup(ctx, req.Name)
 	if err != nil {

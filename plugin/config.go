@@ -13,19 +13,19 @@ import (
 // config holds the plugin's settings: `docker plugin set gluster KEY=VALUE`
 // for the managed plugin, the environment or a TOML file otherwise.
 type config struct {
-	Servers        []string      `toml:"servers" env:"SERVERS"`
-	Token          string        `toml:"token" env:"TOKEN"`
-	TokenFile      string        `toml:"token_file" env:"TOKEN_FILE"`
-	ControlPort    int           `toml:"control_port" env:"CONTROL_PORT"`
-	StateDir       string        `toml:"state_dir" env:"STATE_DIR"`
-	MountRoot      string        `toml:"mount_root" env:"MOUNT_ROOT"`
-	MountTimeout   time.Duration `toml:"mount_timeout" env:"MOUNT_TIMEOUT"`
-	DefaultReplica int           `toml:"default_replica" env:"DEFAULT_REPLICA"`
-	Socket         string        `toml:"socket" env:"SOCKET"`
-	LogLevel       string        `toml:"log_level" env:"LOG_LEVEL"`
-	LogFormat      string        `toml:"log_format" env:"LOG_FORMAT"`
-	MetricsAddress string        `toml:"metrics_address" env:"METRICS_ADDRESS"`
-	DetachClients  bool          `toml:"detach_clients" env:"DETACH_CLIENTS"`
+	Servers        []string `toml:"servers" env:"SERVERS"`
+	Token          string   `toml:"token" env:"TOKEN"`
+	TokenFile      string   `toml:"token_file" env:"TOKEN_FILE"`
+	ControlPort    int      `toml:"control_port" env:"CONTROL_PORT"`
+	StateDir       string   `toml:"state_dir" env:"STATE_DIR"`
+	MountRoot      string   `toml:"mount_root" env:"MOUNT_ROOT"`
+	MountTimeout   string   `toml:"mount_timeout" env:"MOUNT_TIMEOUT"` // a duration, or autoMountTimeout
+	DefaultReplica int      `toml:"default_replica" env:"DEFAULT_REPLICA"`
+	Socket         string   `toml:"socket" env:"SOCKET"`
+	LogLevel       string   `toml:"log_level" env:"LOG_LEVEL"`
+	LogFormat      string   `toml:"log_format" env:"LOG_FORMAT"`
+	MetricsAddress string   `toml:"metrics_address" env:"METRICS_ADDRESS"`
+	DetachClients  bool     `toml:"detach_clients" env:"DETACH_CLIENTS"`
 }
 
 // defaultConfigFile is read when present; $CONFIG names another.
@@ -37,17 +37,20 @@ const tokenFileHint = "the managed plugin sees the host's directory /etc/docker-
 	"put the servers' token in the file on the host (mode 0600), such as /etc/docker-gluster/token"
 
 // dockerMountLimit is the longest any Docker waits for a plugin's Mount
-// (2 minutes since Docker 23; Docker 20.10 waits 30 s for every call, which
-// the default MOUNT_TIMEOUT suits). A mount must fail with its own error
-// before Docker gives up, never after.
+// (2 minutes since Docker 23; Docker 20.10 waits 30 s for every call). A
+// mount must fail with its own error before Docker gives up, never after.
 const dockerMountLimit = 2 * time.Minute
+
+// autoMountTimeout, the default MOUNT_TIMEOUT, lets the driver learn how
+// long this host's Docker waits for a Mount.
+const autoMountTimeout = "auto"
 
 func loadConfig(lookup func(string) (string, bool)) (config, error) {
 	cfg := config{
 		ControlPort:  control.DefaultPort,
 		StateDir:     "/var/lib/docker-gluster",
 		MountRoot:    "/mnt/volumes",
-		MountTimeout: 25 * time.Second,
+		MountTimeout: autoMountTimeout,
 		Socket:       "gluster",
 		LogLevel:     "info",
 		LogFormat:    "text",
@@ -84,8 +87,8 @@ func (c config) validate() error {
 	} else if err := control.ValidateToken(c.Token); err != nil {
 		errs = append(errs, fmt.Errorf("TOKEN/TOKEN_FILE: %w", err))
 	}
-	if c.MountTimeout <= 0 || c.MountTimeout >= dockerMountLimit {
-		errs = append(errs, fmt.Errorf("MOUNT_TIMEOUT %s: use a duration below Docker's limit of %s", c.MountTimeout, dockerMountLimit))
+	if _, err := c.mountTimeout(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.DefaultReplica < 0 {
 		errs = append(errs, fmt.Errorf("DEFAULT_REPLICA %d: use 0 (as many servers as there are, up to 3) or more", c.DefaultReplica))
@@ -94,4 +97,16 @@ func (c config) validate() error {
 		errs = append(errs, fmt.Errorf("METRICS_ADDRESS: %w: use HOST:PORT, such as 127.0.0.1:9474, or nothing to turn metrics off", err))
 	}
 	return errors.Join(errs...)
+}
+
+// mountTimeout is MOUNT_TIMEOUT as a duration, 0 for autoMountTimeout.
+func (c config) mountTimeout() (time.Duration, error) {
+	if c.MountTimeout == autoMountTimeout {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(c.MountTimeout)
+	if err != nil || d <= 0 || d >= dockerMountLimit {
+		return 0, fmt.Errorf("MOUNT_TIMEOUT %q: use %s (the plugin learns how long Docker waits) or a duration below Docker's limit of %s", c.MountTimeout, autoMountTimeout, dockerMountLimit)
+	}
+	return d, nil
 }

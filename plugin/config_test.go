@@ -34,6 +34,8 @@ func TestLoadConfig(t *testing.T) {
 		{"[Error] no token", map[string]string{"SERVERS": "a"}, "", "TOKEN is empty"},
 		{"[Error] bad server", map[string]string{"SERVERS": "a;b", "TOKEN": tok}, "", "SERVERS"},
 		{"[Error] mount timeout beyond Docker's", map[string]string{"SERVERS": "a", "TOKEN": tok, "MOUNT_TIMEOUT": "5m"}, "", "MOUNT_TIMEOUT"},
+		{"[Error] mount timeout not a duration", map[string]string{"SERVERS": "a", "TOKEN": tok, "MOUNT_TIMEOUT": "90"}, "", "auto"},
+		{"[Error] mount timeout empty", map[string]string{"SERVERS": "a", "TOKEN": tok, "MOUNT_TIMEOUT": ""}, "", "MOUNT_TIMEOUT"},
 		{"[Error] metrics address without port", map[string]string{"SERVERS": "a", "TOKEN": tok, "METRICS_ADDRESS": "127.0.0.1"}, "", "METRICS_ADDRESS"},
 	}
 	for _, tc := range tests {
@@ -48,8 +50,27 @@ func TestLoadConfig(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cfg.MountTimeout != 25*time.Second || cfg.Socket != "gluster" || len(cfg.Servers) != 2 || cfg.MetricsAddress != tc.metrics {
+			if cfg.MountTimeout != autoMountTimeout || cfg.Socket != "gluster" || len(cfg.Servers) != 2 || cfg.MetricsAddress != tc.metrics {
 				t.Errorf("config = %+v", cfg)
+			}
+		})
+	}
+}
+
+func TestMountTimeout(t *testing.T) {
+	tests := []struct {
+		name, value string
+		want        time.Duration
+	}{
+		{"[Success] auto: the driver learns Docker's wait", "auto", 0},
+		{"[Success] set by the user", "50s", 50 * time.Second},
+		{"[Success] just below Docker's limit", "119s", 119 * time.Second},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := config{MountTimeout: tc.value}.mountTimeout()
+			if err != nil || got != tc.want {
+				t.Errorf("mountTimeout(%q) = %s, %v; want %s", tc.value, got, err, tc.want)
 			}
 		})
 	}

@@ -53,7 +53,8 @@ func run(cfg config, logger *slog.Logger) error {
 	defer cancel()
 	reg := metrics.NewRegistry()
 	cluster := control.NewCluster(cfg.Servers, cfg.ControlPort, cfg.Token)
-	m := &mounter.Mounter{Deadline: cfg.MountTimeout, Logger: logger, Observer: metrics.NewMountObserver(reg)}
+	mountTimeout, _ := cfg.mountTimeout() // checked by loadConfig
+	m := &mounter.Mounter{Deadline: mountTimeout, Logger: logger, Observer: metrics.NewMountObserver(reg)}
 	// Read whatever DETACH_CLIENTS says now: clients detached before are
 	// adopted and stopped when their volume is no longer used.
 	detached, err := clients.Open(filepath.Join(cfg.StateDir, "clients.json"), logger)
@@ -63,7 +64,7 @@ func run(cfg config, logger *slog.Logger) error {
 	d, err := driver.New(driver.Config{
 		MountRoot:      cfg.MountRoot,
 		StateDir:       cfg.StateDir,
-		MountTimeout:   cfg.MountTimeout,
+		MountTimeout:   mountTimeout,
 		DefaultReplica: cfg.DefaultReplica,
 		CacheTTL:       2 * time.Second,
 		DetachClients:  cfg.DetachClients,

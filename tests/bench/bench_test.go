@@ -188,7 +188,7 @@ func notes(cfg config) []string {
 		"Naive mount: `mount -t glusterfs -o backup-volfile-servers=S2 S1:/VOL`. Tutorial client: `ping -c " + strconv.Itoa(cfg.pings) +
 			"` each peer in turn, then `mount -t glusterfs` from the first that answers. " +
 			"Just before: the server stopped right before the mount; long before: the host has forgotten its link-layer address (`ip neigh flush`).",
-		"Item 3: the first docker run waits at most MOUNT_TIMEOUT (25 s); a failed one is retried at once until the container runs. " +
+		"Item 3: the first docker run waits at most the mount timeout (MOUNT_TIMEOUT=auto: 100 s, 25 s once Docker 20.10 was seen to give up after 30 s); a failed one is retried at once until the container runs. " +
 			"Server ready: glusterd and a brick process listen in its network namespace (polled every 50 ms).",
 		"Item 5: Docker's volume API called on the plugin's socket; the volumes are created but not started (as many started replica volumes would need two brick processes each); " +
 			"the plugin keeps the cluster's list for 2 s, so List after it expired and Get of a volume not looked at before ask the servers.",

@@ -3,6 +3,9 @@
 package e2e
 
 import (
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -50,39 +53,55 @@ func TestPluginWithServersDown(t *testing.T) {
 		b.cluster.WaitBricksOnline(t, "avail", 2*time.Minute)
 	})
 
-	// A mount retries until the servers come back, within MOUNT_TIMEOUT
-	// (25 s by default), which stays below the 30 s Docker 20.10 waits for a
-	// plugin's Mount. Servers back later: the mount fails with the plugin's
-	// own error, and the next start (a restart policy, Swarm) mounts.
+	// A mount retries until the servers come back, within the mount
+	// timeout. MOUNT_TIMEOUT is left at auto: the plugin allows 100 s,
+	// which Docker 23 and later wait for; Docker 20.10 abandons a Mount
+	// after 30 s, which the plugin learns the first time and from then on
+	// gives up 5 s before Docker does, with its own error. Servers back
+	// too late: the next start (a restart policy, Swarm) mounts.
 	t.Run("servers start after the mount request", func(t *testing.T) {
-		for _, delay := range []time.Duration{5 * time.Second, 15 * time.Second, 60 * time.Second} {
+		learns := engineMajor(t) < 23
+		for _, tc := range []struct {
+			delay time.Duration
+			want  string // "" for success; "docker" or "plugin": whose error
+		}{
+			{5 * time.Second, ""},
+			{15 * time.Second, ""},
+			{60 * time.Second, map[bool]string{true: "docker", false: ""}[learns]},
+			{40 * time.Second, map[bool]string{true: "plugin", false: ""}[learns]},
+		} {
 			testbed.MustDocker(t, "stop", srv1.Name, srv2.Name)
 			done := make(chan error, 1)
 			go func() {
 				_, err := testbed.RunContainer(t, "avail", "cat /data/probe.txt")
 				done <- err
 			}()
-			time.Sleep(delay)
+			time.Sleep(tc.delay)
 			testbed.MustDocker(t, "start", srv1.Name, srv2.Name)
 			var err error
 			select {
 			case err = <-done:
 			case <-time.After(2 * time.Minute):
-				t.Fatalf("servers back after %s: the container did not finish", delay)
+				t.Fatalf("servers back after %s: the container did not finish", tc.delay)
 			}
+			ownError := err != nil && strings.Contains(err.Error(), "avail") && !strings.Contains(err.Error(), "Client.Timeout")
 			switch {
-			case delay < 25*time.Second && err != nil:
-				t.Errorf("servers back after %s: %v", delay, err)
-			case delay >= 25*time.Second:
-				if err == nil || !strings.Contains(err.Error(), "avail") || strings.Contains(err.Error(), "Client.Timeout") {
-					t.Errorf("servers back after %s, past the mount timeout: %v; want the plugin's own error naming the volume", delay, err)
-				}
-				b.cluster.WaitBricksOnline(t, "avail", 2*time.Minute)
+			case tc.want == "" && err != nil:
+				t.Errorf("servers back after %s: %v", tc.delay, err)
+			case tc.want == "docker" && (err == nil || ownError):
+				t.Errorf("servers back after %s, Docker 20.10 not yet learned: %v; want Docker's timeout", tc.delay, err)
+			case tc.want == "plugin" && !ownError:
+				t.Errorf("servers back after %s, past the learned mount timeout: %v; want the plugin's own error naming the volume", tc.delay, err)
+			}
+			if tc.want == "docker" {
+				assertLearnedDockerWait(t, b.plugin, "30s")
+			}
+			b.cluster.WaitBricksOnline(t, "avail", 2*time.Minute)
+			if tc.want != "" {
 				if _, err := timedRun(t, "avail"); err != nil {
 					t.Errorf("the next start after the servers came back: %v", err)
 				}
 			}
-			b.cluster.WaitBricksOnline(t, "avail", 2*time.Minute)
 		}
 	})
 
@@ -107,4 +126,25 @@ func TestPluginWithServersDown(t *testing.T) {
 		testbed.MustDocker(t, "start", srv1.Name, srv2.Name)
 		b.cluster.WaitPool(t, poolTimeout)
 	})
+}
+
+// engineMajor is the major version of the main Docker daemon.
+func engineMajor(t *testing.T) int {
+	t.Helper()
+	version := testbed.MustDocker(t, "version", "-f", "{{.Server.Version}}")
+	major, err := strconv.Atoi(strings.Split(version, ".")[0])
+	if err != nil {
+		t.Fatalf("Docker version %q: %v", version, err)
+	}
+	return major
+}
+
+// assertLearnedDockerWait checks what the plugin recorded of how long Docker
+// waited for a Mount it abandoned.
+func assertLearnedDockerWait(t *testing.T, p *testbed.Plugin, want string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(p.StateDir, "docker-wait.json"))
+	if err != nil || !strings.Contains(string(data), `"docker_wait":"`+want+`"`) {
+		t.Errorf("the plugin's record of Docker's wait: %s, %v; want %s", data, err, want)
+	}
 }

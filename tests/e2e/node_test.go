@@ -73,7 +73,7 @@ func TestNode(t *testing.T) {
 
 	// A FUSE-mounting managed plugin runs on the node. No server answers
 	// there: the plugin starts anyway.
-	n.CreatePlugin(t, "gluster", n.Address, "x")
+	n.CreatePlugin(t, "gluster", n.Address, "token-of-no-server-0123")
 	if out := n.MustDocker(t, "plugin", "ls", "--format", "{{.Name}} {{.Enabled}}"); out != "gluster:latest true" {
 		t.Fatalf("plugins on node %s: %q; want gluster:latest enabled", name, out)
 	}

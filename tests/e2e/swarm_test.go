@@ -29,21 +29,18 @@ type swarmBed struct {
 func newSwarmBed(t *testing.T) *swarmBed {
 	t.Helper()
 	ensureStandinImages(t, "web")
-	node := testbed.StartNode(t, "gte2e-swarm", 21)
+	return newSwarmBedOn(t, testbed.StartNode(t, "gte2e-swarm", 21), "gte2e-swarm", 133)
+}
+
+// newSwarmBedOn is newSwarmBed on a node already started, with the servers
+// of cluster on 172.30.<octet>.0/24 in the node.
+func newSwarmBedOn(t *testing.T, node *testbed.Node, cluster string, octet int) *swarmBed {
+	t.Helper()
 	node.LoadImages(t, testbed.ServerImage, standinWeb)
-	c := testbed.NewClusterOn(t, node, "gte2e-swarm", 133, 2)
+	c := testbed.NewClusterOn(t, node, cluster, octet, 2)
 	c.StartAll(t)
 	b := &swarmBed{node: node, cluster: c}
-	testbed.Eventually(t, poolTimeout, "pool of two", func() error {
-		out, err := c.Servers[0].Gluster(context.Background(), "pool", "list")
-		if err != nil {
-			return err
-		}
-		if n := strings.Count(out, "Connected"); n != 2 {
-			return fmt.Errorf("%d servers connected:\n%s", n, out)
-		}
-		return nil
-	})
+	waitPoolOn(t, c)
 	node.CreatePlugin(t, "gluster", strings.Join(c.Addresses(), ","), c.Token)
 	node.MustDocker(t, "swarm", "init", "--advertise-addr", node.Address)
 	return b
@@ -139,7 +136,10 @@ func (b *swarmBed) start(t *testing.T, servers ...*testbed.Server) {
 // TestSwarmStackSurvivesAServerDown deploys the asteroids example as a
 // stack and runs the tutorial's availability test on it.
 func TestSwarmStackSurvivesAServerDown(t *testing.T) {
-	b := newSwarmBed(t)
+	testSwarmStack(t, newSwarmBed(t))
+}
+
+func testSwarmStack(t *testing.T, b *swarmBed) {
 	srv1, srv2 := b.cluster.Servers[0], b.cluster.Servers[1]
 	b.node.MustDocker(t, "stack", "deploy", "--resolve-image", "never",
 		"-c", "../../examples/asteroids/docker-stack.yml", "-c", "testdata/asteroids-standin.yml", "asteroids")

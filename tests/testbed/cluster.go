@@ -1,6 +1,7 @@
 package testbed
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -22,8 +23,13 @@ import (
 	"github.com/glusterdocker/gluster/glustercli"
 )
 
-// ServerImage is the image `make server-image` builds.
+// ServerImage is the image `make server-image` builds: GlusterFS 10 on
+// Debian 12.
 const ServerImage = "gluster-server:latest"
+
+// ServerImageTrixie is the image `make server-image-trixie` builds:
+// GlusterFS 11 on Debian 13.
+const ServerImageTrixie = "gluster-server:latest-trixie"
 
 // StateRoot holds every test cluster's host directories.
 const StateRoot = "/var/lib/gluster-testbed"
@@ -60,8 +66,7 @@ type Server struct {
 	// Peers, if set, are the servers this one probes (PEERS) instead of
 	// every server of the cluster.
 	Peers []string
-	// Image, if set, is the server image this server runs instead of
-	// ServerImage, such as another architecture's.
+	// Image is the server image Run runs; ServerImage if empty.
 	Image string
 }
 
@@ -225,14 +230,7 @@ func (s *Server) Run(t testing.TB) {
 		"-v", filepath.Join(s.Dir, "glusterd")+":/var/lib/glusterd",
 		"-v", filepath.Join(s.Dir, "log")+":/var/log/glusterfs",
 		"-v", filepath.Join(s.Dir, "bricks")+":/bricks",
-		s.image())...)
-}
-
-func (s *Server) image() string {
-	if s.Image != "" {
-		return s.Image
-	}
-	return ServerImage
+		cmp.Or(s.Image, ServerImage))...)
 }
 
 // Recreate removes the container and runs a new one on the same host

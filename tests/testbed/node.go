@@ -58,6 +58,10 @@ const (
 // nodeNS holds the files the node's mount and UTS namespaces are bound to.
 const nodeNS = "ns"
 
+// nodeEngine holds the root filesystem the node's engine runs from, if it
+// has one of its own.
+const nodeEngine = "engine"
+
 // nodeDirs are created before the daemon starts; the script uses the last
 // four as mount points.
 var nodeDirs = []string{nodeDataRoot, nodeExecRoot, nodeNS, "cgroup", "etc-docker", "run-containerd", "run-docker"}
@@ -68,7 +72,17 @@ var nodeDirs = []string{nodeDataRoot, nodeExecRoot, nodeNS, "cgroup", "etc-docke
 // the test ends.
 func StartNode(t testing.TB, name string, octet int) *Node {
 	t.Helper()
-	return startNode(t, name, octet, nil)
+	return startNode(t, name, octet, nil, "")
+}
+
+// StartEngineNode is StartNode with the node's dockerd, containerd and runc
+// taken from the root filesystem of the image engine (such as EngineTrixie)
+// instead of the host: the node runs them with that filesystem's /usr, the
+// host's kernel and the node's own namespaces, so that the tests can run on
+// another Docker release without touching the host's.
+func StartEngineNode(t testing.TB, name string, octet int, engine string) *Node {
+	t.Helper()
+	return startNode(t, name, octet, nil, engine)
 }
 
 // StartNodeOn is StartNode with the node attached to a switch: its address
@@ -76,10 +90,10 @@ func StartNode(t testing.TB, name string, octet int) *Node {
 // on the switch, and only them.
 func StartNodeOn(t testing.TB, sw *Switch, name string, octet int) *Node {
 	t.Helper()
-	return startNode(t, name, octet, sw)
+	return startNode(t, name, octet, sw, "")
 }
 
-func startNode(t testing.TB, name string, octet int, sw *Switch) *Node {
+func startNode(t testing.TB, name string, octet int, sw *Switch, engine string) *Node {
 	t.Helper()
 	if octet < 1 || octet > 254 || name == "" || strings.ContainsAny(name, "/ ") {
 		t.Fatalf("StartNode: bad name %q or octet %d", name, octet)
@@ -110,7 +124,7 @@ func startNode(t testing.TB, name string, octet int, sw *Switch) *Node {
 			t.Errorf("tearing down node %s: %v", name, err)
 		}
 	})
-	if err := n.setup(octet, sw); err != nil {
+	if err := n.setup(octet, sw, engine); err != nil {
 		t.Fatalf("setting up node %s: %v", name, err)
 	}
 	if err := n.start(); err != nil {

@@ -38,13 +38,25 @@ mkdir -p /etc/docker /run/containerd /run/docker
 mount --bind "$dir/etc-docker" /etc/docker
 mount --bind "$dir/run-containerd" /run/containerd
 mount --bind "$dir/run-docker" /run/docker
+# An engine of its own: its programs and libraries in place of the host's.
+if [ -d "$dir/engine/usr" ]; then
+	mount --bind "$dir/engine/etc/ld.so.cache" /etc/ld.so.cache
+	mount --bind "$dir/engine/usr" /usr
+fi
 `
 
-// setup creates the node's directory, configuration and namespace.
-func (n *Node) setup(octet int, sw *Switch) error {
+// setup creates the node's directory, configuration and namespace, and
+// unpacks the root filesystem of the image engine, if given, for the node's
+// daemon to run from.
+func (n *Node) setup(octet int, sw *Switch, engine string) error {
 	for _, d := range nodeDirs {
 		if err := os.MkdirAll(filepath.Join(n.Dir, d), 0o755); err != nil {
 			return err
+		}
+	}
+	if engine != "" {
+		if err := exportImage(engine, filepath.Join(n.Dir, nodeEngine)); err != nil {
+			return fmt.Errorf("unpacking the engine %s: %w", engine, err)
 		}
 	}
 	config, err := json.MarshalIndent(map[string]any{

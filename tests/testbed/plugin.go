@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -29,6 +30,9 @@ type Plugin struct {
 	// plugin reads (TOKEN_FILE) through its secrets mount, instead of
 	// having the token in its settings.
 	TokenFile string
+	// Rootfs, if set, is the root filesystem the plugin is created from
+	// instead of the working tree's rootfs/ (such as rootfs-trixie/).
+	Rootfs string
 }
 
 // repoRoot is the top of the working tree.
@@ -42,7 +46,14 @@ func repoRoot() string {
 // settings are extra `docker plugin set` arguments (KEY=VALUE).
 func InstallPlugin(t testing.TB, c *Cluster, name string, settings ...string) *Plugin {
 	t.Helper()
-	p := &Plugin{Name: name, StateDir: filepath.Join(StateRoot, c.Name, "plugin-"+name)}
+	return InstallPluginFrom(t, c, name, "", settings...)
+}
+
+// InstallPluginFrom is InstallPlugin with the plugin's root filesystem taken
+// from the directory rootfs (the working tree's rootfs/ if empty).
+func InstallPluginFrom(t testing.TB, c *Cluster, name, rootfs string, settings ...string) *Plugin {
+	t.Helper()
+	p := &Plugin{Name: name, StateDir: filepath.Join(StateRoot, c.Name, "plugin-"+name), Rootfs: rootfs}
 	p.Remove(t)
 	p.Create(t, c, settings...)
 	t.Cleanup(func() {
@@ -94,7 +105,14 @@ func (p *Plugin) Create(t testing.TB, c *Cluster, settings ...string) {
 		token = "file:" + p.TokenFile
 	}
 	args := append([]string{p.Name, strings.Join(c.Addresses(), ","), token, p.StateDir}, settings...)
-	MustRun(t, filepath.Join(repoRoot(), "build", "plugin.sh"), args...)
+	cmd := exec.Command(filepath.Join(repoRoot(), "build", "plugin.sh"), args...)
+	cmd.Env = os.Environ()
+	if p.Rootfs != "" {
+		cmd.Env = append(cmd.Env, "ROOTFS="+p.Rootfs)
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("creating plugin %s: %v\n%s", p.Name, err, out)
+	}
 }
 
 // PushPlugin pushes the plugin made of config.json and a root filesystem of
