@@ -66,6 +66,11 @@ func (s *Service) placement(ctx context.Context, req CreateRequest) ([]string, e
 	}
 	path := s.brickPath(req.Name)
 	for _, v := range vols {
+		if v.Name == req.Name {
+			// Created through another server since Create looked: the
+			// brick directories or gluster say so, and Create waits for it.
+			continue
+		}
 		for _, b := range v.Bricks {
 			if server := addressOf(b.Host); slices.Contains(servers, server) && overlaps(b.Path, path) {
 				return nil, fmt.Errorf("%w: brick %s:%s of volume %s would hold or lie inside brick %s of volume %s: choose another name or move that volume's brick",

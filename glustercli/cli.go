@@ -164,6 +164,25 @@ func (c *CLI) run(ctx context.Context, args ...string) (*cliOutput, error) {
 	return nil, cerr
 }
 
+// query runs a command that changes nothing, retrying it also when a peer
+// failed to answer its part ("Commit failed on PEER"), as a peer whose
+// bricks are restarting does for a moment. A change is never retried so:
+// its commit may have taken effect elsewhere.
+func (c *CLI) query(ctx context.Context, args ...string) (*cliOutput, error) {
+	retries, cancel := context.WithTimeout(ctx, c.retries)
+	defer cancel()
+	var out *cliOutput
+	var err error
+	for range transientRetry.Attempts(retries) {
+		var cerr *Error
+		if out, err = c.run(ctx, args...); !errors.As(err, &cerr) || !strings.HasPrefix(cerr.Message, "Commit failed on") {
+			return out, err
+		}
+		c.logger.Info("a peer did not answer its part of a query, retrying", "args", args, "error", cerr.Message)
+	}
+	return out, err
+}
+
 // Volumes lists every volume of the pool.
 func (c *CLI) Volumes(ctx context.Context) ([]Volume, error) {
 	out, err := c.run(ctx, "volume", "info")
@@ -196,7 +215,7 @@ func (c *CLI) Volume(ctx context.Context, name string) (Volume, error) {
 
 // Status reports the brick processes of a started volume and their clients.
 func (c *CLI) Status(ctx context.Context, name string) (Status, error) {
-	out, err := c.run(ctx, "volume", "status", name, "clients")
+	out, err := c.query(ctx, "volume", "status", name, "clients")
 	if err != nil {
 		return Status{}, err
 	}
@@ -206,7 +225,7 @@ func (c *CLI) Status(ctx context.Context, name string) (Status, error) {
 	st := out.VolStatus.Volumes[0].status()
 	// `status ... clients` leaves out the self-heal daemons: ask for them
 	// separately, since their connections must not count as clients.
-	full, err := c.run(ctx, "volume", "status", name, "shd")
+	full, err := c.query(ctx, "volume", "status", name, "shd")
 	var cerr *Error
 	if errors.As(err, &cerr) && strings.Contains(cerr.Message, "Self-heal compatible") {
 		// A volume without replicas has no self-heal daemon.
