@@ -87,7 +87,7 @@ func TestPluginWithServersDown(t *testing.T) {
 			// The error echoes the command line, which names the volume
 			// too: tell the two apart by what only each of them says.
 			ownError := err != nil && strings.Contains(err.Error(), "mounting volume avail:")
-			dockerTimeout := err != nil && (strings.Contains(err.Error(), "Client.Timeout") || strings.Contains(err.Error(), "context deadline exceeded"))
+			dockerTimeout := dockerGaveUp(err)
 			switch {
 			case tc.want == "" && err != nil:
 				t.Errorf("servers back after %s: %v", tc.delay, err)

@@ -212,3 +212,11 @@ func TestPluginVolumes(t *testing.T) {
 		}
 	})
 }
+
+// dockerGaveUp tells whether a Docker command failed because Docker stopped
+// waiting for the plugin. Docker 20.10 says so in two ways, depending on
+// where its HTTP client's deadline struck.
+func dockerGaveUp(err error) bool {
+	return err != nil && (strings.Contains(err.Error(), "Client.Timeout") ||
+		strings.Contains(err.Error(), "context deadline exceeded"))
+}

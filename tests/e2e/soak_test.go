@@ -181,7 +181,7 @@ func (r *soakRun) do(op, volume string, f func() error) error {
 		s.errors = append(s.errors, fmt.Sprintf("%s: %v", volume, err))
 	}
 	switch {
-	case strings.Contains(err.Error(), "Client.Timeout"):
+	case dockerGaveUp(err):
 		s.gaveUp++
 	case !r.disturbedLocked(start, end):
 		r.t.Errorf("%s %s with every server up: %v", op, volume, err)
