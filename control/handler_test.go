@@ -37,7 +37,11 @@ type testServer struct {
 func newTestServer(t *testing.T, peers ...string) *testServer {
 	t.Helper()
 	ts := &testServer{gluster: newFakeGluster(peers...), peers: newFakePeers(), bricks: t.TempDir()}
-	svc := NewService(peers[0], ts.bricks, ts.gluster, ts.peers, discard)
+	fuse := filepath.Join(t.TempDir(), "fuse")
+	if err := os.WriteFile(fuse, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	svc := NewService(peers[0], ts.bricks, ts.gluster, ts.peers, discard, WithFUSEDevice(fuse))
 	srv := httptest.NewServer(NewHandler(svc, token, discard))
 	t.Cleanup(srv.Close)
 	ts.url = srv.URL

@@ -28,6 +28,10 @@ type Gluster interface {
 	Stop(ctx context.Context, name string) error
 	Delete(ctx context.Context, name string) error
 	Set(ctx context.Context, name string, options map[string]string) error
+	QuotaEnable(ctx context.Context, name string) error
+	QuotaLimitUsage(ctx context.Context, name, path string, size uint64) error
+	QuotaList(ctx context.Context, name string) ([]glustercli.QuotaLimit, error)
+	BrickSpaces(ctx context.Context, name string) ([]glustercli.BrickSpace, error)
 }
 
 var _ Gluster = (*glustercli.CLI)(nil)
@@ -43,6 +47,7 @@ type Service struct {
 	options   OptionPolicy // what callers may set
 	// lookupHost resolves a name to addresses; tests replace it.
 	lookupHost func(ctx context.Context, host string) ([]string, error)
+	fuseDevice string // gluster's quota mounts volumes through it
 	logger     *slog.Logger
 	mu         sync.Mutex
 }
@@ -66,7 +71,7 @@ func WithOptionPolicy(p OptionPolicy) ServiceOption {
 func NewService(self, brickRoot string, gluster Gluster, peers PeerBricks, logger *slog.Logger, opts ...ServiceOption) *Service {
 	s := &Service{
 		self: self, brickRoot: brickRoot, gluster: gluster, peers: peers,
-		lookupHost: net.DefaultResolver.LookupHost, logger: logger,
+		lookupHost: net.DefaultResolver.LookupHost, logger: logger, fuseDevice: defaultFUSEDevice,
 	}
 	for _, o := range opts {
 		o(s)
@@ -117,6 +122,7 @@ func (s *Service) Get(ctx context.Context, name string) (Volume, error) {
 		vol.Bricks[i].Online = online[addressOf(b.Server)+":"+b.Path]
 	}
 	vol.Clients = clientHosts(st, addressOf)
+	s.addCapacity(ctx, &vol, addressOf)
 	return vol, nil
 }
 
@@ -329,13 +335,16 @@ func (s *Service) configureAndStart(ctx context.Context, req CreateRequest, owne
 	}
 	options[CreatedAtOption] = time.Now().UTC().Format(time.RFC3339)
 	options[BrickOwnerOption] = owner
+	if req.OnRemove != "" {
+		options[OnRemoveOption] = req.OnRemove
+	}
 	if err := s.gluster.Set(ctx, req.Name, options); err != nil {
 		return fmt.Errorf("%w: setting the options of volume %s: %w", ErrInvalid, req.Name, err)
 	}
 	if err := s.gluster.Start(ctx, req.Name); err != nil {
 		return fmt.Errorf("starting volume %s: %w", req.Name, err)
 	}
-	return nil
+	return s.limitRoot(ctx, req, options)
 }
 
 // adopt returns an existing volume if it has the requested layout, and
@@ -349,6 +358,15 @@ func (s *Service) adopt(ctx context.Context, req CreateRequest, v glustercli.Vol
 			return Volume{}, false, fmt.Errorf("starting existing volume %s: %w", req.Name, err)
 		}
 		v.Status = "Started"
+	}
+	if err := s.limitRoot(ctx, req, v.Options); err != nil {
+		return Volume{}, false, err
+	}
+	if Retained(v.Options) {
+		if err := s.unretain(ctx, req.Name, v.Options); err != nil {
+			return Volume{}, false, err
+		}
+		v.Options[RetainedOption] = notRetained
 	}
 	return fromGluster(v), false, nil
 }

@@ -24,6 +24,9 @@ type cliOutput struct {
 	HealInfo struct {
 		Bricks []xmlBrickHeal `xml:"bricks>brick"`
 	} `xml:"healInfo"`
+	// raw is the whole answer, for the commands whose parts are read
+	// by their own files (quota.go).
+	raw []byte
 }
 
 type xmlVolume struct {
@@ -80,6 +83,7 @@ func decode(data []byte) (*cliOutput, error) {
 	if err := xml.Unmarshal(data, &out); err != nil {
 		return nil, fmt.Errorf("reading gluster's XML answer: %w (answer began %q)", err, head(data))
 	}
+	out.raw = data
 	return &out, nil
 }
 

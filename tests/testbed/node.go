@@ -258,7 +258,7 @@ func (n *Node) copyImage(ctx context.Context, image string) error {
 func (n *Node) CreatePlugin(t testing.TB, name, servers, token string) string {
 	t.Helper()
 	state := filepath.Join(n.Dir, "plugin-state", name)
-	cmd := exec.Command(filepath.Join(repoRoot(), "build", "plugin.sh"), name, servers, token, state)
+	cmd := exec.Command(filepath.Join(repoRoot(), "build", "plugin.sh"), name, servers, token, state, deleteOnRemove)
 	cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+n.Socket)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("creating plugin %s on node %s: %v\n%s", name, n.Name, err, out)

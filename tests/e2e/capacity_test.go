@@ -1,0 +1,202 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/glusterdocker/gluster/tests/testbed"
+)
+
+// quotaSettle bounds how long gluster's quota takes to count bytes just
+// written, which inspect and df then show.
+const quotaSettle = 30 * time.Second
+
+// capacity is what `docker volume inspect` shows of a volume's size.
+type capacity struct {
+	Size uint64 `json:"size"`
+	Used uint64 `json:"used"`
+	Free uint64 `json:"free"`
+}
+
+func inspectCapacity(t *testing.T, volume string) capacity {
+	t.Helper()
+	var c capacity
+	out := testbed.MustDocker(t, "volume", "inspect", "-f", "{{json .Status}}", volume)
+	if err := json.Unmarshal([]byte(out), &c); err != nil {
+		t.Fatalf("inspect %s: %v in %s", volume, err, out)
+	}
+	return c
+}
+
+// dfCapacity is df's view from inside a container: size, used, free bytes.
+func dfCapacity(t *testing.T, b *pluginBed, volume string) capacity {
+	t.Helper()
+	fields := strings.Fields(b.run(t, volume, "df -B1 --output=size,used,avail /data | tail -1"))
+	if len(fields) != 3 {
+		t.Fatalf("df in a container of %s: %q", volume, fields)
+	}
+	var n [3]uint64
+	for i, f := range fields {
+		v, err := strconv.ParseUint(f, 10, 64)
+		if err != nil {
+			t.Fatalf("df in a container of %s: %q", volume, fields)
+		}
+		n[i] = v
+	}
+	return capacity{Size: n[0], Used: n[1], Free: n[2]}
+}
+
+// writePast writes count MiB into file on volume and returns dd's output,
+// failed or not.
+func writePast(t *testing.T, volume, file string, count int) string {
+	t.Helper()
+	out, err := testbed.RunContainer(t, volume, fmt.Sprintf("dd if=/dev/zero of=/data/%s bs=1M count=%d 2>&1 || true", file, count))
+	if err != nil {
+		return err.Error()
+	}
+	return out
+}
+
+func TestCapacitySize(t *testing.T) {
+	start := time.Now()
+	b := newPluginBed(t, "gte2e-cap-size", 215)
+	ctx := context.Background()
+
+	t.Run("a write past size= fails and the data below it is intact", func(t *testing.T) {
+		b.create(t, "capsz", "replica=2", "size=20M")
+		sum := b.run(t, "capsz", "dd if=/dev/urandom of=/data/keep bs=1M count=12 2>/dev/null && md5sum /data/keep")
+		began := time.Now()
+		if out := writePast(t, "capsz", "over", 20); !strings.Contains(out, "Disk quota exceeded") {
+			t.Errorf("writing 20 MiB more into 20M holding 12 MiB: %s; want Disk quota exceeded", out)
+		}
+		t.Logf("write past the limit refused after %s", time.Since(began).Round(time.Millisecond))
+		if got := b.run(t, "capsz", "md5sum /data/keep"); got != sum {
+			t.Errorf("data below the limit: %q, want %q", got, sum)
+		}
+		testbed.Eventually(t, quotaSettle, "inspect agrees with df in a container", func() error {
+			df, in := dfCapacity(t, b, "capsz"), inspectCapacity(t, "capsz")
+			if df.Size != 20<<20 || df != in {
+				return fmt.Errorf("df %+v, inspect %+v; want both of size %d", df, in, 20<<20)
+			}
+			return nil
+		})
+	})
+
+	t.Run("two subdirectory volumes with their own sizes", func(t *testing.T) {
+		b.create(t, "capshared", "replica=2")
+		b.create(t, "capweb", "volume=capshared", "subdir=apps/web", "size=5M")
+		b.create(t, "capdb", "volume=capshared", "subdir=apps/db", "size=10M")
+		if out := writePast(t, "capweb", "w", 7); !strings.Contains(out, "Disk quota exceeded") {
+			t.Errorf("7 MiB into the 5M web: %s; want Disk quota exceeded", out)
+		}
+		if out := writePast(t, "capdb", "d", 7); strings.Contains(out, "exceeded") {
+			t.Errorf("7 MiB into the 10M db: %s; want it written", out)
+		}
+		if out := writePast(t, "capdb", "d2", 5); !strings.Contains(out, "Disk quota exceeded") {
+			t.Errorf("5 MiB more into the 10M db holding 7 MiB: %s; want Disk quota exceeded", out)
+		}
+		for volume, size := range map[string]uint64{"capweb": 5 << 20, "capdb": 10 << 20} {
+			testbed.Eventually(t, quotaSettle, volume+": inspect agrees with df", func() error {
+				df, in := dfCapacity(t, b, volume), inspectCapacity(t, volume)
+				if df.Size != size || df != in {
+					return fmt.Errorf("df %+v, inspect %+v; want both of size %d", df, in, size)
+				}
+				return nil
+			})
+		}
+		testbed.MustDocker(t, "volume", "rm", "capweb", "capdb")
+	})
+
+	t.Run("a size larger than the bricks' free space creates nothing", func(t *testing.T) {
+		_, err := testbed.Docker(ctx, "volume", "create", "-d", b.plugin.Name, "-o", "size=100T", "caphuge")
+		if err == nil || !strings.Contains(err.Error(), "free of") {
+			t.Fatalf("create with size=100T: %v; want refused with the bricks' numbers", err)
+		}
+		t.Logf("refused: %v", err)
+		if _, err := b.cluster.Volume(ctx, "caphuge"); err == nil {
+			t.Error("gluster volume caphuge left behind")
+		}
+		for _, s := range b.cluster.Servers {
+			if _, err := os.Stat(s.BrickDir("caphuge")); err == nil {
+				t.Errorf("brick directory left on %s", s.Name)
+			}
+		}
+		if _, err := testbed.Docker(ctx, "volume", "inspect", "caphuge"); err == nil {
+			t.Error("Docker volume caphuge exists")
+		}
+	})
+	t.Logf("TestCapacitySize took %s", time.Since(start).Round(time.Second))
+}
+
+func TestCapacityRetainOnRemove(t *testing.T) {
+	start := time.Now()
+	b := newPluginBed(t, "gte2e-cap-retain", 216, "ON_REMOVE=retain")
+	ctx := context.Background()
+	const label = "gte2e-cap-retain=1"
+	volumes := []string{"capkeep1", "capkeep2"}
+	for _, v := range volumes {
+		testbed.MustDocker(t, "volume", "create", "-d", b.plugin.Name, "--label", label, "-o", "replica=2", v)
+		b.run(t, v, "echo "+v+" > /data/file")
+	}
+	testbed.MustDocker(t, "volume", "create", "-d", b.plugin.Name, "--label", label, "-o", "on-remove=delete", "capgone")
+
+	// Docker prunes local-scoped volumes only: the plugin's volumes are
+	// global, and prune leaves them alone whatever the policy.
+	testbed.MustDocker(t, "volume", "prune", "-f", "--filter", "label="+label)
+	if listed := b.plugin.Volumes(t); len(listed) != 3 {
+		t.Errorf("docker volume ls after prune: %v, want all three", listed)
+	}
+	// What removes them is docker volume rm, as a cleanup script runs it.
+	rm := append([]string{"volume", "rm"}, strings.Fields(testbed.MustDocker(t, "volume", "ls", "-q", "--filter", "label="+label))...)
+	testbed.MustDocker(t, rm...)
+	for _, v := range volumes {
+		if _, err := b.cluster.Volume(ctx, v); err != nil {
+			t.Errorf("gluster volume %s after rm: %v", v, err)
+		}
+		b.assertInEveryBrick(t, v, "file", v+"\n")
+	}
+	if _, err := b.cluster.Volume(ctx, "capgone"); err == nil {
+		t.Error("gluster volume capgone, created with on-remove=delete, survived docker volume rm")
+	}
+	if listed := b.plugin.Volumes(t); len(listed) != 0 {
+		t.Errorf("docker volume ls after rm: %v, want nothing: retained volumes are no Docker volumes", listed)
+	}
+
+	b.create(t, "capkeep1")
+	if got := b.run(t, "capkeep1", "cat /data/file"); got != "capkeep1" {
+		t.Errorf("re-created capkeep1 reads %q, want the old file", got)
+	}
+	vol, err := b.cluster.Volume(ctx, "capkeep1")
+	if err != nil || vol.Options["user.docker-retained"] != "no" {
+		t.Errorf("adopted volume: %v, %v; want user.docker-retained=no", vol.Options, err)
+	}
+
+	client := b.cluster.Servers[0].Client()
+	if err := client.Purge(ctx, "capkeep1"); err == nil {
+		t.Error("purge of an adopted volume succeeded, want refused")
+	}
+	if err := client.Purge(ctx, "capkeep2"); err != nil {
+		t.Fatalf("purge of a retained volume: %v", err)
+	}
+	if _, err := b.cluster.Volume(ctx, "capkeep2"); err == nil {
+		t.Error("gluster volume capkeep2 after purge")
+	}
+	for _, s := range b.cluster.Servers {
+		if _, err := os.Stat(s.BrickDir("capkeep2")); err == nil {
+			t.Errorf("brick directory of capkeep2 left on %s", s.Name)
+		}
+	}
+	testbed.MustDocker(t, "volume", "rm", "capkeep1")
+	if err := client.Purge(ctx, "capkeep1"); err != nil {
+		t.Errorf("purge after the second rm: %v", err)
+	}
+	t.Logf("TestCapacityRetainOnRemove took %s", time.Since(start).Round(time.Second))
+}
