@@ -135,19 +135,20 @@ func (s *Service) volume(ctx context.Context, name string) (glustercli.Volume, e
 }
 
 // clientHosts lists the hosts connected to any brick, leaving out one
-// connection per brick for each server whose self-heal daemon runs: those
-// daemons are clients of every brick too. A connection from a server whose
-// daemon glusterd reports offline counts as a client's: nothing gluster
-// reports tells a daemon's connection from a FUSE mount's (`volume status
-// VOL client-list` counts connections by kind, without hosts and, in 10.3,
-// not in XML), and a volume must not be deleted under a mount. A daemon that
-// runs while glusterd reports it offline is one glusterd lost track of; its
+// connection per brick for each daemon that runs on a server: the self-heal
+// daemons, and the quota daemons of a volume with a size limit, are clients
+// of every brick too. A connection from a server whose daemon glusterd
+// reports offline counts as a client's: nothing gluster reports tells a
+// daemon's connection from a FUSE mount's (`volume status VOL client-list`
+// counts connections by kind, without hosts and, in 10.3, not in XML), and
+// a volume must not be deleted under a mount. A self-heal daemon that runs
+// while glusterd reports it offline is one glusterd lost track of; its
 // server repairs it within seconds (package selfheal).
 func clientHosts(st glustercli.Status, addressOf func(string) string) []string {
-	healers := map[string]bool{}
-	for _, d := range st.SelfHeal {
+	daemons := map[string]int{}
+	for _, d := range slices.Concat(st.SelfHeal, st.Quota) {
 		if d.Online {
-			healers[addressOf(d.Host)] = true
+			daemons[addressOf(d.Host)]++
 		}
 	}
 	hosts := map[string]bool{}
@@ -161,10 +162,7 @@ func clientHosts(st glustercli.Status, addressOf func(string) string) []string {
 			perHost[addressOf(host)]++
 		}
 		for host, n := range perHost {
-			if healers[host] {
-				n--
-			}
-			if n > 0 {
+			if n > daemons[host] {
 				hosts[host] = true
 			}
 		}
