@@ -76,7 +76,7 @@ func run(cfg config, logger *slog.Logger) error {
 
 	reg := metrics.NewRegistry()
 	cli := glustercli.New(cfg.GlusterdSocket, metrics.InstrumentExec(glustercli.Exec, reg), 30*time.Second, logger)
-	reg.MustRegister(metrics.NewHealthCollector(cli, healthTimeout, logger))
+	reg.MustRegister(metrics.NewHealthCollector(cli, glustercli.LocalBricks{}, healthTimeout, logger))
 	if err := waitGlusterd(ctx, cli, exited); err != nil {
 		return err
 	}
