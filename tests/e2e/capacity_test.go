@@ -7,10 +7,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/glusterdocker/gluster/tests/testbed"
 )
@@ -52,6 +56,44 @@ func dfCapacity(t *testing.T, b *pluginBed, volume string) capacity {
 		n[i] = v
 	}
 	return capacity{Size: n[0], Used: n[1], Free: n[2]}
+}
+
+// dfSlack is how far the servers' metrics may be from df in a container:
+// quota counts a file's blocks a moment after the write returns.
+const dfSlack = 2 * 4096
+
+// scrapedCapacity parses the servers' metrics in Prometheus's text format
+// and returns the figures of a Docker volume, the largest any server
+// reports (every server with a data brick of it reports it).
+func scrapedCapacity(t *testing.T, b *pluginBed, docker string) (capacity, error) {
+	t.Helper()
+	var c capacity
+	found := false
+	for _, s := range b.cluster.Servers {
+		parser := expfmt.NewTextParser(model.UTF8Validation)
+		families, err := parser.TextToMetricFamilies(strings.NewReader(scrape(t, s.MetricsAddress())))
+		if err != nil {
+			return c, fmt.Errorf("parsing the metrics of %s: %w", s.Name, err)
+		}
+		for name, dst := range map[string]*uint64{"gluster_volume_size_bytes": &c.Size, "gluster_volume_used_bytes": &c.Used, "gluster_volume_free_bytes": &c.Free} {
+			for _, m := range families[name].GetMetric() {
+				for _, l := range m.GetLabel() {
+					if l.GetName() == "docker_volume" && l.GetValue() == docker {
+						*dst, found = max(*dst, uint64(m.GetGauge().GetValue())), true
+					}
+				}
+			}
+		}
+	}
+	if !found {
+		return c, fmt.Errorf("no server reports the capacity of %s", docker)
+	}
+	return c, nil
+}
+
+// near reports whether two figures differ by at most dfSlack.
+func near(a, b uint64) bool {
+	return max(a, b)-min(a, b) <= dfSlack
 }
 
 // writePast writes count MiB into file on volume and returns dd's output,
@@ -112,7 +154,34 @@ func TestCapacitySize(t *testing.T) {
 				return nil
 			})
 		}
-		testbed.MustDocker(t, "volume", "rm", "capweb", "capdb")
+	})
+
+	t.Run("the servers' metrics match df in a container", func(t *testing.T) {
+		for _, volume := range []string{"capsz", "capweb", "capdb"} {
+			testbed.Eventually(t, quotaSettle, volume+": metrics agree with df", func() error {
+				df := dfCapacity(t, b, volume)
+				scraped, err := scrapedCapacity(t, b, volume)
+				if err != nil {
+					return err
+				}
+				if df.Size != scraped.Size || !near(df.Used, scraped.Used) || !near(df.Free, scraped.Free) {
+					return fmt.Errorf("df %+v, metrics %+v", df, scraped)
+				}
+				return nil
+			})
+		}
+		testbed.MustRun(t, "promtool", "check", "rules", filepath.Join(dashboardDir, "alerts.yml"))
+	})
+
+	t.Run("a volume with a size limit is deleted by docker volume rm", func(t *testing.T) {
+		// quota's daemons connect to every brick as clients do: they must
+		// not count as a host that still uses the volume.
+		testbed.MustDocker(t, "volume", "rm", "capweb", "capdb", "capshared", "capsz")
+		for _, v := range []string{"capsz", "capshared"} {
+			if _, err := b.cluster.Volume(ctx, v); err == nil {
+				t.Errorf("gluster volume %s left after docker volume rm", v)
+			}
+		}
 	})
 
 	t.Run("a size larger than the bricks' free space creates nothing", func(t *testing.T) {
