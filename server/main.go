@@ -39,6 +39,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gluster-server:", err)
 		os.Exit(2)
 	}
+	if len(os.Args) > 1 {
+		if err := runCommand(context.Background(), localAPI(cfg), os.Args[1:], os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "gluster-server:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	logger, err := logging.New(os.Stdout, cfg.LogLevel, cfg.LogFormat)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gluster-server:", err)
