@@ -173,6 +173,20 @@ func TestCapacitySize(t *testing.T) {
 		testbed.MustRun(t, "promtool", "check", "rules", filepath.Join(dashboardDir, "alerts.yml"))
 	})
 
+	t.Run("docker volume prune leaves the plugin's volumes", func(t *testing.T) {
+		const label = "gte2e-cap-prune=1"
+		t.Logf("Docker Engine %s", testbed.MustDocker(t, "version", "-f", "{{.Server.Version}}"))
+		testbed.MustDocker(t, "volume", "create", "-d", b.plugin.Name, "--label", label, "capprune")
+		t.Logf("docker volume prune: %s", testbed.MustDocker(t, "volume", "prune", "-f", "--filter", "label="+label))
+		if _, err := testbed.Docker(ctx, "volume", "inspect", "capprune"); err != nil {
+			t.Errorf("Docker volume capprune after prune: %v", err)
+		}
+		if _, err := b.cluster.Volume(ctx, "capprune"); err != nil {
+			t.Errorf("gluster volume capprune after prune: %v", err)
+		}
+		testbed.MustDocker(t, "volume", "rm", "capprune")
+	})
+
 	t.Run("a volume with a size limit is deleted by docker volume rm", func(t *testing.T) {
 		// quota's daemons connect to every brick as clients do: they must
 		// not count as a host that still uses the volume.
@@ -205,67 +219,103 @@ func TestCapacitySize(t *testing.T) {
 	t.Logf("TestCapacitySize took %s", time.Since(start).Round(time.Second))
 }
 
+// TestCapacityRetainOnRemove runs the removal policies on Docker Engine 26
+// (Debian 13), where `docker volume prune` prunes named volumes with -a: it
+// leaves the plugin's volumes alone all the same. Under retain, docker
+// volume rm keeps every gluster volume and its files, re-creating a name
+// adopts its old files, and the server's purge command deletes a retained
+// volume for good and refuses one in use again.
 func TestCapacityRetainOnRemove(t *testing.T) {
 	start := time.Now()
-	b := newPluginBed(t, "gte2e-cap-retain", 216, "ON_REMOVE=retain")
+	n := startEngineNode(t, "gte2e-cap-e26", 216)
+	n.LoadImages(t, testbed.ServerImage, testbed.ClientImage)
+	c := testbed.NewClusterOn(t, n, "gte2e-cap-e26", 217, 2)
+	c.StartAll(t)
+	waitPoolOn(t, c)
+	n.CreatePlugin(t, "gluster", strings.Join(c.Addresses(), ","), c.Token, "ON_REMOVE=retain")
 	ctx := context.Background()
 	const label = "gte2e-cap-retain=1"
-	volumes := []string{"capkeep1", "capkeep2"}
-	for _, v := range volumes {
-		testbed.MustDocker(t, "volume", "create", "-d", b.plugin.Name, "--label", label, "-o", "replica=2", v)
-		b.run(t, v, "echo "+v+" > /data/file")
+	server := c.Servers[0].Name
+	exists := func(volume string) bool {
+		_, err := c.Servers[0].Gluster(ctx, "volume", "info", volume)
+		return err == nil
 	}
-	testbed.MustDocker(t, "volume", "create", "-d", b.plugin.Name, "--label", label, "-o", "on-remove=delete", "capgone")
-
-	// Docker prunes local-scoped volumes only: the plugin's volumes are
-	// global, and prune leaves them alone whatever the policy.
-	testbed.MustDocker(t, "volume", "prune", "-f", "--filter", "label="+label)
-	if listed := b.plugin.Volumes(t); len(listed) != 3 {
-		t.Errorf("docker volume ls after prune: %v, want all three", listed)
+	labelled := func() []string {
+		return strings.Fields(n.MustDocker(t, "volume", "ls", "-q", "--filter", "label="+label))
 	}
-	// What removes them is docker volume rm, as a cleanup script runs it.
-	rm := append([]string{"volume", "rm"}, strings.Fields(testbed.MustDocker(t, "volume", "ls", "-q", "--filter", "label="+label))...)
-	testbed.MustDocker(t, rm...)
-	for _, v := range volumes {
-		if _, err := b.cluster.Volume(ctx, v); err != nil {
-			t.Errorf("gluster volume %s after rm: %v", v, err)
-		}
-		b.assertInEveryBrick(t, v, "file", v+"\n")
-	}
-	if _, err := b.cluster.Volume(ctx, "capgone"); err == nil {
-		t.Error("gluster volume capgone, created with on-remove=delete, survived docker volume rm")
-	}
-	if listed := b.plugin.Volumes(t); len(listed) != 0 {
-		t.Errorf("docker volume ls after rm: %v, want nothing: retained volumes are no Docker volumes", listed)
-	}
-
-	b.create(t, "capkeep1")
-	if got := b.run(t, "capkeep1", "cat /data/file"); got != "capkeep1" {
-		t.Errorf("re-created capkeep1 reads %q, want the old file", got)
-	}
-	vol, err := b.cluster.Volume(ctx, "capkeep1")
-	if err != nil || vol.Options["user.docker-retained"] != "no" {
-		t.Errorf("adopted volume: %v, %v; want user.docker-retained=no", vol.Options, err)
-	}
-
-	client := b.cluster.Servers[0].Client()
-	if err := client.Purge(ctx, "capkeep1"); err == nil {
-		t.Error("purge of an adopted volume succeeded, want refused")
-	}
-	if err := client.Purge(ctx, "capkeep2"); err != nil {
-		t.Fatalf("purge of a retained volume: %v", err)
-	}
-	if _, err := b.cluster.Volume(ctx, "capkeep2"); err == nil {
-		t.Error("gluster volume capkeep2 after purge")
-	}
-	for _, s := range b.cluster.Servers {
-		if _, err := os.Stat(s.BrickDir("capkeep2")); err == nil {
-			t.Errorf("brick directory of capkeep2 left on %s", s.Name)
+	kept := []string{"capkeep1", "capkeep2"}
+	for _, v := range kept {
+		n.MustDocker(t, "volume", "create", "-d", "gluster", "--label", label, "-o", "replica=2", v)
+		if out, err := runOn(n, v, "echo "+v+" > /data/file"); err != nil {
+			t.Fatalf("writing into %s: %s, %v", v, out, err)
 		}
 	}
-	testbed.MustDocker(t, "volume", "rm", "capkeep1")
-	if err := client.Purge(ctx, "capkeep1"); err != nil {
-		t.Errorf("purge after the second rm: %v", err)
-	}
+	n.MustDocker(t, "volume", "create", "-d", "gluster", "--label", label, "-o", "replica=2", "-o", "on-remove=delete", "capgone")
+
+	t.Run("docker volume prune, with and without -a, leaves the plugin's volumes", func(t *testing.T) {
+		for _, args := range [][]string{{"volume", "prune", "-f"}, {"volume", "prune", "-f", "-a"}} {
+			out := n.MustDocker(t, append(args, "--filter", "label="+label)...)
+			t.Logf("docker %s on Docker 26: %s", strings.Join(args, " "), out)
+			if listed := labelled(); len(listed) != 3 {
+				t.Errorf("docker volume ls after docker %s: %v, want all three", strings.Join(args, " "), listed)
+			}
+		}
+	})
+
+	t.Run("docker volume rm under retain keeps the gluster volumes and their files", func(t *testing.T) {
+		n.MustDocker(t, append([]string{"volume", "rm"}, labelled()...)...)
+		for _, v := range kept {
+			if !exists(v) {
+				t.Errorf("gluster volume %s gone after docker volume rm", v)
+			}
+			for _, s := range c.Servers {
+				if data, err := os.ReadFile(filepath.Join(s.BrickDir(v), "file")); err != nil || string(data) != v+"\n" {
+					t.Errorf("file of %s in the brick on %s: %q, %v", v, s.Name, data, err)
+				}
+			}
+		}
+		if exists("capgone") {
+			t.Error("gluster volume capgone, created with on-remove=delete, survived docker volume rm")
+		}
+		if listed := labelled(); len(listed) != 0 {
+			t.Errorf("docker volume ls after rm: %v, want nothing: retained volumes are no Docker volumes", listed)
+		}
+		if out := n.MustDocker(t, "exec", server, "gluster-server", "retained"); !strings.Contains(out, "capkeep1") || !strings.Contains(out, "capkeep2") {
+			t.Errorf("gluster-server retained:\n%s\nwant capkeep1 and capkeep2", out)
+		}
+	})
+
+	t.Run("re-creating the name adopts the old files", func(t *testing.T) {
+		n.MustDocker(t, "volume", "create", "-d", "gluster", "-o", "replica=2", "capkeep1")
+		if out, err := runOn(n, "capkeep1", "cat /data/file"); err != nil || out != "capkeep1" {
+			t.Errorf("re-created capkeep1 reads %q, %v; want the old file", out, err)
+		}
+		if out := n.MustDocker(t, "exec", server, "gluster-server", "retained"); strings.Contains(out, "capkeep1") {
+			t.Errorf("gluster-server retained lists the adopted capkeep1:\n%s", out)
+		}
+	})
+
+	t.Run("purge deletes a retained volume for good, not an adopted one", func(t *testing.T) {
+		if out, err := n.Docker(ctx, "exec", server, "gluster-server", "purge", "capkeep1"); err == nil {
+			t.Errorf("purge of the adopted capkeep1 succeeded: %s", out)
+		}
+		if !exists("capkeep1") {
+			t.Error("gluster volume capkeep1 gone after a refused purge")
+		}
+		t.Log(n.MustDocker(t, "exec", server, "gluster-server", "purge", "capkeep2"))
+		if exists("capkeep2") {
+			t.Error("gluster volume capkeep2 after purge")
+		}
+		for _, s := range c.Servers {
+			if _, err := os.Stat(s.BrickDir("capkeep2")); err == nil {
+				t.Errorf("brick directory of capkeep2 left on %s", s.Name)
+			}
+		}
+		n.MustDocker(t, "volume", "rm", "capkeep1")
+		n.MustDocker(t, "exec", server, "gluster-server", "purge", "capkeep1")
+		if exists("capkeep1") {
+			t.Error("gluster volume capkeep1 after the second rm and purge")
+		}
+	})
 	t.Logf("TestCapacityRetainOnRemove took %s", time.Since(start).Round(time.Second))
 }
