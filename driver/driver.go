@@ -287,9 +287,11 @@ func fromCluster(name string, cv control.Volume) volumeState {
 	return volumeState{Name: name, Gluster: cv.Name, CreatedAt: cv.CreatedAt}
 }
 
-// Remove deletes a volume. A gluster volume the plugin created is deleted
-// with its bricks, unless a container uses it here or any client is
-// connected elsewhere; a gluster volume it did not create is left as it is.
+// Remove removes a volume. A gluster volume the plugin created is kept
+// with its data and labelled retained under the retain policy, or else
+// deleted with its bricks unless any client is connected elsewhere; a
+// gluster volume it did not create is left as it is. Neither happens while
+// a container uses it here.
 func (d *Driver) Remove(req *volume.RemoveRequest) error {
 	ctx, cancel := context.WithTimeout(context.Background(), removeTimeout)
 	defer cancel()
@@ -325,7 +327,7 @@ func (d *Driver) Remove(req *volume.RemoveRequest) error {
 			if err := d.cluster.Retain(ctx, v.Gluster); err != nil {
 				return fmt.Errorf("removing volume %s: retaining gluster volume %s: %w", req.Name, v.Gluster, err)
 			}
-			log.Info("gluster volume retained with its data", "purge", "POST /v1/volumes/"+v.Gluster+"/purge")
+			log.Info("gluster volume retained with its data", "purge", "gluster-server purge "+v.Gluster+" in a server container")
 			break
 		}
 		if err := d.deleteWhenIdle(ctx, v.Gluster); err != nil && !errors.Is(err, control.ErrNotFound) {
