@@ -30,6 +30,7 @@ type testServer struct {
 	gluster *fakeGluster
 	peers   *fakePeers
 	bricks  string // the brick root of the first server
+	fuse    string // the first server's FUSE device, a file of the test's
 	client  *Client
 	url     string
 }
@@ -37,11 +38,11 @@ type testServer struct {
 func newTestServer(t *testing.T, peers ...string) *testServer {
 	t.Helper()
 	ts := &testServer{gluster: newFakeGluster(peers...), peers: newFakePeers(), bricks: t.TempDir()}
-	fuse := filepath.Join(t.TempDir(), "fuse")
-	if err := os.WriteFile(fuse, nil, 0o600); err != nil {
+	ts.fuse = filepath.Join(t.TempDir(), "fuse")
+	if err := os.WriteFile(ts.fuse, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	svc := NewService(peers[0], ts.bricks, ts.gluster, ts.peers, discard, WithFUSEDevice(fuse))
+	svc := NewService(peers[0], ts.bricks, ts.gluster, ts.peers, discard, WithFUSEDevice(ts.fuse))
 	srv := httptest.NewServer(NewHandler(svc, token, discard))
 	t.Cleanup(srv.Close)
 	ts.url = srv.URL

@@ -4,31 +4,44 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
 	"slices"
+	"strings"
 	"testing"
 )
 
 func TestCreateWithSize(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
-		name string
-		size uint64
-		want error
+		name     string
+		size     uint64
+		noFUSE   bool // the server container was run without /dev/fuse
+		want     error
+		wantCode int
 	}{
 		{name: "[Success] within the bricks' free space", size: 10 << 30},
-		{name: "[Error] larger than the bricks' free space", size: fakeBrickFree + 1, want: ErrNoSpace},
+		{name: "[Error] larger than the bricks' free space", size: fakeBrickFree + 1, want: ErrNoSpace, wantCode: http.StatusInsufficientStorage},
+		{name: "[Error] a server without /dev/fuse", size: 10 << 30, noFUSE: true, want: ErrUnavailable, wantCode: http.StatusServiceUnavailable},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ts := newTestServer(t, "a1", "a2")
+			if tc.noFUSE {
+				if err := os.Remove(ts.fuse); err != nil {
+					t.Fatal(err)
+				}
+			}
 			_, err := ts.client.Create(ctx, CreateRequest{Name: "v", Options: map[string]string{DockerVolumeOption: "v"}, Size: tc.size})
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("create: %v, want %v", err, tc.want)
 			}
 			if tc.want != nil {
 				var apiErr *APIError
-				if !errors.As(err, &apiErr) || apiErr.Code != http.StatusInsufficientStorage {
-					t.Errorf("answer %v, want 507", err)
+				if !errors.As(err, &apiErr) || apiErr.Code != tc.wantCode {
+					t.Errorf("answer %v, want %d", err, tc.wantCode)
+				}
+				if tc.noFUSE && !strings.Contains(err.Error(), "--device /dev/fuse") {
+					t.Errorf("answer %v, want the hint to run the server with --device /dev/fuse", err)
 				}
 				if len(ts.gluster.vols) != 0 || len(ts.gluster.limits) != 0 {
 					t.Errorf("left behind: volumes %v, limits %v", ts.gluster.vols, ts.gluster.limits)
