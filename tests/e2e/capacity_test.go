@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -177,9 +178,15 @@ func TestCapacitySize(t *testing.T) {
 		const label = "gte2e-cap-prune=1"
 		t.Logf("Docker Engine %s", testbed.MustDocker(t, "version", "-f", "{{.Server.Version}}"))
 		testbed.MustDocker(t, "volume", "create", "-d", b.plugin.Name, "--label", label, "capprune")
+		// A local volume with the same label shows that the prune ran.
+		testbed.MustDocker(t, "volume", "create", "--label", label, "capprune-local")
 		t.Logf("docker volume prune: %s", testbed.MustDocker(t, "volume", "prune", "-f", "--filter", "label="+label))
 		if _, err := testbed.Docker(ctx, "volume", "inspect", "capprune"); err != nil {
 			t.Errorf("Docker volume capprune after prune: %v", err)
+		}
+		if _, err := testbed.Docker(ctx, "volume", "inspect", "capprune-local"); err == nil {
+			t.Error("the local volume capprune-local survived the prune: the prune did not run")
+			testbed.MustDocker(t, "volume", "rm", "capprune-local")
 		}
 		if _, err := b.cluster.Volume(ctx, "capprune"); err != nil {
 			t.Errorf("gluster volume capprune after prune: %v", err)
@@ -253,12 +260,21 @@ func TestCapacityRetainOnRemove(t *testing.T) {
 	n.MustDocker(t, "volume", "create", "-d", "gluster", "--label", label, "-o", "replica=2", "-o", "on-remove=delete", "capgone")
 
 	t.Run("docker volume prune, with and without -a, leaves the plugin's volumes", func(t *testing.T) {
+		// Docker 26 prunes a named local volume with -a only: with it
+		// gone, the prune is shown to have run.
+		n.MustDocker(t, "volume", "create", "--label", label, "capkeep-local")
 		for _, args := range [][]string{{"volume", "prune", "-f"}, {"volume", "prune", "-f", "-a"}} {
 			out := n.MustDocker(t, append(args, "--filter", "label="+label)...)
-			t.Logf("docker %s on Docker 26: %s", strings.Join(args, " "), out)
-			if listed := labelled(); len(listed) != 3 {
-				t.Errorf("docker volume ls after docker %s: %v, want all three", strings.Join(args, " "), listed)
+			t.Logf("docker %s on Docker 26: %s; left: %v", strings.Join(args, " "), out, labelled())
+			for _, v := range append(kept, "capgone") {
+				if !slices.Contains(labelled(), v) {
+					t.Errorf("docker volume ls after docker %s lacks %s", strings.Join(args, " "), v)
+				}
 			}
+		}
+		if slices.Contains(labelled(), "capkeep-local") {
+			t.Error("the local volume capkeep-local survived prune -a: the prune did not run")
+			n.MustDocker(t, "volume", "rm", "capkeep-local")
 		}
 	})
 
