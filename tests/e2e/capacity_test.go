@@ -108,6 +108,13 @@ func writePast(t *testing.T, volume, file string, count int) string {
 	return out
 }
 
+// TestCapacitySize holds volumes to their size= on Docker 20.10: a write
+// past it fails with "Disk quota exceeded" and leaves what was below it
+// intact, two subdirectory volumes of one gluster volume each get their own
+// limit, inspect and the servers' metrics (a Prometheus text scrape) match
+// df in a container, prune leaves the plugin's volumes, a size-limited
+// volume is deleted by docker volume rm, and a size the bricks cannot hold
+// creates nothing.
 func TestCapacitySize(t *testing.T) {
 	start := time.Now()
 	b := newPluginBed(t, "gte2e-cap-size", 215)
