@@ -28,6 +28,12 @@ type CreateRequest struct {
 	Arbiter bool              `json:"arbiter,omitempty"`
 	Servers []string          `json:"servers,omitempty"`
 	Options map[string]string `json:"options,omitempty"`
+	// Size, in bytes, is the hard limit of the volume through gluster's
+	// quota; zero sets none.
+	Size uint64 `json:"size,omitempty"`
+	// OnRemove is the volume's removal policy, recorded on it; empty
+	// leaves it to the plugin's default.
+	OnRemove string `json:"on_remove,omitempty"`
 }
 
 // BrickRequest asks a server to make its brick directory of a volume for
@@ -54,6 +60,17 @@ type Volume struct {
 	// Clients are the hosts with a client (a FUSE mount, say) connected to
 	// any brick; the servers' own self-heal daemons are not counted.
 	Clients []string `json:"clients,omitempty"`
+	// Limits are the volume's quota limits, filled by the single-volume
+	// endpoint.
+	Limits []Limit `json:"limits,omitempty"`
+}
+
+// Limit is the hard limit of a directory of a volume ("/" for its root) and
+// the bytes it holds, as gluster's quota last counted them.
+type Limit struct {
+	Path string `json:"path"`
+	Size uint64 `json:"size"`
+	Used uint64 `json:"used"`
 }
 
 // Brick is one brick of a volume, in brick order.
@@ -62,6 +79,10 @@ type Brick struct {
 	Path    string `json:"path"`
 	Arbiter bool   `json:"arbiter,omitempty"`
 	Online  bool   `json:"online"`
+	// Size and Free are the bytes of the brick's file system, filled by
+	// the single-volume endpoint for a started volume's bricks.
+	Size uint64 `json:"size,omitempty"`
+	Free uint64 `json:"free,omitempty"`
 }
 
 // Peer is a member of the storage pool.
@@ -86,6 +107,7 @@ var (
 	ErrConflict     = errors.New("conflict")
 	ErrInUse        = errors.New("volume in use")
 	ErrUnavailable  = errors.New("not enough servers available")
+	ErrNoSpace      = errors.New("not enough free space on the bricks")
 )
 
 var statusOf = []struct {
@@ -98,4 +120,5 @@ var statusOf = []struct {
 	{ErrConflict, http.StatusConflict},
 	{ErrInUse, http.StatusLocked},
 	{ErrUnavailable, http.StatusServiceUnavailable},
+	{ErrNoSpace, http.StatusInsufficientStorage},
 }

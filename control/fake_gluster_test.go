@@ -21,6 +21,8 @@ type fakeGluster struct {
 	failCreate error               // what Create answers, if set
 	failDelete error               // what Delete answers, if set
 	failStart  error               // what Start answers, if set
+	dirs       []string            // "volume:/path" of directories quota can limit
+	limits     map[string]uint64   // "volume:/path" -> quota hard limit
 	calls      []string
 }
 

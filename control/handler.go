@@ -31,6 +31,8 @@ func NewHandler(svc *Service, token string, logger *slog.Logger) http.Handler {
 	mux.HandleFunc("DELETE /v1/volumes/{name}", h.delete)
 	mux.HandleFunc("POST /v1/volumes/{name}/start", h.start)
 	mux.HandleFunc("POST /v1/volumes/{name}/stop", h.stop)
+	mux.HandleFunc("POST /v1/volumes/{name}/retain", h.retain)
+	mux.HandleFunc("POST /v1/volumes/{name}/purge", h.purge)
 	mux.HandleFunc("GET /v1/peers", h.peers)
 	mux.HandleFunc("PUT /v1/bricks/{name}", h.makeBrick)
 	mux.HandleFunc("DELETE /v1/bricks/{name}", h.removeBrick)

@@ -30,6 +30,7 @@ type testServer struct {
 	gluster *fakeGluster
 	peers   *fakePeers
 	bricks  string // the brick root of the first server
+	fuse    string // the first server's FUSE device, a file of the test's
 	client  *Client
 	url     string
 }
@@ -37,7 +38,11 @@ type testServer struct {
 func newTestServer(t *testing.T, peers ...string) *testServer {
 	t.Helper()
 	ts := &testServer{gluster: newFakeGluster(peers...), peers: newFakePeers(), bricks: t.TempDir()}
-	svc := NewService(peers[0], ts.bricks, ts.gluster, ts.peers, discard)
+	ts.fuse = filepath.Join(t.TempDir(), "fuse")
+	if err := os.WriteFile(ts.fuse, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	svc := NewService(peers[0], ts.bricks, ts.gluster, ts.peers, discard, WithFUSEDevice(ts.fuse))
 	srv := httptest.NewServer(NewHandler(svc, token, discard))
 	t.Cleanup(srv.Close)
 	ts.url = srv.URL

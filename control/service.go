@@ -28,6 +28,10 @@ type Gluster interface {
 	Stop(ctx context.Context, name string) error
 	Delete(ctx context.Context, name string) error
 	Set(ctx context.Context, name string, options map[string]string) error
+	QuotaEnable(ctx context.Context, name string) error
+	QuotaLimitUsage(ctx context.Context, name, path string, size uint64) error
+	QuotaList(ctx context.Context, name string) ([]glustercli.QuotaLimit, error)
+	BrickSpaces(ctx context.Context, name string) ([]glustercli.BrickSpace, error)
 }
 
 var _ Gluster = (*glustercli.CLI)(nil)
@@ -43,6 +47,7 @@ type Service struct {
 	options   OptionPolicy // what callers may set
 	// lookupHost resolves a name to addresses; tests replace it.
 	lookupHost func(ctx context.Context, host string) ([]string, error)
+	fuseDevice string // gluster's quota mounts volumes through it
 	logger     *slog.Logger
 	mu         sync.Mutex
 }
@@ -66,7 +71,7 @@ func WithOptionPolicy(p OptionPolicy) ServiceOption {
 func NewService(self, brickRoot string, gluster Gluster, peers PeerBricks, logger *slog.Logger, opts ...ServiceOption) *Service {
 	s := &Service{
 		self: self, brickRoot: brickRoot, gluster: gluster, peers: peers,
-		lookupHost: net.DefaultResolver.LookupHost, logger: logger,
+		lookupHost: net.DefaultResolver.LookupHost, logger: logger, fuseDevice: defaultFUSEDevice,
 	}
 	for _, o := range opts {
 		o(s)
@@ -117,6 +122,7 @@ func (s *Service) Get(ctx context.Context, name string) (Volume, error) {
 		vol.Bricks[i].Online = online[addressOf(b.Server)+":"+b.Path]
 	}
 	vol.Clients = clientHosts(st, addressOf)
+	s.addCapacity(ctx, &vol, addressOf)
 	return vol, nil
 }
 
@@ -129,19 +135,20 @@ func (s *Service) volume(ctx context.Context, name string) (glustercli.Volume, e
 }
 
 // clientHosts lists the hosts connected to any brick, leaving out one
-// connection per brick for each server whose self-heal daemon runs: those
-// daemons are clients of every brick too. A connection from a server whose
-// daemon glusterd reports offline counts as a client's: nothing gluster
-// reports tells a daemon's connection from a FUSE mount's (`volume status
-// VOL client-list` counts connections by kind, without hosts and, in 10.3,
-// not in XML), and a volume must not be deleted under a mount. A daemon that
-// runs while glusterd reports it offline is one glusterd lost track of; its
+// connection per brick for each daemon that runs on a server: the self-heal
+// daemons, and the quota daemons of a volume with a size limit, are clients
+// of every brick too. A connection from a server whose daemon glusterd
+// reports offline counts as a client's: nothing gluster reports tells a
+// daemon's connection from a FUSE mount's (`volume status VOL client-list`
+// counts connections by kind, without hosts and, in 10.3, not in XML), and
+// a volume must not be deleted under a mount. A self-heal daemon that runs
+// while glusterd reports it offline is one glusterd lost track of; its
 // server repairs it within seconds (package selfheal).
 func clientHosts(st glustercli.Status, addressOf func(string) string) []string {
-	healers := map[string]bool{}
-	for _, d := range st.SelfHeal {
+	daemons := map[string]int{}
+	for _, d := range slices.Concat(st.SelfHeal, st.Quota) {
 		if d.Online {
-			healers[addressOf(d.Host)] = true
+			daemons[addressOf(d.Host)]++
 		}
 	}
 	hosts := map[string]bool{}
@@ -155,10 +162,7 @@ func clientHosts(st glustercli.Status, addressOf func(string) string) []string {
 			perHost[addressOf(host)]++
 		}
 		for host, n := range perHost {
-			if healers[host] {
-				n--
-			}
-			if n > 0 {
+			if n > daemons[host] {
 				hosts[host] = true
 			}
 		}
@@ -329,13 +333,16 @@ func (s *Service) configureAndStart(ctx context.Context, req CreateRequest, owne
 	}
 	options[CreatedAtOption] = time.Now().UTC().Format(time.RFC3339)
 	options[BrickOwnerOption] = owner
+	if req.OnRemove != "" {
+		options[OnRemoveOption] = req.OnRemove
+	}
 	if err := s.gluster.Set(ctx, req.Name, options); err != nil {
 		return fmt.Errorf("%w: setting the options of volume %s: %w", ErrInvalid, req.Name, err)
 	}
 	if err := s.gluster.Start(ctx, req.Name); err != nil {
 		return fmt.Errorf("starting volume %s: %w", req.Name, err)
 	}
-	return nil
+	return s.limitRoot(ctx, req, options)
 }
 
 // adopt returns an existing volume if it has the requested layout, and
@@ -349,6 +356,15 @@ func (s *Service) adopt(ctx context.Context, req CreateRequest, v glustercli.Vol
 			return Volume{}, false, fmt.Errorf("starting existing volume %s: %w", req.Name, err)
 		}
 		v.Status = "Started"
+	}
+	if err := s.limitRoot(ctx, req, v.Options); err != nil {
+		return Volume{}, false, err
+	}
+	if Retained(v.Options) {
+		if err := s.unretain(ctx, req.Name, v.Options); err != nil {
+			return Volume{}, false, err
+		}
+		v.Options[RetainedOption] = notRetained
 	}
 	return fromGluster(v), false, nil
 }

@@ -38,6 +38,21 @@ func TestClientHosts(t *testing.T) {
 				{Clients: []string{"192.0.2.8:1000"}},
 			},
 		}, []string{"192.0.2.8", "192.0.2.9"}},
+		// Captured after limit-usage: each server's self-heal and quota
+		// daemon on both bricks.
+		{"[Success] self-heal and quota daemons", glustercli.Status{
+			SelfHeal: heal,
+			Quota:    heal,
+			Bricks: []glustercli.BrickStatus{
+				{Clients: []string{"10.0.0.1:49149", "10.0.0.2:49149", "10.0.0.1:49142", "10.0.0.2:49145"}},
+				{Clients: []string{"10.0.0.2:49146", "10.0.0.1:49145", "10.0.0.1:49141", "10.0.0.2:49142"}},
+			},
+		}, nil},
+		{"[Success] a mount on a server beside its daemons", glustercli.Status{
+			SelfHeal: heal,
+			Quota:    heal,
+			Bricks:   []glustercli.BrickStatus{{Clients: []string{"10.0.0.1:49149", "10.0.0.1:49142", "10.0.0.1:49100", "10.0.0.2:49145"}}},
+		}, []string{"10.0.0.1"}},
 		// Gluster cannot tell whose the connection is: it may be a mount on
 		// the server. A daemon that runs while reported offline is
 		// repaired by its server, after which its connection is discounted.

@@ -29,6 +29,8 @@ const subvolumeForgotten = "/"
 // SubvolumeRequest records one Docker volume made of a subdirectory.
 type SubvolumeRequest struct {
 	Subdir string `json:"subdir"`
+	// Size, in bytes, is the subdirectory's hard limit; zero sets none.
+	Size uint64 `json:"size,omitempty"`
 }
 
 // maxSubdir bounds a subdirectory path, stored as an option value.
@@ -104,15 +106,20 @@ func (s *Service) AddSubvolume(ctx context.Context, volume, docker string, req S
 		return err
 	}
 	switch got := v.Options[key]; {
-	case got == req.Subdir:
-		return nil
-	case ValidateSubdir(got) == nil:
+	case got == req.Subdir && SubvolumeSize(v.Options, docker) == req.Size:
+		// Asked again, by the host that made the directory at its first
+		// mount, say: the limit may have waited for it.
+		return s.limitSubvolume(ctx, v, docker, req)
+	case got != req.Subdir && ValidateSubdir(got) == nil:
 		return fmt.Errorf("%w: Docker volume %s is subdir %s of volume %s already, not %s", ErrConflict, docker, got, volume, req.Subdir)
 	}
-	if err := s.gluster.Set(ctx, volume, map[string]string{key: req.Subdir}); err != nil {
+	if err := s.limitSubvolume(ctx, v, docker, req); err != nil {
+		return err
+	}
+	if err := s.gluster.Set(ctx, volume, subvolumeRecord(key, req)); err != nil {
 		return fmt.Errorf("recording subdirectory volume %s on volume %s: %w", docker, volume, err)
 	}
-	s.logger.Info("subdirectory volume recorded", "volume", volume, "docker", docker, "subdir", req.Subdir)
+	s.logger.Info("subdirectory volume recorded", "volume", volume, "docker", docker, "subdir", req.Subdir, "size", req.Size)
 	return nil
 }
 
@@ -172,8 +179,8 @@ func subvolumePath(volume, docker string) string {
 }
 
 // AddSubvolume records Docker volume docker as subdirectory subdir of volume.
-func (c *Client) AddSubvolume(ctx context.Context, volume, docker, subdir string) error {
-	return c.do(ctx, http.MethodPut, subvolumePath(volume, docker), SubvolumeRequest{Subdir: subdir}, nil)
+func (c *Client) AddSubvolume(ctx context.Context, volume, docker string, req SubvolumeRequest) error {
+	return c.do(ctx, http.MethodPut, subvolumePath(volume, docker), req, nil)
 }
 
 // RemoveSubvolume forgets Docker volume docker on volume.
@@ -181,9 +188,10 @@ func (c *Client) RemoveSubvolume(ctx context.Context, volume, docker string) err
 	return c.do(ctx, http.MethodDelete, subvolumePath(volume, docker), nil, nil)
 }
 
-// AddSubvolume records a subdirectory volume through the first server that answers.
-func (c *Cluster) AddSubvolume(ctx context.Context, volume, docker, subdir string) error {
-	return c.each(ctx, func(cl *Client) error { return cl.AddSubvolume(ctx, volume, docker, subdir) })
+// AddSubvolume records a subdirectory volume, and applies its size,
+// through the first server that answers.
+func (c *Cluster) AddSubvolume(ctx context.Context, volume, docker string, req SubvolumeRequest) error {
+	return c.each(ctx, func(cl *Client) error { return cl.AddSubvolume(ctx, volume, docker, req) })
 }
 
 // RemoveSubvolume forgets a subdirectory volume through the first server that answers.

@@ -14,7 +14,7 @@ func TestSubvolumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, sub := range []struct{ docker, subdir string }{{"web.data", "apps/web"}, {"api", "apps/api"}, {"api", "apps/api"}} {
-		if err := ts.client.AddSubvolume(ctx, "shared", sub.docker, sub.subdir); err != nil {
+		if err := ts.client.AddSubvolume(ctx, "shared", sub.docker, SubvolumeRequest{Subdir: sub.subdir}); err != nil {
 			t.Fatalf("AddSubvolume(%s): %v", sub.docker, err)
 		}
 	}
@@ -41,7 +41,7 @@ func TestSubvolumes(t *testing.T) {
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
 				before := len(ts.gluster.vols["shared"].Options)
-				if err := ts.client.AddSubvolume(ctx, tc.volume, tc.docker, tc.subdir); !errors.Is(err, tc.want) {
+				if err := ts.client.AddSubvolume(ctx, tc.volume, tc.docker, SubvolumeRequest{Subdir: tc.subdir}); !errors.Is(err, tc.want) {
 					t.Errorf("AddSubvolume(%q, %q, %q) = %v, want %v", tc.volume, tc.docker, tc.subdir, err, tc.want)
 				}
 				if after := len(ts.gluster.vols["shared"].Options); after != before {
@@ -71,7 +71,7 @@ func TestSubvolumes(t *testing.T) {
 	if got := ts.gluster.vols["shared"].Options["user.docker-subvolume.api"]; got != "/" {
 		t.Errorf("option of a forgotten subdirectory volume = %q, want /", got)
 	}
-	if err := ts.client.AddSubvolume(ctx, "shared", "api", "apps/api2"); err != nil {
+	if err := ts.client.AddSubvolume(ctx, "shared", "api", SubvolumeRequest{Subdir: "apps/api2"}); err != nil {
 		t.Errorf("recording a forgotten name again: %v", err)
 	}
 	if err := ts.client.RemoveSubvolume(ctx, "shared", "api"); err != nil {

@@ -30,6 +30,9 @@ func validateCreate(req CreateRequest, options OptionPolicy) error {
 	if req.Arbiter && req.Replica != 3 && req.Replica != 0 {
 		return fmt.Errorf("%w: an arbiter needs replica 3 (two data bricks and the arbiter), got replica %d", ErrInvalid, req.Replica)
 	}
+	if err := ValidateOnRemove(req.OnRemove); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
 	seen := map[string]bool{}
 	for _, s := range req.Servers {
 		if err := ValidateHost(s); err != nil {

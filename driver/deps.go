@@ -18,10 +18,15 @@ type Cluster interface {
 	Volume(ctx context.Context, name string) (control.Volume, error)
 	Volumes(ctx context.Context) ([]control.Volume, error)
 	Delete(ctx context.Context, name string) error
+	// Retain marks a volume retained: no Docker volume stands for it
+	// any more, and it keeps running with its data.
+	Retain(ctx context.Context, name string) error
 	// AddSubvolume and RemoveSubvolume record in the cluster which Docker
 	// volumes are subdirectories of a gluster volume, which is not
 	// deleted while it holds any.
-	AddSubvolume(ctx context.Context, gluster, docker, subdir string) error
+	// AddSubvolume also applies a size, which may wait until the
+	// directory exists: asked again, it applies it then.
+	AddSubvolume(ctx context.Context, gluster, docker string, req control.SubvolumeRequest) error
 	RemoveSubvolume(ctx context.Context, gluster, docker string) error
 	Servers() []string
 }

@@ -39,6 +39,8 @@ type Config struct {
 	StateDir       string        // state file and client logs; a host directory that outlives the plugin
 	MountTimeout   time.Duration // how long a mount may retry, below Docker's 2 minutes; 0 adapts to Docker's wait
 	DefaultReplica int           // replica count when a create request sets none; 0 lets the servers choose
+	DefaultSize    uint64        // size limit in bytes when a create request sets none; 0 sets none
+	OnRemove       string        // removal policy of volumes created without on-remove: control.OnRemoveRetain or OnRemoveDelete
 	CacheTTL       time.Duration // how long the cluster's volume list is reused
 	// DetachClients makes FUSE clients outlive the plugin, so that
 	// running containers keep their volumes when it stops.
@@ -128,7 +130,8 @@ func (d *Driver) Create(req *volume.CreateRequest) error {
 		}
 		createdAt = vol.CreatedAt
 		if opts.Subdir != "" {
-			if err := d.cluster.AddSubvolume(ctx, gluster, req.Name, opts.Subdir); err != nil {
+			sub := control.SubvolumeRequest{Subdir: opts.Subdir, Size: d.size(opts)}
+			if err := d.cluster.AddSubvolume(ctx, gluster, req.Name, sub); err != nil {
 				return fmt.Errorf("volume %s: recording it on gluster volume %s: %w", req.Name, gluster, err)
 			}
 		}
@@ -167,7 +170,7 @@ func (d *Driver) createRequest(name, gluster string, opts Options) control.Creat
 	if replica == 0 && !opts.Arbiter {
 		replica = d.cfg.DefaultReplica
 	}
-	return control.CreateRequest{Name: gluster, Replica: replica, Arbiter: opts.Arbiter, Servers: opts.Servers, Options: options}
+	return control.CreateRequest{Name: gluster, Replica: replica, Arbiter: opts.Arbiter, Servers: opts.Servers, Options: options, Size: d.size(opts), OnRemove: opts.OnRemove}
 }
 
 // Get describes one volume. It fails for a volume that exists neither here
@@ -197,12 +200,16 @@ func (d *Driver) List() (*volume.ListResponse, error) {
 		d.logger.Warn("listing the cluster's volumes", "error", err)
 	}
 	for _, v := range d.states() {
-		if _, listed := cluster[v.Gluster]; err == nil && !listed && d.forgetIfRemoved(ctx, v.Name, v.Gluster) {
+		cv, listed := cluster[v.Gluster]
+		if err == nil && (!listed || control.Retained(cv.Options)) && d.forgetIfRemoved(ctx, v.Name, v.Gluster) {
 			continue
 		}
 		seen[v.Name] = d.describe(v, false)
 	}
 	for _, cv := range cluster {
+		if control.Retained(cv.Options) {
+			continue
+		}
 		name := cv.Options[DockerVolumeOption]
 		if name != "" && seen[name] == nil {
 			seen[name] = d.describe(fromCluster(name, cv), false)
@@ -234,7 +241,7 @@ func (d *Driver) lookup(ctx context.Context, name string) (volumeState, error) {
 	if err != nil {
 		return volumeState{}, fmt.Errorf("looking up volume %s: %w", name, err)
 	}
-	if cv, ok := vols[gluster]; ok && cv.Options[DockerVolumeOption] == name {
+	if cv, ok := vols[gluster]; ok && cv.Options[DockerVolumeOption] == name && !control.Retained(cv.Options) {
 		return fromCluster(name, cv), nil
 	}
 	if v, ok := findSubvolume(vols, name); ok {
@@ -244,7 +251,7 @@ func (d *Driver) lookup(ctx context.Context, name string) (volumeState, error) {
 }
 
 // forgetIfRemoved forgets a volume of this host's state whose gluster
-// volume is gone, removed by `docker volume rm` on another host: one the
+// volume is gone or retained, removed by `docker volume rm` on another host: one the
 // plugin created and no container uses here. Docker then sees it gone here
 // too, and creates it anew when asked instead of mounting a volume that no
 // longer exists.
@@ -258,14 +265,14 @@ func (d *Driver) forgetIfRemoved(ctx context.Context, name, gluster string) bool
 	}
 	// The cached answer picks the candidates; the cluster itself decides,
 	// under the lock that Create and Mount hold.
-	if _, err := d.cache.detail(ctx, gluster); !errors.Is(err, control.ErrNotFound) {
+	if !gone(d.cache.detail(ctx, gluster)) {
 		return false
 	}
 	defer d.ops.lock(gluster)()
 	if known, ok := d.state(name); !ok || known.references() > 0 || known.Gluster != gluster {
 		return false
 	}
-	if _, err := d.cluster.Volume(ctx, gluster); !errors.Is(err, control.ErrNotFound) {
+	if !gone(d.cluster.Volume(ctx, gluster)) {
 		return false
 	}
 	if err := d.update(func() { delete(d.volumes, name) }); err != nil {
@@ -280,9 +287,11 @@ func fromCluster(name string, cv control.Volume) volumeState {
 	return volumeState{Name: name, Gluster: cv.Name, CreatedAt: cv.CreatedAt}
 }
 
-// Remove deletes a volume. A gluster volume the plugin created is deleted
-// with its bricks, unless a container uses it here or any client is
-// connected elsewhere; a gluster volume it did not create is left as it is.
+// Remove removes a volume. A gluster volume the plugin created is kept
+// with its data and labelled retained under the retain policy, or else
+// deleted with its bricks unless any client is connected elsewhere; a
+// gluster volume it did not create is left as it is. Neither happens while
+// a container uses it here.
 func (d *Driver) Remove(req *volume.RemoveRequest) error {
 	ctx, cancel := context.WithTimeout(context.Background(), removeTimeout)
 	defer cancel()
@@ -312,6 +321,14 @@ func (d *Driver) Remove(req *volume.RemoveRequest) error {
 		if subs := control.Subvolumes(cv.Options); len(subs) > 0 {
 			return fmt.Errorf("%w: volume %s: gluster volume %s holds the subdirectory volumes %s: docker volume rm them first, on any host",
 				control.ErrInUse, req.Name, v.Gluster, strings.Join(slices.Sorted(maps.Keys(subs)), ", "))
+		}
+		if d.onRemove(cv) == control.OnRemoveRetain {
+			kept = true
+			if err := d.cluster.Retain(ctx, v.Gluster); err != nil {
+				return fmt.Errorf("removing volume %s: retaining gluster volume %s: %w", req.Name, v.Gluster, err)
+			}
+			log.Info("gluster volume retained with its data", "purge", "gluster-server purge "+v.Gluster+" in a server container")
+			break
 		}
 		if err := d.deleteWhenIdle(ctx, v.Gluster); err != nil && !errors.Is(err, control.ErrNotFound) {
 			return fmt.Errorf("removing volume %s: %w", req.Name, err)

@@ -68,7 +68,10 @@ func TestCreate(t *testing.T) {
 		{"[Success] dotted name and options", "web.data", map[string]string{"replica": "3", "arbiter": "true", "gluster.performance.cache-size": "64MB"},
 			&control.CreateRequest{Name: "web__data", Replica: 3, Arbiter: true, Options: map[string]string{DockerVolumeOption: "web.data", "performance.cache-size": "64MB"}}, ""},
 		{"[Success] existing gluster volume", "sub", map[string]string{"volume": "shared", "subdir": "a"}, nil, ""},
-		{"[Error] unknown option", "data", map[string]string{"size": "1G"}, nil, "valid options"},
+		{"[Success] size", "data", map[string]string{"size": "10GiB"},
+			&control.CreateRequest{Name: "data", Options: map[string]string{DockerVolumeOption: "data"}, Size: 10 << 30}, ""},
+		{"[Error] unknown option", "data", map[string]string{"colour": "red"}, nil, "valid options"},
+		{"[Error] size of a whole existing volume", "sub", map[string]string{"volume": "shared", "size": "1G"}, nil, "cannot go with volume="},
 		{"[Error] unmappable name", "a__b", nil, nil, "must not contain"},
 		{"[Error] existing gluster volume missing", "sub", map[string]string{"volume": "nope"}, nil, "not found"},
 	}

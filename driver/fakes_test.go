@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/glusterdocker/gluster/control"
@@ -21,6 +22,11 @@ type fakeCluster struct {
 	clients map[string][]string // volume -> client hosts, makes Delete refuse
 	creates []control.CreateRequest
 	deletes []string
+	retains []string
+	// onCreate, if set, changes a volume Create makes, as the servers do.
+	onCreate func(v *control.Volume, req control.CreateRequest)
+	// subvolumes are the AddSubvolume requests, "docker subdir size".
+	subvolumes []string
 }
 
 func newFakeCluster() *fakeCluster {
@@ -41,6 +47,10 @@ func (f *fakeCluster) Create(_ context.Context, req control.CreateRequest) (cont
 	}
 	v := control.Volume{Name: req.Name, Status: "Started", Replica: 2, CreatedAt: "2026-01-02T03:04:05Z", Options: req.Options,
 		Bricks: []control.Brick{{Server: "10.0.0.1", Path: "/bricks/" + req.Name, Online: true}, {Server: "10.0.0.3", Path: "/bricks/" + req.Name}}}
+	if f.onCreate != nil {
+		v.Options = maps.Clone(v.Options)
+		f.onCreate(&v, req)
+	}
 	f.volumes[req.Name] = v
 	return v, nil
 }
@@ -84,9 +94,32 @@ func (f *fakeCluster) Delete(_ context.Context, name string) error {
 	return nil
 }
 
+// Retain labels the volume as the servers do.
+func (f *fakeCluster) Retain(_ context.Context, name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	v, ok := f.volumes[name]
+	if !ok {
+		return fmt.Errorf("%w: %s", control.ErrNotFound, name)
+	}
+	v.Options = maps.Clone(v.Options)
+	v.Options[control.RetainedOption] = "2026-01-02T03:04:05Z"
+	f.volumes[name] = v
+	f.retains = append(f.retains, name)
+	return nil
+}
+
 // AddSubvolume and RemoveSubvolume label the volume as the servers do.
-func (f *fakeCluster) AddSubvolume(_ context.Context, gluster, docker, subdir string) error {
-	return f.label(gluster, docker, func(options map[string]string, key string) { options[key] = subdir })
+func (f *fakeCluster) AddSubvolume(_ context.Context, gluster, docker string, req control.SubvolumeRequest) error {
+	f.mu.Lock()
+	f.subvolumes = append(f.subvolumes, fmt.Sprintf("%s %s %d", docker, req.Subdir, req.Size))
+	f.mu.Unlock()
+	return f.label(gluster, docker, func(options map[string]string, key string) {
+		options[key] = req.Subdir
+		if req.Size > 0 {
+			options[control.SubvolumeSizeOptionPrefix+strings.TrimPrefix(key, control.SubvolumeOptionPrefix)] = fmt.Sprint(req.Size)
+		}
+	})
 }
 
 func (f *fakeCluster) RemoveSubvolume(_ context.Context, gluster, docker string) error {

@@ -36,13 +36,17 @@ type Options struct {
 	UID     *uint32           // owner of the volume's root directory
 	GID     *uint32
 	Mode    *uint32 // permissions of the volume's root directory
+	Size    uint64  // hard limit in bytes; 0 = the plugin's default
+	// OnRemove is what docker volume rm does to the gluster volume:
+	// control.OnRemoveRetain or OnRemoveDelete; "" = the plugin's default.
+	OnRemove string
 }
 
 // Existing reports whether the Docker volume uses a gluster volume the
 // plugin did not create.
 func (o Options) Existing() bool { return o.Volume != "" }
 
-var validOptions = []string{"replica", "arbiter", "servers", "uid", "gid", "mode", "volume", "subdir", glusterOptionPrefix + "<option>"}
+var validOptions = []string{"replica", "arbiter", "servers", "uid", "gid", "mode", "size", "on-remove", "volume", "subdir", glusterOptionPrefix + "<option>"}
 
 // maxID is the largest uid or gid: ids are 32 bits, and 4294967295 is
 // (uid_t)-1, which chown reads as "leave unchanged".
@@ -70,6 +74,16 @@ func ParseOptions(raw map[string]string) (Options, error) {
 		}
 		if len(o.Gluster) > 0 {
 			creation = append(creation, glusterOptionPrefix+"*")
+		}
+		if o.OnRemove != "" {
+			// docker volume rm never deletes a volume the plugin did
+			// not create.
+			creation = append(creation, "on-remove")
+		}
+		if o.Size > 0 && o.Subdir == "" {
+			// A limit on the root would change a volume the plugin did
+			// not create for everyone who uses it.
+			creation = append(creation, "size (without subdir)")
 		}
 		if len(creation) > 0 {
 			return Options{}, fmt.Errorf("%w: %s describe a new gluster volume and cannot go with volume=%s", ErrBadOption, strings.Join(creation, ", "), o.Volume)
@@ -120,6 +134,17 @@ func (o *Options) set(key, value string) error {
 		}
 		mode := uint32(m)
 		o.Mode = &mode
+	case key == "size":
+		n, err := ParseSize(value)
+		if err != nil {
+			return err
+		}
+		o.Size = n
+	case key == "on-remove":
+		if err := control.ValidateOnRemove(value); err != nil {
+			return err
+		}
+		o.OnRemove = value
 	case key == "volume":
 		if err := names.ValidateVolume(value); err != nil {
 			return err

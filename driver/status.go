@@ -40,6 +40,7 @@ func (d *Driver) describe(v volumeState, withStatus bool) *volume.Volume {
 		if len(cv.Clients) > 0 {
 			status["clients"] = cv.Clients
 		}
+		addCapacity(status, cv, v.Options["subdir"])
 	}
 	out.Status = status
 	return out

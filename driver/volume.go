@@ -59,6 +59,10 @@ func (d *Driver) MountContext(caller context.Context, req *volume.MountRequest) 
 		d.releaseUnused(v)
 		return nil, fmt.Errorf("volume %s: %w", req.Name, err)
 	}
+	if err := d.applyPendingSize(ctx, v); err != nil {
+		d.releaseUnused(v)
+		return nil, err
+	}
 	if err := caller.Err(); err != nil {
 		d.releaseUnused(v)
 		return nil, fmt.Errorf("mounting volume %s: Docker stopped waiting: %w", req.Name, err)

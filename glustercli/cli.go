@@ -223,19 +223,15 @@ func (c *CLI) Status(ctx context.Context, name string) (Status, error) {
 		return Status{}, fmt.Errorf("gluster volume status %s: expected one volume, got %d", name, len(out.VolStatus.Volumes))
 	}
 	st := out.VolStatus.Volumes[0].status()
-	// `status ... clients` leaves out the self-heal daemons: ask for them
+	// `status ... clients` leaves out the daemons: ask for them
 	// separately, since their connections must not count as clients.
-	full, err := c.query(ctx, "volume", "status", name, "shd")
-	var cerr *Error
-	if errors.As(err, &cerr) && strings.Contains(cerr.Message, "Self-heal compatible") {
-		// A volume without replicas has no self-heal daemon.
-		return st, nil
-	}
+	daemons, err := c.query(ctx, "volume", "status", name)
 	if err != nil {
 		return Status{}, err
 	}
-	if len(full.VolStatus.Volumes) == 1 {
-		st.SelfHeal = full.VolStatus.Volumes[0].status().SelfHeal
+	if len(daemons.VolStatus.Volumes) == 1 {
+		all := daemons.VolStatus.Volumes[0].status()
+		st.SelfHeal, st.Quota = all.SelfHeal, all.Quota
 	}
 	return st, nil
 }

@@ -140,7 +140,7 @@ func TestHealSummaryRefusesBadCounts(t *testing.T) {
 func TestStatus(t *testing.T) {
 	cli, _ := newScripted(t, map[string][]string{
 		"volume status gv0 clients": {"status-clients.xml"},
-		"volume status gv0 shd":     {"status.xml"},
+		"volume status gv0":         {"status.xml"},
 	})
 	got, err := cli.Status(context.Background(), "gv0")
 	if err != nil {
@@ -167,7 +167,7 @@ func TestStatus(t *testing.T) {
 func TestStatusLostSelfHealDaemon(t *testing.T) {
 	cli, _ := newScripted(t, map[string][]string{
 		"volume status survivor clients": {"status-clients-lost.xml"},
-		"volume status survivor shd":     {"status-shd-lost.xml"},
+		"volume status survivor":         {"status-shd-lost.xml"},
 	})
 	got, err := cli.Status(context.Background(), "survivor")
 	if err != nil {
@@ -181,6 +181,27 @@ func TestStatusLostSelfHealDaemon(t *testing.T) {
 		if !slices.ContainsFunc(b.Clients, func(c string) bool { return strings.HasPrefix(c, "172.30.130.12:") }) {
 			t.Errorf("brick %s:%s clients %v, want a connection from 172.30.130.12", b.Host, b.Path, b.Clients)
 		}
+	}
+}
+
+// TestStatusQuotaDaemons reads a volume with quota on: each server's quota
+// daemon is a client of every brick, and its row is no brick (captured on
+// GlusterFS 10.3 after limit-usage).
+func TestStatusQuotaDaemons(t *testing.T) {
+	cli, _ := newScripted(t, map[string][]string{
+		"volume status pv clients": {"status-quota.xml"},
+		"volume status pv":         {"status-quota.xml"},
+	})
+	got, err := cli.Status(context.Background(), "pv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantQuota := []Daemon{{Host: "localhost", Online: true, PID: 206}, {Host: "172.30.224.12", Online: true, PID: 167}}
+	if !reflect.DeepEqual(got.Quota, wantQuota) {
+		t.Errorf("Quota = %+v, want %+v", got.Quota, wantQuota)
+	}
+	if len(got.Bricks) != 2 || len(got.SelfHeal) != 2 {
+		t.Errorf("Status() = %+v, want two bricks and two self-heal daemons", got)
 	}
 }
 

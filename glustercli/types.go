@@ -23,15 +23,17 @@ type Brick struct {
 }
 
 // Status is what `volume status VOL clients` reports: the brick processes,
-// the clients connected to each, and the self-heal daemons.
+// the clients connected to each, and the self-heal and quota daemons, which
+// are clients of every brick too.
 type Status struct {
 	Volume   string
 	Bricks   []BrickStatus
 	SelfHeal []Daemon
+	Quota    []Daemon // one per server while the volume's quota is on
 }
 
 // BrickStatus is one brick process. Clients holds "address:port" of every
-// connection to the brick, self-heal daemons included.
+// connection to the brick, self-heal and quota daemons included.
 type BrickStatus struct {
 	Host    string
 	Path    string

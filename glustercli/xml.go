@@ -24,6 +24,9 @@ type cliOutput struct {
 	HealInfo struct {
 		Bricks []xmlBrickHeal `xml:"bricks>brick"`
 	} `xml:"healInfo"`
+	// raw is the whole answer, for the commands whose parts are read
+	// by their own files (quota.go).
+	raw []byte
 }
 
 type xmlVolume struct {
@@ -80,6 +83,7 @@ func decode(data []byte) (*cliOutput, error) {
 	if err := xml.Unmarshal(data, &out); err != nil {
 		return nil, fmt.Errorf("reading gluster's XML answer: %w (answer began %q)", err, head(data))
 	}
+	out.raw = data
 	return &out, nil
 }
 
@@ -133,16 +137,27 @@ func (b xmlBrickHeal) brickHeal() (BrickHeal, error) {
 	return heal, nil
 }
 
-// selfHealHost is the hostname gluster gives the self-heal daemon's rows in
-// `volume status`; their path holds the node instead.
-const selfHealHost = "Self-heal Daemon"
+// selfHealHost and quotaHost are the hostnames gluster gives the rows of
+// the self-heal and quota daemons in `volume status`; their path holds the
+// node instead.
+const (
+	selfHealHost = "Self-heal Daemon"
+	quotaHost    = "Quota Daemon"
+)
 
 func (s xmlVolumeStatus) status() Status {
 	st := Status{Volume: s.Name}
 	for _, n := range s.Nodes {
-		if n.Hostname == selfHealHost {
-			st.SelfHeal = append(st.SelfHeal, Daemon{Host: n.Path, Online: n.Status == 1, PID: n.PID})
+		daemon := Daemon{Host: n.Path, Online: n.Status == 1, PID: n.PID}
+		switch {
+		case n.Hostname == selfHealHost:
+			st.SelfHeal = append(st.SelfHeal, daemon)
 			continue
+		case n.Hostname == quotaHost:
+			st.Quota = append(st.Quota, daemon)
+			continue
+		case !strings.HasPrefix(n.Path, "/"):
+			continue // another daemon's row (bitrot, snapshots, ...): no brick
 		}
 		b := BrickStatus{Host: n.Hostname, Path: n.Path, Online: n.Status == 1, PID: n.PID}
 		fmt.Sscanf(n.Port, "%d", &b.Port)

@@ -18,6 +18,7 @@ type Gluster interface {
 	Volumes(ctx context.Context) ([]glustercli.Volume, error)
 	StatusAll(ctx context.Context) ([]glustercli.Status, error)
 	HealSummary(ctx context.Context, name string) ([]glustercli.BrickHeal, error)
+	BrickSpaces(ctx context.Context, name string) ([]glustercli.BrickSpace, error)
 }
 
 var _ Gluster = (*glustercli.CLI)(nil)
@@ -36,17 +37,20 @@ const healthCacheFor = 5 * time.Second
 const parallelHeals = 4
 
 // NewHealthCollector returns a collector that asks gluster, within timeout,
-// for the state of the pool and of every volume. Concurrent scrapes, and
+// for the state of the pool and of every volume, and quota for the
+// capacity of the Docker volumes on this server's bricks. Concurrent scrapes, and
 // scrapes within healthCacheFor of the last round, share one round of
 // questions. A question that fails leaves its metrics out and gluster_up
 // at 0.
-func NewHealthCollector(gluster Gluster, timeout time.Duration, logger *slog.Logger) prometheus.Collector {
+func NewHealthCollector(gluster Gluster, quota QuotaReader, timeout time.Duration, logger *slog.Logger) prometheus.Collector {
 	volume := []string{"volume"}
 	return &healthCollector{
-		gluster: gluster,
-		timeout: timeout,
-		logger:  logger,
-		now:     time.Now,
+		gluster:  gluster,
+		quota:    quota,
+		capacity: newCapacityDescs(),
+		timeout:  timeout,
+		logger:   logger,
+		now:      time.Now,
 		up: prometheus.NewDesc(prometheus.BuildFQName(namespace, "", "up"),
 			"Whether glusterd answered every question of this scrape (1) or not (0).", nil, nil),
 		peers: prometheus.NewDesc(prometheus.BuildFQName(namespace, "pool", "peers"),
@@ -66,6 +70,7 @@ func NewHealthCollector(gluster Gluster, timeout time.Duration, logger *slog.Log
 
 type healthCollector struct {
 	gluster Gluster
+	quota   QuotaReader
 	timeout time.Duration
 	logger  *slog.Logger
 	now     func() time.Time
@@ -77,10 +82,11 @@ type healthCollector struct {
 
 	up, peers, peersConnected                     *prometheus.Desc
 	bricks, bricksOnline, healPending, splitBrain *prometheus.Desc
+	capacity                                      capacityDescs
 }
 
 func (c *healthCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.up, c.peers, c.peersConnected, c.bricks, c.bricksOnline, c.healPending, c.splitBrain} {
+	for _, d := range append([]*prometheus.Desc{c.up, c.peers, c.peersConnected, c.bricks, c.bricksOnline, c.healPending, c.splitBrain}, c.capacity.all()...) {
 		ch <- d
 	}
 }
@@ -136,6 +142,10 @@ func (s *scrape) gauge(d *prometheus.Desc, v int, labels ...string) {
 	s.metrics = append(s.metrics, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v), labels...))
 }
 
+func (s *scrape) bytes(d *prometheus.Desc, v uint64, labels ...string) {
+	s.metrics = append(s.metrics, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v), labels...))
+}
+
 func (s *scrape) failed(question string, err error, args ...any) {
 	s.up = false
 	s.logger.Warn("health metrics: "+question, append(args, "error", err)...)
@@ -164,10 +174,12 @@ func (c *healthCollector) collectVolumes(ctx context.Context, s *scrape) {
 		return
 	}
 	var started []string
+	var startedVolumes []glustercli.Volume
 	for _, v := range volumes {
 		s.gauge(c.bricks, len(v.Bricks), v.Name)
 		if v.Started() {
 			started = append(started, v.Name)
+			startedVolumes = append(startedVolumes, v)
 		} else {
 			s.gauge(c.bricksOnline, 0, v.Name)
 		}
@@ -191,6 +203,8 @@ func (c *healthCollector) collectVolumes(ctx context.Context, s *scrape) {
 			s.gauge(c.bricksOnline, online[name], name)
 		}
 	}
+
+	c.collectCapacity(ctx, s, startedVolumes)
 
 	heals := c.healSummaries(ctx, started)
 	for i, name := range started {

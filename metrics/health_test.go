@@ -31,6 +31,9 @@ type fakeGluster struct {
 	volumes  []glustercli.Volume
 	statuses []glustercli.Status
 	heal     map[string][]glustercli.BrickHeal
+	spaces   []glustercli.BrickSpace
+	limits   map[string]glustercli.QuotaLimit // by "volume:dir", on this server's bricks
+	local    map[string]bool                  // volumes with a data brick on this server
 	errs     map[string]error
 	hang     bool
 	healTime time.Duration // how long each heal query takes
@@ -64,6 +67,20 @@ func (f *fakeGluster) Volumes(ctx context.Context) ([]glustercli.Volume, error) 
 
 func (f *fakeGluster) StatusAll(ctx context.Context) ([]glustercli.Status, error) {
 	return f.statuses, f.answer(ctx, "status")
+}
+
+func (f *fakeGluster) BrickSpaces(ctx context.Context, _ string) ([]glustercli.BrickSpace, error) {
+	return f.spaces, f.answer(ctx, "spaces")
+}
+
+func (f *fakeGluster) QuotaLimit(v glustercli.Volume, dir string) (glustercli.QuotaLimit, error) {
+	if !f.local[v.Name] {
+		return glustercli.QuotaLimit{}, glustercli.ErrNoLocalBrick
+	}
+	if l, ok := f.limits[v.Name+":"+dir]; ok {
+		return l, nil
+	}
+	return glustercli.QuotaLimit{}, glustercli.ErrNoLimit
 }
 
 func (f *fakeGluster) HealSummary(ctx context.Context, name string) ([]glustercli.BrickHeal, error) {
@@ -160,7 +177,7 @@ func TestHealthCollector(t *testing.T) {
 			f := twoServers()
 			tc.change(f)
 			start := time.Now()
-			if err := testutil.CollectAndCompare(NewHealthCollector(f, 50*time.Millisecond, discard), strings.NewReader(healthExposition(tc.want))); err != nil {
+			if err := testutil.CollectAndCompare(NewHealthCollector(f, f, 50*time.Millisecond, discard), strings.NewReader(healthExposition(tc.want))); err != nil {
 				t.Error(err)
 			}
 			if elapsed := time.Since(start); elapsed > time.Second {
@@ -181,7 +198,7 @@ func TestHealthCollectorBoundsParallelHeals(t *testing.T) {
 	for i := range 3 * parallelHeals {
 		pending[fmt.Sprintf(`gluster_volume_heal_pending_entries{volume="v%d"}`, i)] = float64(i)
 	}
-	if err := testutil.CollectAndCompare(NewHealthCollector(f, time.Second, discard), strings.NewReader(healthExposition(pending)),
+	if err := testutil.CollectAndCompare(NewHealthCollector(f, f, time.Second, discard), strings.NewReader(healthExposition(pending)),
 		"gluster_volume_heal_pending_entries"); err != nil {
 		t.Error(err)
 	}
@@ -199,6 +216,12 @@ var healthHelp = map[string]string{
 	"gluster_volume_bricks_online":        "Bricks of a volume whose brick process runs; none for a stopped volume.",
 	"gluster_volume_heal_pending_entries": "Entries of a started volume that self-heal has yet to copy to other bricks, summed over the bricks that answered.",
 	"gluster_volume_split_brain_entries":  "Entries of a started volume in split-brain, which self-heal cannot repair alone, summed over the bricks that answered.",
+	"gluster_brick_size_bytes":            "Size of the file system under a brick of a started volume.",
+	"gluster_brick_free_bytes":            "Free bytes of the file system under a brick of a started volume.",
+	"gluster_volume_size_bytes": "Size of a Docker volume as df in its containers shows it: its size limit (path is the limited directory), " +
+		"or else its fullest data brick's file system. Reported by the servers that hold a data brick of it.",
+	"gluster_volume_used_bytes": "Bytes used of gluster_volume_size_bytes.",
+	"gluster_volume_free_bytes": "Bytes free of gluster_volume_size_bytes.",
 }
 
 // healthExposition writes series, `name{labels}` to value, as the health
@@ -224,7 +247,7 @@ func healthExposition(series map[string]float64) string {
 func TestHealthCollectorSharesRounds(t *testing.T) {
 	f := twoServers()
 	f.healTime = 50 * time.Millisecond // scrapes overlap the round
-	c := NewHealthCollector(f, time.Second, discard).(*healthCollector)
+	c := NewHealthCollector(f, f, time.Second, discard).(*healthCollector)
 	now := time.Now()
 	c.now = func() time.Time { return now }
 

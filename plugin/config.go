@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/glusterdocker/gluster/control"
+	"github.com/glusterdocker/gluster/driver"
 	"github.com/glusterdocker/gluster/metrics"
 	"github.com/glusterdocker/gluster/settings"
 )
@@ -21,6 +22,8 @@ type config struct {
 	MountRoot      string   `toml:"mount_root" env:"MOUNT_ROOT"`
 	MountTimeout   string   `toml:"mount_timeout" env:"MOUNT_TIMEOUT"` // a duration, or autoMountTimeout
 	DefaultReplica int      `toml:"default_replica" env:"DEFAULT_REPLICA"`
+	DefaultSize    string   `toml:"default_size" env:"DEFAULT_SIZE"`
+	OnRemove       string   `toml:"on_remove" env:"ON_REMOVE"`
 	Socket         string   `toml:"socket" env:"SOCKET"`
 	LogLevel       string   `toml:"log_level" env:"LOG_LEVEL"`
 	LogFormat      string   `toml:"log_format" env:"LOG_FORMAT"`
@@ -53,7 +56,10 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 		MountTimeout: autoMountTimeout,
 		Socket:       "gluster",
 		LogLevel:     "info",
-		LogFormat:    "text",
+		// A prune on any one host removes every unused volume of the
+		// cluster: by default it must not take their data with it.
+		OnRemove:  control.OnRemoveRetain,
+		LogFormat: "text",
 		// Loopback: the plugin runs on the host's network, and the volume
 		// API's metrics are for this host's own Prometheus unless told so.
 		MetricsAddress: "127.0.0.1:9474",
@@ -93,6 +99,14 @@ func (c config) validate() error {
 	if c.DefaultReplica < 0 {
 		errs = append(errs, fmt.Errorf("DEFAULT_REPLICA %d: use 0 (as many servers as there are, up to 3) or more", c.DefaultReplica))
 	}
+	if c.OnRemove == "" {
+		errs = append(errs, fmt.Errorf("ON_REMOVE is empty: use %s or %s", control.OnRemoveRetain, control.OnRemoveDelete))
+	} else if err := control.ValidateOnRemove(c.OnRemove); err != nil {
+		errs = append(errs, fmt.Errorf("ON_REMOVE: %w", err))
+	}
+	if _, err := c.defaultSize(); err != nil {
+		errs = append(errs, fmt.Errorf("DEFAULT_SIZE: %w, or nothing for no limit", err))
+	}
 	if err := metrics.ValidateAddress(c.MetricsAddress); err != nil {
 		errs = append(errs, fmt.Errorf("METRICS_ADDRESS: %w: use HOST:PORT, such as 127.0.0.1:9474, or nothing to turn metrics off", err))
 	}
@@ -109,4 +123,12 @@ func (c config) mountTimeout() (time.Duration, error) {
 		return 0, fmt.Errorf("MOUNT_TIMEOUT %q: use %s (the plugin learns how long Docker waits) or a duration below Docker's limit of %s", c.MountTimeout, autoMountTimeout, dockerMountLimit)
 	}
 	return d, nil
+}
+
+// defaultSize is DEFAULT_SIZE in bytes, 0 when it is empty.
+func (c config) defaultSize() (uint64, error) {
+	if c.DefaultSize == "" {
+		return 0, nil
+	}
+	return driver.ParseSize(c.DefaultSize)
 }

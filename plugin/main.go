@@ -52,6 +52,10 @@ func run(cfg config, logger *slog.Logger) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	reg := metrics.NewRegistry()
+	defaultSize, err := cfg.defaultSize() // validated by loadConfig
+	if err != nil {
+		return err
+	}
 	cluster := control.NewCluster(cfg.Servers, cfg.ControlPort, cfg.Token)
 	mountTimeout, _ := cfg.mountTimeout() // checked by loadConfig
 	m := &mounter.Mounter{Deadline: mountTimeout, Logger: logger, Observer: metrics.NewMountObserver(reg)}
@@ -66,6 +70,8 @@ func run(cfg config, logger *slog.Logger) error {
 		StateDir:       cfg.StateDir,
 		MountTimeout:   mountTimeout,
 		DefaultReplica: cfg.DefaultReplica,
+		DefaultSize:    defaultSize,
+		OnRemove:       cfg.OnRemove,
 		CacheTTL:       2 * time.Second,
 		DetachClients:  cfg.DetachClients,
 	}, cluster, m, detached, logger)

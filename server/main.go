@@ -39,6 +39,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gluster-server:", err)
 		os.Exit(2)
 	}
+	if len(os.Args) > 1 {
+		if err := runCommand(context.Background(), localAPI(cfg), os.Args[1:], os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "gluster-server:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	logger, err := logging.New(os.Stdout, cfg.LogLevel, cfg.LogFormat)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gluster-server:", err)
@@ -76,7 +83,7 @@ func run(cfg config, logger *slog.Logger) error {
 
 	reg := metrics.NewRegistry()
 	cli := glustercli.New(cfg.GlusterdSocket, metrics.InstrumentExec(glustercli.Exec, reg), 30*time.Second, logger)
-	reg.MustRegister(metrics.NewHealthCollector(cli, healthTimeout, logger))
+	reg.MustRegister(metrics.NewHealthCollector(cli, glustercli.LocalBricks{}, healthTimeout, logger))
 	if err := waitGlusterd(ctx, cli, exited); err != nil {
 		return err
 	}

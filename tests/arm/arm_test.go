@@ -182,7 +182,7 @@ func installFromRegistry(t *testing.T, c *testbed.Cluster) *testbed.Plugin {
 	}
 	start := time.Now()
 	testbed.MustDocker(t, "plugin", "install", "--alias", p.Name, "--grant-all-permissions", ref,
-		"SERVERS="+strings.Join(c.Addresses(), ","), "TOKEN="+c.Token, "state.source="+p.StateDir)
+		"SERVERS="+strings.Join(c.Addresses(), ","), "TOKEN="+c.Token, "state.source="+p.StateDir, "ON_REMOVE=delete")
 	t.Logf("plugin %s installed and enabled in %s", ref, time.Since(start).Round(100*time.Millisecond))
 	return p
 }

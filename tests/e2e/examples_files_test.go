@@ -29,6 +29,7 @@ var exampleChecks = map[string]string{
 	"servers/docker-stack.yml":          "TestExampleStacks",
 	"monitoring/grafana-dashboard.json": "TestMetrics (its queries exist)",
 	"monitoring/prometheus.yml":         "TestMetrics (promtool check config)",
+	"monitoring/alerts.yml":             "TestMetrics (promtool check config), TestCapacitySize (promtool check rules, its metrics scraped)",
 }
 
 // TestExampleFilesCovered fails on a file under examples/ that no test

@@ -295,7 +295,7 @@ func TestPluginFromRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	testbed.MustDocker(t, "plugin", "install", "--alias", alias, "--grant-all-permissions", ref,
-		"SERVERS="+strings.Join(c.Addresses(), ","), "TOKEN="+c.Token, "state.source="+installed.StateDir)
+		"SERVERS="+strings.Join(c.Addresses(), ","), "TOKEN="+c.Token, "state.source="+installed.StateDir, "ON_REMOVE=delete")
 
 	testbed.MustDocker(t, "volume", "create", "-d", alias, "-o", "replica=2", "fromregistry")
 	out, err := testbed.RunContainer(t, "fromregistry", "echo ok > /data/f && cat /data/f")

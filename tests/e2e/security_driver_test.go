@@ -69,7 +69,7 @@ func TestSecurityDriver(t *testing.T) {
 		// A subdirectory volume created on another host, recorded through
 		// the control API as that host's plugin does.
 		client := b.cluster.Servers[0].Client()
-		if err := client.AddSubvolume(ctx, "parent", "elsewhere", "apps/else"); err != nil {
+		if err := client.AddSubvolume(ctx, "parent", "elsewhere", control.SubvolumeRequest{Subdir: "apps/else"}); err != nil {
 			t.Fatal(err)
 		}
 		testbed.Eventually(t, 30*time.Second, "docker volume ls lists the subdirectory volume of another host", func() error {

@@ -89,7 +89,7 @@ func TestTrixieEngine(t *testing.T) {
 
 	t.Run("installed from the loopback registry: create, mount, write, read", func(t *testing.T) {
 		n.MustDocker(t, "plugin", "install", "--alias", "gluster", "--grant-all-permissions", first,
-			"SERVERS="+servers, "TOKEN="+c.Token, "state.source="+state)
+			"SERVERS="+servers, "TOKEN="+c.Token, "state.source="+state, "ON_REMOVE=delete")
 		n.MustDocker(t, "volume", "create", "-d", "gluster", "-o", "replica=2", "life")
 		if out, err := runOn(n, "life", "echo one > /data/f && cat /data/f"); err != nil || out != "one" {
 			t.Fatalf("container on a volume of the installed plugin: %q, %v", out, err)

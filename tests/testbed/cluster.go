@@ -221,7 +221,7 @@ func (s *Server) Run(t testing.TB) {
 		network = []string{"--network", "host", "--restart", "unless-stopped"}
 	}
 	s.must(t, append(append([]string{"run", "-d", "--name", s.Name}, network...),
-		"--cap-add", "SYS_ADMIN", "--tmpfs", "/run",
+		"--cap-add", "SYS_ADMIN", "--tmpfs", "/run", "--device", "/dev/fuse",
 		"--label", "gluster-testbed="+s.cluster.Name,
 		"-e", "ADDRESS="+s.Address,
 		"-e", "PEERS="+strings.Join(peers, ","),

@@ -254,11 +254,13 @@ func (n *Node) copyImage(ctx context.Context, image string) error {
 
 // CreatePlugin creates the working tree's plugin (config.json and rootfs/)
 // on the node as name with build/plugin.sh, pointed at servers, and enables
-// it, with its state in the node's directory, which it returns.
-func (n *Node) CreatePlugin(t testing.TB, name, servers, token string) string {
+// it, with its state in the node's directory, which it returns. settings
+// are extra `docker plugin set` arguments (KEY=VALUE).
+func (n *Node) CreatePlugin(t testing.TB, name, servers, token string, settings ...string) string {
 	t.Helper()
 	state := filepath.Join(n.Dir, "plugin-state", name)
-	cmd := exec.Command(filepath.Join(repoRoot(), "build", "plugin.sh"), name, servers, token, state)
+	args := append([]string{name, servers, token, state, deleteOnRemove}, settings...)
+	cmd := exec.Command(filepath.Join(repoRoot(), "build", "plugin.sh"), args...)
 	cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+n.Socket)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("creating plugin %s on node %s: %v\n%s", name, n.Name, err, out)

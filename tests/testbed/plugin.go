@@ -95,6 +95,11 @@ func InstallPluginWithTokenFile(t testing.TB, c *Cluster, name string, settings 
 	return p
 }
 
+// deleteOnRemove is the removal policy of test plugins unless a test sets
+// another: tests assert that what they remove is gone, and clean up with
+// docker volume rm. Settings given later win.
+const deleteOnRemove = "ON_REMOVE=delete"
+
 // Create creates and enables the plugin from the working tree, replacing a
 // plugin of the same name; its state directory stays. settings are extra
 // `docker plugin set` arguments (KEY=VALUE).
@@ -104,7 +109,7 @@ func (p *Plugin) Create(t testing.TB, c *Cluster, settings ...string) {
 	if p.TokenFile != "" {
 		token = "file:" + p.TokenFile
 	}
-	args := append([]string{p.Name, strings.Join(c.Addresses(), ","), token, p.StateDir}, settings...)
+	args := append([]string{p.Name, strings.Join(c.Addresses(), ","), token, p.StateDir, deleteOnRemove}, settings...)
 	cmd := exec.Command(filepath.Join(repoRoot(), "build", "plugin.sh"), args...)
 	cmd.Env = os.Environ()
 	if p.Rootfs != "" {
