@@ -72,6 +72,46 @@ type Peer struct {
 	Self      bool   `json:"self,omitempty"`
 }
 
+// PeerRequest asks a server to add another server to the storage pool.
+type PeerRequest struct {
+	Address string `json:"address"`
+}
+
+// ReplicaRequest raises a volume's replica count, adding a brick on each of
+// as many servers without one. Servers, when set, restricts the new bricks
+// to those servers.
+type ReplicaRequest struct {
+	Replica int      `json:"replica"`
+	Servers []string `json:"servers,omitempty"`
+}
+
+// ReplaceRequest moves a volume's brick off server From onto server To, or,
+// without To, onto the connected server with the fewest bricks that holds
+// none of the volume's.
+type ReplaceRequest struct {
+	From string `json:"from"`
+	To   string `json:"to,omitempty"`
+}
+
+// Heal is a started volume's self-heal progress: the entries its bricks
+// hold that other bricks of their replica set still lack. Done means every
+// brick answered and none holds any.
+type Heal struct {
+	Done       bool        `json:"done"`
+	Pending    int         `json:"pending"`
+	SplitBrain int         `json:"split_brain"`
+	Bricks     []BrickHeal `json:"bricks"`
+}
+
+// BrickHeal is one brick's part of a volume's Heal; the counts are known
+// only for a connected brick.
+type BrickHeal struct {
+	Brick      string `json:"brick"` // SERVER:PATH
+	Connected  bool   `json:"connected"`
+	Pending    int    `json:"pending"`
+	SplitBrain int    `json:"split_brain"`
+}
+
 // errorBody is the body of every failed request.
 type errorBody struct {
 	Error string `json:"error"`

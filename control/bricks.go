@@ -110,8 +110,9 @@ func (s *Service) MakeLocalBrick(ctx context.Context, volume, owner string) erro
 }
 
 // RemoveLocalBrick removes this server's brick directory of a volume that
-// gluster no longer knows, so the name can be used again, but only if the
-// creation owner made it: a directory this API did not make stays.
+// has no brick here (any more, or not yet: a brick that could not be added),
+// so the name can be used again, but only if the creation owner made it: a
+// directory this API did not make stays.
 func (s *Service) RemoveLocalBrick(ctx context.Context, volume, owner string) error {
 	if err := names.ValidateVolume(volume); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
@@ -119,9 +120,7 @@ func (s *Service) RemoveLocalBrick(ctx context.Context, volume, owner string) er
 	if err := validOwner(owner); err != nil {
 		return err
 	}
-	if _, err := s.volume(ctx, volume); err == nil {
-		return fmt.Errorf("%w: volume %s still exists, its bricks stay", ErrConflict, volume)
-	} else if !errors.Is(err, ErrNotFound) {
+	if err := s.refuseOwnBrick(ctx, volume); err != nil {
 		return err
 	}
 	dir, marker := s.brickPath(volume), s.markerPath(volume)
@@ -142,6 +141,27 @@ func (s *Service) RemoveLocalBrick(ctx context.Context, volume, owner string) er
 		return fmt.Errorf("removing the marker of brick directory %s on %s: %w", dir, s.self, err)
 	}
 	s.logger.Info("brick directory removed", "volume", volume, "path", dir)
+	return nil
+}
+
+// refuseOwnBrick refuses while this server holds a brick of volume.
+func (s *Service) refuseOwnBrick(ctx context.Context, volume string) error {
+	v, err := s.volume(ctx, volume)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, addressOf, err := s.pool(ctx)
+	if err != nil {
+		return err
+	}
+	for _, b := range v.Bricks {
+		if addressOf(b.Host) == s.self && b.Path == s.brickPath(volume) {
+			return fmt.Errorf("%w: %s on %s is a brick of volume %s: it stays", ErrConflict, b.Path, s.self, volume)
+		}
+	}
 	return nil
 }
 

@@ -21,6 +21,8 @@ type fakeGluster struct {
 	failCreate error               // what Create answers, if set
 	failDelete error               // what Delete answers, if set
 	failStart  error               // what Start answers, if set
+	failLayout error               // what AddBricks and ReplaceBrick answer, if set
+	heal       map[string][]glustercli.BrickHeal
 	calls      []string
 }
 
@@ -175,4 +177,63 @@ func (f *fakePeers) RemoveBrick(_ context.Context, server, volume, owner string)
 	delete(f.owners, server+"/"+volume)
 	f.removed = append(f.removed, server+"/"+volume)
 	return nil
+}
+
+func (f *fakeGluster) Probe(_ context.Context, host string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("probe %s", host)
+	if !slices.ContainsFunc(f.peers, func(p glustercli.Peer) bool { return p.Hostname == host }) {
+		f.peers = append(f.peers, glustercli.Peer{UUID: "uuid-" + host, Hostname: host, Connected: true})
+	}
+	return nil
+}
+
+func (f *fakeGluster) Detach(_ context.Context, host string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("detach %s", host)
+	f.peers = slices.DeleteFunc(f.peers, func(p glustercli.Peer) bool { return p.Hostname == host })
+	return nil
+}
+
+func (f *fakeGluster) AddBricks(_ context.Context, name string, replica int, bricks []glustercli.Brick) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("add-brick %s replica %d %v", name, replica, bricks)
+	if f.failLayout != nil {
+		return f.failLayout
+	}
+	v := f.vols[name]
+	v.Bricks = append(slices.Clone(v.Bricks), bricks...)
+	v.Replica = replica
+	f.vols[name] = v
+	return nil
+}
+
+func (f *fakeGluster) ReplaceBrick(_ context.Context, name string, from, to glustercli.Brick) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("replace-brick %s %s:%s %s:%s", name, from.Host, from.Path, to.Host, to.Path)
+	if f.failLayout != nil {
+		return f.failLayout
+	}
+	v := f.vols[name]
+	v.Bricks = slices.Clone(v.Bricks)
+	v.Bricks[slices.Index(v.Bricks, from)] = to
+	f.vols[name] = v
+	return nil
+}
+
+func (f *fakeGluster) HealFull(_ context.Context, name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("heal %s full", name)
+	return nil
+}
+
+func (f *fakeGluster) HealSummary(_ context.Context, name string) ([]glustercli.BrickHeal, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.heal[name], nil
 }

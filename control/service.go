@@ -28,6 +28,12 @@ type Gluster interface {
 	Stop(ctx context.Context, name string) error
 	Delete(ctx context.Context, name string) error
 	Set(ctx context.Context, name string, options map[string]string) error
+	Probe(ctx context.Context, host string) error
+	Detach(ctx context.Context, host string) error
+	AddBricks(ctx context.Context, name string, replica int, bricks []glustercli.Brick) error
+	ReplaceBrick(ctx context.Context, name string, from, to glustercli.Brick) error
+	HealFull(ctx context.Context, name string) error
+	HealSummary(ctx context.Context, name string) ([]glustercli.BrickHeal, error)
 }
 
 var _ Gluster = (*glustercli.CLI)(nil)

@@ -30,15 +30,8 @@ func validateCreate(req CreateRequest, options OptionPolicy) error {
 	if req.Arbiter && req.Replica != 3 && req.Replica != 0 {
 		return fmt.Errorf("%w: an arbiter needs replica 3 (two data bricks and the arbiter), got replica %d", ErrInvalid, req.Replica)
 	}
-	seen := map[string]bool{}
-	for _, s := range req.Servers {
-		if err := ValidateHost(s); err != nil {
-			return fmt.Errorf("%w: servers: %w", ErrInvalid, err)
-		}
-		if seen[s] {
-			return fmt.Errorf("%w: servers: %q is listed twice", ErrInvalid, s)
-		}
-		seen[s] = true
+	if err := validateServers(req.Servers); err != nil {
+		return err
 	}
 	for k, v := range req.Options {
 		check := options.Check
@@ -48,6 +41,21 @@ func validateCreate(req CreateRequest, options OptionPolicy) error {
 		if err := check(k, v); err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalid, err)
 		}
+	}
+	return nil
+}
+
+// validateServers checks a list of server addresses a request names.
+func validateServers(servers []string) error {
+	seen := map[string]bool{}
+	for _, s := range servers {
+		if err := ValidateHost(s); err != nil {
+			return fmt.Errorf("%w: servers: %w", ErrInvalid, err)
+		}
+		if seen[s] {
+			return fmt.Errorf("%w: servers: %q is listed twice", ErrInvalid, s)
+		}
+		seen[s] = true
 	}
 	return nil
 }

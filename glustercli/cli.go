@@ -124,10 +124,8 @@ func transient(err error) bool {
 // run executes one gluster command, retrying while glusterd is busy with
 // another transaction or a peer catches up, and returns the decoded answer.
 func (c *CLI) run(ctx context.Context, args ...string) (*cliOutput, error) {
-	for _, a := range args {
-		if strings.HasPrefix(a, "-") {
-			return nil, fmt.Errorf("%w: %q: refused, nothing ran", ErrUnsafeArgument, a)
-		}
+	if err := safeArgs(args); err != nil {
+		return nil, err
 	}
 	full := append([]string{"--glusterd-sock=" + c.socket, "--mode=script", "--xml"}, args...)
 	// Only the retries are bounded by c.retries: each command has ctx's time.
@@ -162,6 +160,17 @@ func (c *CLI) run(ctx context.Context, args ...string) (*cliOutput, error) {
 		return nil, fmt.Errorf("%w (gave up: %w)", cerr, err)
 	}
 	return nil, cerr
+}
+
+// safeArgs refuses any argument the gluster CLI would read as its own
+// option.
+func safeArgs(args []string) error {
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") {
+			return fmt.Errorf("%w: %q: refused, nothing ran", ErrUnsafeArgument, a)
+		}
+	}
+	return nil
 }
 
 // query runs a command that changes nothing, retrying it also when a peer
