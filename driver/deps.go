@@ -23,6 +23,8 @@ type Cluster interface {
 	// deleted while it holds any.
 	AddSubvolume(ctx context.Context, gluster, docker, subdir string) error
 	RemoveSubvolume(ctx context.Context, gluster, docker string) error
+	// Heal reports a started volume's self-heal progress.
+	Heal(ctx context.Context, name string) (control.Heal, error)
 	Servers() []string
 }
 

@@ -21,6 +21,7 @@ type fakeCluster struct {
 	clients map[string][]string // volume -> client hosts, makes Delete refuse
 	creates []control.CreateRequest
 	deletes []string
+	heal    control.Heal // what Heal answers for every volume
 }
 
 func newFakeCluster() *fakeCluster {
@@ -54,6 +55,12 @@ func (f *fakeCluster) Volume(_ context.Context, name string) (control.Volume, er
 	}
 	v.Clients = f.clients[name]
 	return v, nil
+}
+
+func (f *fakeCluster) Heal(context.Context, string) (control.Heal, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.heal, nil
 }
 
 func (f *fakeCluster) Volumes(context.Context) ([]control.Volume, error) {

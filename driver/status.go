@@ -40,9 +40,38 @@ func (d *Driver) describe(v volumeState, withStatus bool) *volume.Volume {
 		if len(cv.Clients) > 0 {
 			status["clients"] = cv.Clients
 		}
+		if cv.Status == "Started" && cv.Replica > 1 {
+			status["heal"] = d.healStatus(ctx, v.Gluster)
+		}
 	}
 	out.Status = status
 	return out
+}
+
+// healStatus says whether a replicated volume's bricks agree, or how much
+// self-heal has yet to copy: after a brick was added or moved, or a server
+// came back.
+func (d *Driver) healStatus(ctx context.Context, gluster string) string {
+	h, err := d.cluster.Heal(ctx, gluster)
+	switch {
+	case err != nil:
+		return "unknown: " + err.Error()
+	case h.Done:
+		return "done"
+	case h.SplitBrain > 0:
+		return fmt.Sprintf("%d entries to heal, %d in split-brain: see gluster volume heal %s info split-brain", h.Pending, h.SplitBrain, gluster)
+	default:
+		var missing int
+		for _, b := range h.Bricks {
+			if !b.Connected {
+				missing++
+			}
+		}
+		if missing > 0 {
+			return fmt.Sprintf("%d entries to heal, %d bricks not answering", h.Pending, missing)
+		}
+		return fmt.Sprintf("%d entries to heal", h.Pending)
+	}
 }
 
 func brickList(v control.Volume) []string {

@@ -1,6 +1,8 @@
 // Command gluster-server runs a host-bound GlusterFS server: glusterd in the
 // foreground, the pool formed with its configured peers, and the control API
-// through which plugins create and delete volumes.
+// through which plugins create and delete volumes. Run as gluster-admin (a
+// link to it in the server image), it is the admin command that grows and
+// repairs the pool through the control API (admin.go).
 package main
 
 import (
@@ -12,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
@@ -31,6 +34,9 @@ import (
 const healthTimeout = 8 * time.Second
 
 func main() {
+	if filepath.Base(os.Args[0]) == adminName {
+		os.Exit(runAdmin(os.Args[1:], os.Stdout, os.Stderr))
+	}
 	if code, ran := initproc.RunAsInit(); ran {
 		os.Exit(code)
 	}
