@@ -26,10 +26,14 @@ const BrickOwnerOption = "user.docker-brick-owner"
 // volume names cannot start with '.', so it is no volume's brick.
 const brickMarkers = ".gluster-docker"
 
-// PeerBricks makes and removes brick directories on other servers.
+// PeerBricks makes and removes brick directories on other servers, through
+// their control API.
 type PeerBricks interface {
 	MakeBrick(ctx context.Context, server, volume, owner string) error
 	RemoveBrick(ctx context.Context, server, volume, owner string) error
+	// Answers reports whether a server's control API answers, as it must
+	// before the server can be given bricks.
+	Answers(ctx context.Context, server string) error
 }
 
 // RemoteBricks reaches the brick endpoints of other servers' control API.
@@ -49,6 +53,12 @@ func (r RemoteBricks) MakeBrick(ctx context.Context, server, volume, owner strin
 // RemoveBrick removes a brick directory owner made on server.
 func (r RemoteBricks) RemoveBrick(ctx context.Context, server, volume, owner string) error {
 	return NewClient(server, r.Port, r.Token, r.HTTP).RemoveBrick(ctx, volume, owner)
+}
+
+// Answers asks server for its pool.
+func (r RemoteBricks) Answers(ctx context.Context, server string) error {
+	_, err := NewClient(server, r.Port, r.Token, r.HTTP).Peers(ctx)
+	return err
 }
 
 // newOwner returns a new creation's owner.

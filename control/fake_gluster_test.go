@@ -150,6 +150,7 @@ type fakePeers struct {
 	made    []string         // "server/volume" of brick directories made
 	removed []string         // "server/volume" of brick directories removed
 	refuse  map[string]error // what MakeBrick answers on a server
+	silent  map[string]error // what Answers answers for a server
 	owners  map[string]string
 }
 
@@ -166,6 +167,12 @@ func (f *fakePeers) MakeBrick(_ context.Context, server, volume, owner string) e
 	f.made = append(f.made, server+"/"+volume)
 	f.owners[server+"/"+volume] = owner
 	return nil
+}
+
+func (f *fakePeers) Answers(_ context.Context, server string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.silent[server]
 }
 
 func (f *fakePeers) RemoveBrick(_ context.Context, server, volume, owner string) error {

@@ -20,10 +20,10 @@ const peerJoinWait = 30 * time.Second
 // peerJoinPoll is how often the pool is looked at meanwhile.
 const peerJoinPoll = 500 * time.Millisecond
 
-// AddPeer adds the server at address to the storage pool. A server that
-// starts after the pool formed cannot join it by itself: glusterd refuses a
-// probe from outside a pool, so a member must probe it. Adding a member
-// again succeeds.
+// AddPeer adds the server at address to the storage pool and returns once
+// it can be given bricks. A server that starts after the pool formed cannot
+// join it by itself: glusterd refuses a probe from outside a pool, so a
+// member must probe it. Adding a member again succeeds.
 func (s *Service) AddPeer(ctx context.Context, address string) (Peer, error) {
 	if err := ValidateHost(address); err != nil {
 		return Peer{}, fmt.Errorf("%w: %w", ErrInvalid, err)
@@ -39,18 +39,14 @@ func (s *Service) AddPeer(ctx context.Context, address string) (Peer, error) {
 	}
 	deadline := time.Now().Add(peerJoinWait)
 	for {
-		peers, err := s.Peers(ctx)
-		if err != nil {
-			return Peer{}, err
-		}
-		i := slices.IndexFunc(peers, func(p Peer) bool { return p.Address == address })
-		if i >= 0 && peers[i].Connected {
-			s.logger.Info("server in the pool", "server", address, "uuid", peers[i].UUID)
-			return peers[i], nil
+		peer, err := s.joined(ctx, address)
+		if err == nil {
+			s.logger.Info("server in the pool", "server", address, "uuid", peer.UUID)
+			return peer, nil
 		}
 		if time.Now().After(deadline) {
-			return Peer{}, fmt.Errorf("%w: server %s was probed but is not listed connected under that address after %s: check its log (docker logs) and `gluster-admin servers`",
-				ErrUnavailable, address, peerJoinWait)
+			return Peer{}, fmt.Errorf("%w: server %s was probed but has not joined after %s: %w: check its log (docker logs) and `gluster-admin servers`",
+				ErrUnavailable, address, peerJoinWait, err)
 		}
 		select {
 		case <-ctx.Done():
@@ -58,6 +54,24 @@ func (s *Service) AddPeer(ctx context.Context, address string) (Peer, error) {
 		case <-time.After(peerJoinPoll):
 		}
 	}
+}
+
+// joined returns the member at address once the pool lists it connected
+// under that address and its control API answers: only then can it be given
+// bricks.
+func (s *Service) joined(ctx context.Context, address string) (Peer, error) {
+	peers, err := s.Peers(ctx)
+	if err != nil {
+		return Peer{}, err
+	}
+	i := slices.IndexFunc(peers, func(p Peer) bool { return p.Address == address })
+	if i < 0 || !peers[i].Connected {
+		return Peer{}, fmt.Errorf("not listed connected under that address (pool: %s)", addresses(peers))
+	}
+	if err := s.peers.Answers(ctx, address); err != nil {
+		return Peer{}, fmt.Errorf("its control API does not answer yet: %w", err)
+	}
+	return peers[i], nil
 }
 
 // RemovePeer takes the server at address out of the pool, whether it is up

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/glusterdocker/gluster/glustercli"
 )
@@ -216,5 +217,23 @@ func TestHealOf(t *testing.T) {
 				t.Errorf("healOf() = %+v, want done %t, pending %d", h, tc.done, tc.pending)
 			}
 		})
+	}
+}
+
+func TestAddPeerWaitsForItsControlAPI(t *testing.T) {
+	ts := growServer(t, "10.0.0.1", "10.0.0.2")
+	ts.peers.silent = map[string]error{"10.0.0.3": errors.New("connection refused")}
+	go func() {
+		time.Sleep(2 * peerJoinPoll)
+		ts.peers.mu.Lock()
+		delete(ts.peers.silent, "10.0.0.3")
+		ts.peers.mu.Unlock()
+	}()
+	start := time.Now()
+	if _, err := ts.client.AddPeer(context.Background(), "10.0.0.3"); err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(start); waited < 2*peerJoinPoll {
+		t.Errorf("returned after %s, before the server's control API answered", waited)
 	}
 }
