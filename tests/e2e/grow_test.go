@@ -82,10 +82,9 @@ func TestGrowAndRepair(t *testing.T) {
 		if !strings.Contains(out, "grow__data: replica 3") || !strings.HasSuffix(strings.TrimSpace(out), "grow__data: healed") {
 			t.Errorf("replica said %q, want the new layout and its heal followed to the end", out)
 		}
-		got := inspect(t, "grow.data", "{{.Status.replica}} {{.Status.heal}} {{.Status.bricks}}")
-		if !strings.HasPrefix(got, "3 ") || !strings.Contains(got, srv3.Address+":") || strings.Count(got, "(online)") != 3 {
-			t.Errorf("volume inspect after raising: %s", got)
-		}
+		eventuallyInspect(t, "grow.data", "{{.Status.replica}} {{.Status.heal}} {{.Status.bricks}}", func(got string) bool {
+			return strings.HasPrefix(got, "3 done [") && strings.Contains(got, srv3.Address+":") && strings.Count(got, "(online)") == 3
+		})
 		if !strings.Contains(scrape(t, srv2.MetricsAddress()), `gluster_volume_heal_pending_entries{volume="grow__data"}`) {
 			t.Error("no heal metric for grow__data")
 		}
@@ -101,10 +100,9 @@ func TestGrowAndRepair(t *testing.T) {
 				t.Errorf("replace-server said %q, want %q", out, want)
 			}
 		}
-		got := inspect(t, "grow.data", "{{.Status.bricks}}")
-		if strings.Contains(got, srv1.Address+":") || !strings.Contains(got, srv4.Address+":") || strings.Count(got, "(online)") != 3 {
-			t.Errorf("volume inspect after the replacement: %s", got)
-		}
+		eventuallyInspect(t, "grow.data", "{{.Status.heal}} {{.Status.bricks}}", func(got string) bool {
+			return strings.HasPrefix(got, "done [") && !strings.Contains(got, srv1.Address+":") && strings.Contains(got, srv4.Address+":") && strings.Count(got, "(online)") == 3
+		})
 		peers := admin(t, srv3, "servers")
 		if strings.Contains(peers, srv1.Address) || !strings.Contains(peers, srv4.Address) {
 			t.Errorf("pool after the replacement:\n%s", peers)
@@ -144,6 +142,22 @@ func admin(t *testing.T, s *testbed.Server, args ...string) string {
 func inspect(t *testing.T, volume, format string) string {
 	t.Helper()
 	return testbed.MustDocker(t, "volume", "inspect", "-f", format, volume)
+}
+
+// inspectRefresh bounds how long `docker volume inspect` may show a
+// volume's status from before a change: the plugin answers from its cache
+// and refreshes it in the background once it is older than its TTL.
+const inspectRefresh = 30 * time.Second
+
+// eventuallyInspect waits until the volume's inspected status satisfies ok.
+func eventuallyInspect(t *testing.T, volume, format string, ok func(string) bool) {
+	t.Helper()
+	testbed.Eventually(t, inspectRefresh, "docker volume inspect "+volume, func() error {
+		if got := inspect(t, volume, format); !ok(got) {
+			return fmt.Errorf("shows %s", got)
+		}
+		return nil
+	})
 }
 
 // fileWriter is a container writing files into a volume.
