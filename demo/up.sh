@@ -69,7 +69,7 @@ run_server() {
   docker run -d --name "$name" --hostname "$name" \
     --restart unless-stopped \
     --network "$network" --ip "$address" \
-    --cap-add SYS_ADMIN --tmpfs /run \
+    --cap-add SYS_ADMIN --device /dev/fuse --tmpfs /run \
     --label gluster-demo=1 \
     -e ADDRESS="$address" -e PEERS="$peers" -e TOKEN="$token" \
     -v "$dir/glusterd:/var/lib/glusterd" \
