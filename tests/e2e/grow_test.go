@@ -7,13 +7,16 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/glusterdocker/gluster/control"
 	"github.com/glusterdocker/gluster/tests/testbed"
 )
 
@@ -43,17 +46,18 @@ echo done`
 
 // TestGrowAndRepair grows a pool of two servers by a third, raises a volume
 // to replica 3 onto it, loses an original server for good and replaces it by
-// a fourth, all through gluster-admin, while a container writes to the
-// volume throughout.
+// a fourth, then drains the third onto a fifth, all through gluster-admin,
+// while a container writes to the volume throughout.
 func TestGrowAndRepair(t *testing.T) {
-	c := testbed.NewCluster(t, "gte2e-grow", 230, 4)
-	srv1, srv2, srv3, srv4 := c.Servers[0], c.Servers[1], c.Servers[2], c.Servers[3]
+	c := testbed.NewCluster(t, "gte2e-grow", 230, 5)
+	srv1, srv2, srv3, srv4, srv5 := c.Servers[0], c.Servers[1], c.Servers[2], c.Servers[3], c.Servers[4]
 	first := []string{srv1.Address, srv2.Address}
 	srv1.Peers, srv2.Peers = first, first
 	// New servers are told about members, as their owner would: glusterd
 	// refuses their own probes from outside the pool, a member adds them.
 	srv3.Peers = []string{srv1.Address}
 	srv4.Peers = []string{srv2.Address}
+	srv5.Peers = []string{srv2.Address}
 	srv1.Run(t)
 	srv2.Run(t)
 	testbed.WaitMembers(t, poolTimeout, srv1, srv2)
@@ -109,6 +113,27 @@ func TestGrowAndRepair(t *testing.T) {
 		}
 	})
 
+	t.Run("refused: changes to a volume the plugin did not make, arguments gluster would read as options, no token", func(t *testing.T) {
+		refusedChanges(t, srv3, srv2, srv4)
+	})
+
+	t.Run("a live server drained: its bricks move, then it leaves the pool", func(t *testing.T) {
+		srv5.Run(t)
+		admin(t, srv2, "add-server", srv5.Address)
+		out := admin(t, srv2, "drain", srv3.Address)
+		for _, want := range []string{"grow__data: brick moved off", "grow__new: brick moved off", srv3.Address + " left the pool", "grow__data: healed", "grow__new: healed"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("drain said %q, want %q", out, want)
+			}
+		}
+		eventuallyInspect(t, "grow.data", "{{.Status.heal}} {{.Status.bricks}}", func(got string) bool {
+			return strings.HasPrefix(got, "done [") && !strings.Contains(got, srv3.Address+":") && strings.Contains(got, srv5.Address+":") && strings.Count(got, "(online)") == 3
+		})
+		if peers := admin(t, srv2, "servers"); strings.Contains(peers, srv3.Address) {
+			t.Errorf("pool after the drain:\n%s", peers)
+		}
+	})
+
 	t.Run("no write failed, no file lost, bricks identical", func(t *testing.T) {
 		sums := writer.stop(t)
 		t.Logf("%d files written", len(sums))
@@ -116,7 +141,7 @@ func TestGrowAndRepair(t *testing.T) {
 			t.Errorf("only %d files written", len(sums))
 		}
 		testbed.Eventually(t, bricksAgreeTimeout, "bricks identical to what was written", func() error {
-			for _, s := range []*testbed.Server{srv2, srv3, srv4} {
+			for _, s := range []*testbed.Server{srv2, srv4, srv5} {
 				if err := sameFiles(filepath.Join(s.BrickDir("grow__data"), "w"), sums); err != nil {
 					return fmt.Errorf("brick on %s: %w", s.Name, err)
 				}
@@ -124,6 +149,85 @@ func TestGrowAndRepair(t *testing.T) {
 			return nil
 		})
 	})
+}
+
+// refusedChanges attacks the control API of server with changes it must
+// refuse, and checks that none changed anything: a volume without the
+// plugin's label (on servers a and b) keeps its bricks, and no argument
+// reached the gluster CLI as an option (--log-file=PATH would make it write
+// PATH as root).
+func refusedChanges(t *testing.T, server, a, b *testbed.Server) {
+	t.Helper()
+	ctx := context.Background()
+	api := server.Client()
+	manual, err := api.Create(ctx, control.CreateRequest{Name: "manual", Replica: 2, Servers: []string{a.Address, b.Address}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const planted = "/tmp/planted-by-gluster"
+	option := "--log-file=" + planted
+	attempts := []struct {
+		name string
+		err  error
+		call func() error
+	}{
+		{"raise a volume the plugin did not make", control.ErrConflict, func() error {
+			_, err := api.RaiseReplica(ctx, "manual", control.ReplicaRequest{Replica: 3})
+			return err
+		}},
+		{"move a brick of a volume the plugin did not make", control.ErrConflict, func() error {
+			_, err := api.ReplaceBrick(ctx, "manual", control.ReplaceRequest{From: a.Address})
+			return err
+		}},
+		{"add an option as a server", control.ErrInvalid, func() error { _, err := api.AddPeer(ctx, option); return err }},
+		{"remove an option as a server", control.ErrInvalid, func() error { return api.RemovePeer(ctx, option) }},
+		{"raise onto an option as a server", control.ErrInvalid, func() error {
+			_, err := api.RaiseReplica(ctx, "grow__data", control.ReplicaRequest{Replica: 4, Servers: []string{option}})
+			return err
+		}},
+		{"move a brick onto an option", control.ErrInvalid, func() error {
+			_, err := api.ReplaceBrick(ctx, "grow__data", control.ReplaceRequest{From: a.Address, To: option})
+			return err
+		}},
+		{"move a brick off an option", control.ErrInvalid, func() error {
+			_, err := api.ReplaceBrick(ctx, "grow__data", control.ReplaceRequest{From: option})
+			return err
+		}},
+		{"an option as the volume", control.ErrInvalid, func() error {
+			_, err := api.RaiseReplica(ctx, option, control.ReplicaRequest{Replica: 3})
+			return err
+		}},
+		{"no token", control.ErrUnauthorized, func() error {
+			other := control.NewClient(server.Address, control.DefaultPort, "not-the-token-of-this-pool", nil)
+			_, err := other.RaiseReplica(ctx, "grow__data", control.ReplicaRequest{Replica: 4})
+			return err
+		}},
+	}
+	for _, at := range attempts {
+		if err := at.call(); !errors.Is(err, at.err) {
+			t.Errorf("%s: %v, want %v", at.name, err, at.err)
+		}
+	}
+	after, err := api.Volume(ctx, "manual")
+	if err != nil || !slices.Equal(brickAddresses(after), brickAddresses(manual)) {
+		t.Errorf("volume manual after the refusals: %+v, %v; want the bricks of %+v", after, err, manual)
+	}
+	if data, err := api.Volume(ctx, "grow__data"); err != nil || len(data.Bricks) != 3 {
+		t.Errorf("volume grow__data after the refusals: %+v, %v", data, err)
+	}
+	for _, s := range []*testbed.Server{server, a, b} {
+		if _, err := testbed.Docker(ctx, "exec", s.Name, "test", "-e", planted); err == nil {
+			t.Errorf("%s exists on %s: an argument reached the gluster CLI as an option", planted, s.Name)
+		}
+	}
+}
+
+func brickAddresses(v control.Volume) []string {
+	out := make([]string, len(v.Bricks))
+	for i, b := range v.Bricks {
+		out[i] = b.Server + ":" + b.Path
+	}
+	return out
 }
 
 func admin(t *testing.T, s *testbed.Server, args ...string) string {
