@@ -31,17 +31,18 @@ func (d *Driver) describe(v volumeState, withStatus bool) *volume.Volume {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), statusTimeout)
 	defer cancel()
-	if cv, err := d.cache.detail(ctx, v.Gluster); err != nil {
+	if detail, err := d.cache.detail(ctx, v.Gluster); err != nil {
 		status["error"] = err.Error()
 	} else {
+		cv := detail.volume
 		status["status"] = cv.Status
 		status["replica"] = cv.Replica
 		status["bricks"] = brickList(cv)
 		if len(cv.Clients) > 0 {
 			status["clients"] = cv.Clients
 		}
-		if cv.Status == "Started" && cv.Replica > 1 {
-			status["heal"] = d.healStatus(ctx, v.Gluster)
+		if detail.heal != "" {
+			status["heal"] = detail.heal
 		}
 	}
 	out.Status = status
@@ -51,8 +52,7 @@ func (d *Driver) describe(v volumeState, withStatus bool) *volume.Volume {
 // healStatus says whether a replicated volume's bricks agree, or how much
 // self-heal has yet to copy: after a brick was added or moved, or a server
 // came back.
-func (d *Driver) healStatus(ctx context.Context, gluster string) string {
-	h, err := d.cluster.Heal(ctx, gluster)
+func healStatus(gluster string, h control.Heal, err error) string {
 	switch {
 	case err != nil:
 		return "unknown: " + err.Error()
@@ -60,18 +60,17 @@ func (d *Driver) healStatus(ctx context.Context, gluster string) string {
 		return "done"
 	case h.SplitBrain > 0:
 		return fmt.Sprintf("%d entries to heal, %d in split-brain: see gluster volume heal %s info split-brain", h.Pending, h.SplitBrain, gluster)
-	default:
-		var missing int
-		for _, b := range h.Bricks {
-			if !b.Connected {
-				missing++
-			}
-		}
-		if missing > 0 {
-			return fmt.Sprintf("%d entries to heal, %d bricks not answering", h.Pending, missing)
-		}
-		return fmt.Sprintf("%d entries to heal", h.Pending)
 	}
+	var missing int
+	for _, b := range h.Bricks {
+		if !b.Connected {
+			missing++
+		}
+	}
+	if missing > 0 {
+		return fmt.Sprintf("%d entries to heal, %d bricks not answering", h.Pending, missing)
+	}
+	return fmt.Sprintf("%d entries to heal", h.Pending)
 }
 
 func brickList(v control.Volume) []string {
