@@ -22,6 +22,7 @@ type fakeGluster struct {
 	failDelete error               // what Delete answers, if set
 	failStart  error               // what Start answers, if set
 	failLayout error               // what AddBricks and ReplaceBrick answer, if set
+	failProbe  error               // what Probe answers, if set
 	heal       map[string][]glustercli.BrickHeal
 	calls      []string
 }
@@ -190,6 +191,9 @@ func (f *fakeGluster) Probe(_ context.Context, host string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.record("probe %s", host)
+	if f.failProbe != nil {
+		return f.failProbe
+	}
 	if !slices.ContainsFunc(f.peers, func(p glustercli.Peer) bool { return p.Hostname == host }) {
 		f.peers = append(f.peers, glustercli.Peer{UUID: "uuid-" + host, Hostname: host, Connected: true})
 	}

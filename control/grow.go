@@ -32,7 +32,7 @@ func (s *Service) AddPeer(ctx context.Context, address string) (Peer, error) {
 	defer s.mu.Unlock()
 	s.logger.Info("adding server to the pool", "server", address)
 	if err := s.gluster.Probe(ctx, address); err != nil {
-		if strings.Contains(err.Error(), "another cluster") {
+		if errors.Is(err, glustercli.ErrOtherPool) {
 			err = fmt.Errorf("%w: %w: a server joins with an empty state directory (/var/lib/glusterd) and no volumes", ErrConflict, err)
 		}
 		return Peer{}, fmt.Errorf("adding server %s to the pool: %w (is its server container running and port 24007 reachable?)", address, err)

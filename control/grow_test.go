@@ -237,3 +237,12 @@ func TestAddPeerWaitsForItsControlAPI(t *testing.T) {
 		t.Errorf("returned after %s, before the server's control API answered", waited)
 	}
 }
+
+func TestAddPeerOfAnotherPool(t *testing.T) {
+	ts := growServer(t, "10.0.0.1", "10.0.0.2")
+	ts.gluster.failProbe = &glustercli.Error{Message: "10.0.0.3 is either already part of another cluster or having volumes configured"}
+	_, err := ts.client.AddPeer(context.Background(), "10.0.0.3")
+	if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "empty state directory") {
+		t.Errorf("err = %v, want a conflict that says a server joins with an empty state", err)
+	}
+}
