@@ -19,12 +19,16 @@ import (
 // DefaultPort is where the control API listens unless configured otherwise.
 const DefaultPort = 24080
 
-// CreateRequest asks for a replicated volume. Replica counts every brick,
-// the arbiter included; zero means as many as there are servers, up to 3.
-// Servers, when set, restricts the bricks to those servers.
+// CreateRequest asks for a replicated volume. Replica counts the bricks of
+// a replica set, the arbiter included; zero means as many as there are
+// servers, up to 3. Bricks, when above Replica, spreads the volume over
+// Bricks/Replica replica sets (distributed-replicated), each brick on a
+// server of its own. Servers, when set, restricts the bricks to those
+// servers.
 type CreateRequest struct {
 	Name    string            `json:"name"`
 	Replica int               `json:"replica,omitempty"`
+	Bricks  int               `json:"bricks,omitempty"`
 	Arbiter bool              `json:"arbiter,omitempty"`
 	Servers []string          `json:"servers,omitempty"`
 	Options map[string]string `json:"options,omitempty"`

@@ -142,6 +142,9 @@ func (s *Service) RaiseReplica(ctx context.Context, name string, req ReplicaRequ
 	if err != nil {
 		return Volume{}, err
 	}
+	if replicaOf(v) != len(v.Bricks) {
+		return Volume{}, fmt.Errorf("%w: volume %s has %d bricks in replica sets of %d: raising the replica count of a distributed volume is not supported", ErrInvalid, name, len(v.Bricks), replicaOf(v))
+	}
 	if req.Replica <= len(v.Bricks) || req.Replica > maxReplica {
 		return Volume{}, fmt.Errorf("%w: volume %s has replica %d: ask for %d to %d", ErrInvalid, name, len(v.Bricks), len(v.Bricks)+1, maxReplica)
 	}
@@ -239,8 +242,8 @@ func (s *Service) replacement(p poolLoad, v glustercli.Volume, req ReplaceReques
 }
 
 // changeableLayout returns a volume whose bricks may be changed, the pool,
-// and the owner its brick directories are made for: a started, plugin-made,
-// single replica set without an arbiter.
+// and the owner its brick directories are made for: a started, plugin-made
+// volume without an arbiter.
 func (s *Service) changeableLayout(ctx context.Context, name, what string) (glustercli.Volume, poolLoad, string, error) {
 	if err := names.ValidateVolume(name); err != nil {
 		return glustercli.Volume{}, poolLoad{}, "", fmt.Errorf("%w: %w", ErrInvalid, err)
@@ -257,8 +260,6 @@ func (s *Service) changeableLayout(ctx context.Context, name, what string) (glus
 		return v, poolLoad{}, "", fmt.Errorf("%w: volume %s is %s: start it first, self-heal runs on started volumes only", ErrConflict, name, v.Status)
 	case v.Arbiter > 0:
 		return v, poolLoad{}, "", fmt.Errorf("%w: volume %s has an arbiter; %s it is not supported", ErrInvalid, name, what)
-	case v.Replica != len(v.Bricks):
-		return v, poolLoad{}, "", fmt.Errorf("%w: volume %s has %d bricks in replica sets of %d; %s a distributed volume is not supported", ErrInvalid, name, len(v.Bricks), v.Replica, what)
 	case validOwner(owner) != nil:
 		return v, poolLoad{}, "", fmt.Errorf("%w: volume %s records no brick owner (made by an older version): change its bricks with the gluster CLI", ErrConflict, name)
 	default:

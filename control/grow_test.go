@@ -246,3 +246,61 @@ func TestAddPeerOfAnotherPool(t *testing.T) {
 		t.Errorf("err = %v, want a conflict that says a server joins with an empty state", err)
 	}
 }
+
+func TestDistributedVolumes(t *testing.T) {
+	ts := newTestServer(t, "10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5")
+	ctx := context.Background()
+	vol, err := ts.client.Create(ctx, CreateRequest{Name: "d", Replica: 2, Bricks: 4, Options: map[string]string{DockerVolumeOption: "d"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vol.Replica != 2 || len(vol.Bricks) != 4 {
+		t.Fatalf("created %+v, want 4 bricks in replica sets of 2", vol)
+	}
+	seen := map[string]bool{}
+	for _, b := range vol.Bricks {
+		if seen[b.Server] {
+			t.Errorf("two bricks on %s: %+v", b.Server, vol.Bricks)
+		}
+		seen[b.Server] = true
+	}
+	if _, err := ts.client.Create(ctx, CreateRequest{Name: "d", Replica: 2, Bricks: 4, Options: map[string]string{DockerVolumeOption: "d"}}); err != nil {
+		t.Errorf("creating it again: %v, want it adopted", err)
+	}
+	if _, err := ts.client.Create(ctx, CreateRequest{Name: "d", Replica: 4, Options: map[string]string{DockerVolumeOption: "d"}}); !errors.Is(err, ErrConflict) {
+		t.Errorf("creating it as replica 4: %v, want a conflict", err)
+	}
+	if _, err := ts.client.RaiseReplica(ctx, "d", ReplicaRequest{Replica: 3}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("raising a distributed volume: %v, want ErrInvalid", err)
+	}
+	from := vol.Bricks[0].Server
+	moved, err := ts.client.ReplaceBrick(ctx, "d", ReplaceRequest{From: from})
+	if err != nil || moved.Bricks[0].Server != "10.0.0.5" {
+		t.Errorf("moving the brick off %s: %+v, %v; want it on the server without one", from, moved, err)
+	}
+	if _, err := ts.client.Create(ctx, CreateRequest{Name: "e", Replica: 2, Bricks: 6, Options: map[string]string{DockerVolumeOption: "e"}}); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("6 bricks on 5 servers: %v, want ErrUnavailable", err)
+	}
+}
+
+func TestValidateBricks(t *testing.T) {
+	tests := []struct {
+		name string
+		req  CreateRequest
+		ok   bool
+	}{
+		{"[Success] one replica set", CreateRequest{Replica: 2}, true},
+		{"[Success] two replica sets", CreateRequest{Replica: 2, Bricks: 4}, true},
+		{"[Error] no replica count", CreateRequest{Bricks: 4}, false},
+		{"[Error] not whole replica sets", CreateRequest{Replica: 2, Bricks: 3}, false},
+		{"[Error] an arbiter in several sets", CreateRequest{Replica: 3, Bricks: 6, Arbiter: true}, false},
+		{"[Error] too many", CreateRequest{Replica: 2, Bricks: maxReplica + 2}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := validateBricks(tc.req); (err == nil) != tc.ok {
+				t.Errorf("validateBricks(%+v) = %v, want ok %t", tc.req, err, tc.ok)
+			}
+		})
+	}
+}

@@ -106,31 +106,34 @@ func (p poolLoad) checkNesting(volume, path string, servers []string) error {
 }
 
 // placement chooses the servers for a new volume's bricks among the
-// connected members of the pool.
-func (s *Service) placement(ctx context.Context, req CreateRequest) ([]string, error) {
+// connected members of the pool, one brick per server, and the replica
+// count. Bricks in brick order form the replica sets, so that no set has
+// two bricks on one server.
+func (s *Service) placement(ctx context.Context, req CreateRequest) (servers []string, replica int, err error) {
 	p, err := s.poolLoad(ctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if err := p.checkMembers(req.Servers); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	connected := p.connected(req.Servers, nil)
-	replica := req.Replica
+	replica = req.Replica
 	if replica == 0 {
 		replica = min(len(connected), 3)
 		if req.Arbiter {
 			replica = 3
 		}
 	}
-	servers, err := placeBricks(max(replica, 1), connected, p.load)
+	replica = max(replica, 1)
+	servers, err = placeBricks(max(req.Bricks, replica), connected, p.load)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if err := p.checkNesting(req.Name, s.brickPath(req.Name), servers); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return servers, nil
+	return servers, replica, nil
 }
 
 func addresses(peers []Peer) string {

@@ -1,6 +1,7 @@
 package control
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"regexp"
@@ -30,6 +31,9 @@ func validateCreate(req CreateRequest, options OptionPolicy) error {
 	if req.Arbiter && req.Replica != 3 && req.Replica != 0 {
 		return fmt.Errorf("%w: an arbiter needs replica 3 (two data bricks and the arbiter), got replica %d", ErrInvalid, req.Replica)
 	}
+	if err := validateBricks(req); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
 	if err := validateServers(req.Servers); err != nil {
 		return err
 	}
@@ -41,6 +45,24 @@ func validateCreate(req CreateRequest, options OptionPolicy) error {
 		if err := check(k, v); err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalid, err)
 		}
+	}
+	return nil
+}
+
+// validateBricks accepts a brick count only as whole replica sets of an
+// explicit replica count, without an arbiter.
+func validateBricks(req CreateRequest) error {
+	switch {
+	case req.Bricks == 0:
+		return nil
+	case req.Bricks < 0 || req.Bricks > maxReplica:
+		return fmt.Errorf("bricks %d: use 1 to %d", req.Bricks, maxReplica)
+	case req.Replica == 0:
+		return fmt.Errorf("bricks %d needs a replica count", req.Bricks)
+	case req.Bricks%req.Replica != 0:
+		return fmt.Errorf("bricks %d is not a multiple of replica %d: give whole replica sets", req.Bricks, req.Replica)
+	case req.Arbiter && req.Bricks != req.Replica:
+		return errors.New("an arbiter goes with one replica set only")
 	}
 	return nil
 }

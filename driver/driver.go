@@ -167,7 +167,7 @@ func (d *Driver) createRequest(name, gluster string, opts Options) control.Creat
 	if replica == 0 && !opts.Arbiter {
 		replica = d.cfg.DefaultReplica
 	}
-	return control.CreateRequest{Name: gluster, Replica: replica, Arbiter: opts.Arbiter, Servers: opts.Servers, Options: options}
+	return control.CreateRequest{Name: gluster, Replica: replica, Bricks: opts.Bricks, Arbiter: opts.Arbiter, Servers: opts.Servers, Options: options}
 }
 
 // Get describes one volume. It fails for a volume that exists neither here
