@@ -117,9 +117,33 @@ func TestGrowAndRepair(t *testing.T) {
 		refusedChanges(t, srv3, srv2, srv4)
 	})
 
-	t.Run("a live server drained: its bricks move, then it leaves the pool", func(t *testing.T) {
+	t.Run("a 4-brick distributed-replicated volume serves with one server down", func(t *testing.T) {
 		srv5.Run(t)
 		admin(t, srv2, "add-server", srv5.Address)
+		testbed.MustDocker(t, "volume", "create", "-d", p.Name, "-o", "replica=2", "-o", "bricks=4", "grow.wide")
+		got := inspect(t, "grow.wide", "{{.Status.replica}} {{.Status.bricks}}")
+		for _, s := range []*testbed.Server{srv2, srv3, srv4, srv5} {
+			if strings.Count(got, s.Address+":") != 1 {
+				t.Errorf("bricks of grow.wide: %s, want one on each of the 4 servers", got)
+			}
+		}
+		if !strings.HasPrefix(got, "2 [") {
+			t.Errorf("replica of grow.wide: %s, want 2", got)
+		}
+		mustRunOn(t, "grow.wide", "for i in $(seq 1 20); do echo $i > /data/f$i; done")
+		srv5.Stop(t)
+		if got := mustRunOn(t, "grow.wide", "cat /data/f* | wc -l && echo more > /data/g && cat /data/g"); got != "20\nmore" {
+			t.Errorf("with %s down, grow.wide reads %q, want its 20 files and a new one", srv5.Name, got)
+		}
+		srv5.Start(t)
+		c.WaitBricksOnline(t, "grow__wide", poolTimeout)
+		testbed.Eventually(t, removeTimeout, "grow.wide removed", func() error {
+			_, err := testbed.Docker(context.Background(), "volume", "rm", "grow.wide")
+			return err
+		})
+	})
+
+	t.Run("a live server drained: its bricks move, then it leaves the pool", func(t *testing.T) {
 		out := admin(t, srv2, "drain", srv3.Address)
 		for _, want := range []string{"grow__data: brick moved off", "grow__new: brick moved off", srv3.Address + " left the pool", "grow__data: healed", "grow__new: healed"} {
 			if !strings.Contains(out, want) {
@@ -226,6 +250,20 @@ func brickAddresses(v control.Volume) []string {
 	out := make([]string, len(v.Bricks))
 	for i, b := range v.Bricks {
 		out[i] = b.Server + ":" + b.Path
+	}
+	return out
+}
+
+// removeTimeout bounds removing a volume after a server came back: its
+// self-heal daemon may look like a client for about 10 s (see
+// package selfheal).
+const removeTimeout = 30 * time.Second
+
+func mustRunOn(t *testing.T, volume, script string) string {
+	t.Helper()
+	out, err := testbed.RunContainer(t, volume, script)
+	if err != nil {
+		t.Fatalf("container on %s: %v", volume, err)
 	}
 	return out
 }
