@@ -50,7 +50,7 @@ func (s *Service) AddPeer(ctx context.Context, address string) (Peer, error) {
 		}
 		select {
 		case <-ctx.Done():
-			return Peer{}, ctx.Err()
+			return Peer{}, fmt.Errorf("waiting for server %s to join: %w", address, ctx.Err())
 		case <-time.After(peerJoinPoll):
 		}
 	}
@@ -183,8 +183,8 @@ func (s *Service) ReplaceBrick(ctx context.Context, name string, req ReplaceRequ
 		return Volume{}, fmt.Errorf("%w: from: %w", ErrInvalid, err)
 	}
 	if req.To != "" {
-		if err := validateServers([]string{req.To}); err != nil {
-			return Volume{}, err
+		if err := ValidateHost(req.To); err != nil {
+			return Volume{}, fmt.Errorf("%w: to: %w", ErrInvalid, err)
 		}
 	}
 	s.mu.Lock()

@@ -294,7 +294,7 @@ func TestValidateBricks(t *testing.T) {
 		{"[Error] no replica count", CreateRequest{Bricks: 4}, false},
 		{"[Error] not whole replica sets", CreateRequest{Replica: 2, Bricks: 3}, false},
 		{"[Error] an arbiter in several sets", CreateRequest{Replica: 3, Bricks: 6, Arbiter: true}, false},
-		{"[Error] too many", CreateRequest{Replica: 2, Bricks: maxReplica + 2}, false},
+		{"[Error] too many", CreateRequest{Replica: 2, Bricks: maxBricks + 2}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -14,6 +14,10 @@ import (
 // maxReplica bounds replica counts to what makes sense for one replica set.
 const maxReplica = 16
 
+// maxBricks bounds a volume's bricks: each lies on a server of its own, and
+// pools of the hosts this plugin is for have a handful of servers.
+const maxBricks = 16
+
 var (
 	hostPattern   = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$`)
 	optionPattern = regexp.MustCompile(`^[a-z][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+$`)
@@ -55,8 +59,8 @@ func validateBricks(req CreateRequest) error {
 	switch {
 	case req.Bricks == 0:
 		return nil
-	case req.Bricks < 0 || req.Bricks > maxReplica:
-		return fmt.Errorf("bricks %d: use 1 to %d", req.Bricks, maxReplica)
+	case req.Bricks < 0 || req.Bricks > maxBricks:
+		return fmt.Errorf("bricks %d: use 1 to %d", req.Bricks, maxBricks)
 	case req.Replica == 0:
 		return fmt.Errorf("bricks %d needs a replica count", req.Bricks)
 	case req.Bricks%req.Replica != 0:

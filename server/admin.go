@@ -50,8 +50,7 @@ TOKEN_FILE of the server container).
                                  take it out of the pool, then heal
   heal VOLUME                    show a volume's heal progress until it is done
 
--wait=false returns once the change is made instead of showing the heal's
-progress until it is done. VOLUME is a Docker or a gluster volume name.
+-wait=false shows the heal's progress once instead of until it is done. VOLUME is a Docker or a gluster volume name.
 `
 
 // adminAPI is what the admin command asks of the control API.
@@ -104,7 +103,7 @@ type admin struct {
 func (a *admin) run(ctx context.Context, args []string) error {
 	flags := flag.NewFlagSet(adminName, flag.ContinueOnError)
 	flags.SetOutput(io.Discard)
-	flags.BoolVar(&a.wait, "wait", true, "show the heal's progress until it is done")
+	flags.BoolVar(&a.wait, "wait", true, "show the heal's progress until it is done, not once")
 	if err := flags.Parse(args); err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
@@ -238,11 +237,9 @@ func (a *admin) volume(ctx context.Context, name string) (string, error) {
 	return "", fmt.Errorf("no volume %q: `docker volume ls` or `gluster volume list` names them", name)
 }
 
-// followHeals shows the heal progress of volumes until each is done.
+// followHeals shows the heal progress of volumes until each is done, or
+// once without waiting.
 func (a *admin) followHeals(ctx context.Context, volumes []string) error {
-	if !a.wait {
-		return nil
-	}
 	for _, name := range volumes {
 		for {
 			h, err := a.api.Heal(ctx, name)
@@ -254,7 +251,7 @@ func (a *admin) followHeals(ctx context.Context, volumes []string) error {
 			default:
 				fmt.Fprintf(a.out, "%s: healing, %s\n", name, healProgress(h))
 			}
-			if err == nil && h.Done {
+			if (err == nil && h.Done) || !a.wait {
 				break
 			}
 			select {
