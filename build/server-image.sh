@@ -22,6 +22,11 @@ previous=$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)
 container=$(docker create "$base" /bin/true)
 trap 'docker rm -f "$container" >/dev/null' EXIT
 docker cp "$binary" "$container:/usr/local/bin/gluster-server"
+# The admin command is the same binary under another name.
+links=$(mktemp -d)
+ln -s gluster-server "$links/gluster-admin"
+docker cp "$links/gluster-admin" "$container:/usr/local/bin/gluster-admin"
+rm -r "$links"
 docker commit \
   --change 'ENTRYPOINT ["/usr/local/bin/gluster-server"]' \
   --change 'CMD []' \

@@ -19,12 +19,16 @@ import (
 // DefaultPort is where the control API listens unless configured otherwise.
 const DefaultPort = 24080
 
-// CreateRequest asks for a replicated volume. Replica counts every brick,
-// the arbiter included; zero means as many as there are servers, up to 3.
-// Servers, when set, restricts the bricks to those servers.
+// CreateRequest asks for a replicated volume. Replica counts the bricks of
+// a replica set, the arbiter included; zero means as many as there are
+// servers, up to 3. Bricks, when above Replica, spreads the volume over
+// Bricks/Replica replica sets (distributed-replicated), each brick on a
+// server of its own. Servers, when set, restricts the bricks to those
+// servers.
 type CreateRequest struct {
 	Name    string            `json:"name"`
 	Replica int               `json:"replica,omitempty"`
+	Bricks  int               `json:"bricks,omitempty"`
 	Arbiter bool              `json:"arbiter,omitempty"`
 	Servers []string          `json:"servers,omitempty"`
 	Options map[string]string `json:"options,omitempty"`
@@ -91,6 +95,46 @@ type Peer struct {
 	UUID      string `json:"uuid"`
 	Connected bool   `json:"connected"`
 	Self      bool   `json:"self,omitempty"`
+}
+
+// PeerRequest asks a server to add another server to the storage pool.
+type PeerRequest struct {
+	Address string `json:"address"`
+}
+
+// ReplicaRequest raises a volume's replica count, adding a brick on each of
+// as many servers without one. Servers, when set, restricts the new bricks
+// to those servers.
+type ReplicaRequest struct {
+	Replica int      `json:"replica"`
+	Servers []string `json:"servers,omitempty"`
+}
+
+// ReplaceRequest moves a volume's brick off server From onto server To, or,
+// without To, onto the connected server with the fewest bricks that holds
+// none of the volume's.
+type ReplaceRequest struct {
+	From string `json:"from"`
+	To   string `json:"to,omitempty"`
+}
+
+// Heal is a started volume's self-heal progress: the entries its bricks
+// hold that other bricks of their replica set still lack. Done means every
+// brick answered and none holds any.
+type Heal struct {
+	Done       bool        `json:"done"`
+	Pending    int         `json:"pending"`
+	SplitBrain int         `json:"split_brain"`
+	Bricks     []BrickHeal `json:"bricks"`
+}
+
+// BrickHeal is one brick's part of a volume's Heal; the counts are known
+// only for a connected brick.
+type BrickHeal struct {
+	Brick      string `json:"brick"` // SERVER:PATH
+	Connected  bool   `json:"connected"`
+	Pending    int    `json:"pending"`
+	SplitBrain int    `json:"split_brain"`
 }
 
 // errorBody is the body of every failed request.

@@ -26,10 +26,14 @@ const BrickOwnerOption = "user.docker-brick-owner"
 // volume names cannot start with '.', so it is no volume's brick.
 const brickMarkers = ".gluster-docker"
 
-// PeerBricks makes and removes brick directories on other servers.
+// PeerBricks makes and removes brick directories on other servers, through
+// their control API.
 type PeerBricks interface {
 	MakeBrick(ctx context.Context, server, volume, owner string) error
 	RemoveBrick(ctx context.Context, server, volume, owner string) error
+	// Answers reports whether a server's control API answers, as it must
+	// before the server can be given bricks.
+	Answers(ctx context.Context, server string) error
 }
 
 // RemoteBricks reaches the brick endpoints of other servers' control API.
@@ -49,6 +53,12 @@ func (r RemoteBricks) MakeBrick(ctx context.Context, server, volume, owner strin
 // RemoveBrick removes a brick directory owner made on server.
 func (r RemoteBricks) RemoveBrick(ctx context.Context, server, volume, owner string) error {
 	return NewClient(server, r.Port, r.Token, r.HTTP).RemoveBrick(ctx, volume, owner)
+}
+
+// Answers asks server for its pool.
+func (r RemoteBricks) Answers(ctx context.Context, server string) error {
+	_, err := NewClient(server, r.Port, r.Token, r.HTTP).Peers(ctx)
+	return err
 }
 
 // newOwner returns a new creation's owner.
@@ -110,8 +120,9 @@ func (s *Service) MakeLocalBrick(ctx context.Context, volume, owner string) erro
 }
 
 // RemoveLocalBrick removes this server's brick directory of a volume that
-// gluster no longer knows, so the name can be used again, but only if the
-// creation owner made it: a directory this API did not make stays.
+// has no brick here (any more, or not yet: a brick that could not be added),
+// so the name can be used again, but only if the creation owner made it: a
+// directory this API did not make stays.
 func (s *Service) RemoveLocalBrick(ctx context.Context, volume, owner string) error {
 	if err := names.ValidateVolume(volume); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
@@ -119,9 +130,7 @@ func (s *Service) RemoveLocalBrick(ctx context.Context, volume, owner string) er
 	if err := validOwner(owner); err != nil {
 		return err
 	}
-	if _, err := s.volume(ctx, volume); err == nil {
-		return fmt.Errorf("%w: volume %s still exists, its bricks stay", ErrConflict, volume)
-	} else if !errors.Is(err, ErrNotFound) {
+	if err := s.refuseOwnBrick(ctx, volume); err != nil {
 		return err
 	}
 	dir, marker := s.brickPath(volume), s.markerPath(volume)
@@ -142,6 +151,27 @@ func (s *Service) RemoveLocalBrick(ctx context.Context, volume, owner string) er
 		return fmt.Errorf("removing the marker of brick directory %s on %s: %w", dir, s.self, err)
 	}
 	s.logger.Info("brick directory removed", "volume", volume, "path", dir)
+	return nil
+}
+
+// refuseOwnBrick refuses while this server holds a brick of volume.
+func (s *Service) refuseOwnBrick(ctx context.Context, volume string) error {
+	v, err := s.volume(ctx, volume)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, addressOf, err := s.pool(ctx)
+	if err != nil {
+		return err
+	}
+	for _, b := range v.Bricks {
+		if addressOf(b.Host) == s.self && b.Path == s.brickPath(volume) {
+			return fmt.Errorf("%w: %s on %s is a brick of volume %s: it stays", ErrConflict, b.Path, s.self, volume)
+		}
+	}
 	return nil
 }
 

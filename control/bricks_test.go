@@ -143,16 +143,17 @@ func TestRemoveLocalBrick(t *testing.T) {
 		name    string
 		marker  string // owner recorded for the directory; none if empty
 		ask     string // owner the removal names
-		exists  bool   // gluster still has the volume
+		brickOn string // the server of the volume's brick at this path, if gluster has the volume
 		err     error
 		removed bool
 	}{
-		{"[Success] made by this create", owner, owner, false, nil, true},
-		{"[Error] not made by this API", "", owner, false, ErrConflict, false},
-		{"[Error] made by another create", other, owner, false, ErrConflict, false},
-		{"[Error] no owner", owner, "", false, ErrInvalid, false},
-		{"[Error] owner with a path", owner, "../../etc/passwd", false, ErrInvalid, false},
-		{"[Error] volume still exists", owner, owner, true, ErrConflict, false},
+		{"[Success] made by this create", owner, owner, "", nil, true},
+		{"[Success] volume with no brick here (adding it failed)", owner, owner, "10.0.0.2", nil, true},
+		{"[Error] not made by this API", "", owner, "", ErrConflict, false},
+		{"[Error] made by another create", other, owner, "", ErrConflict, false},
+		{"[Error] no owner", owner, "", "", ErrInvalid, false},
+		{"[Error] owner with a path", owner, "../../etc/passwd", "", ErrInvalid, false},
+		{"[Error] a brick of the volume here", owner, owner, "10.0.0.1", ErrConflict, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -162,8 +163,9 @@ func TestRemoveLocalBrick(t *testing.T) {
 			if tc.marker != "" {
 				writeFile(t, filepath.Join(ts.bricks, brickMarkers, "v"), tc.marker)
 			}
-			if tc.exists {
-				ts.gluster.vols["v"] = glustercli.Volume{Name: "v", Options: map[string]string{}}
+			if tc.brickOn != "" {
+				ts.gluster.vols["v"] = glustercli.Volume{Name: "v", Options: map[string]string{},
+					Bricks: []glustercli.Brick{{Host: tc.brickOn, Path: filepath.Join(ts.bricks, "v")}}}
 			}
 			err := ts.client.RemoveBrick(context.Background(), "v", tc.ask)
 			if !errors.Is(err, tc.err) || (err == nil) != (tc.err == nil) {

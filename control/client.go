@@ -81,6 +81,39 @@ func (c *Client) Peers(ctx context.Context) ([]Peer, error) {
 	return peers, err
 }
 
+// AddPeer has the server add the server at address to the storage pool.
+func (c *Client) AddPeer(ctx context.Context, address string) (Peer, error) {
+	var peer Peer
+	err := c.do(ctx, http.MethodPost, "/v1/peers", PeerRequest{Address: address}, &peer)
+	return peer, err
+}
+
+// RemovePeer has the server take the server at address out of the pool.
+func (c *Client) RemovePeer(ctx context.Context, address string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/peers/"+url.PathEscape(address), nil, nil)
+}
+
+// RaiseReplica raises a volume's replica count and starts its heal.
+func (c *Client) RaiseReplica(ctx context.Context, name string, req ReplicaRequest) (Volume, error) {
+	var vol Volume
+	err := c.do(ctx, http.MethodPost, "/v1/volumes/"+url.PathEscape(name)+"/replica", req, &vol)
+	return vol, err
+}
+
+// ReplaceBrick moves a volume's brick to another server and starts its heal.
+func (c *Client) ReplaceBrick(ctx context.Context, name string, req ReplaceRequest) (Volume, error) {
+	var vol Volume
+	err := c.do(ctx, http.MethodPost, "/v1/volumes/"+url.PathEscape(name)+"/replace-brick", req, &vol)
+	return vol, err
+}
+
+// Heal reports a volume's self-heal progress.
+func (c *Client) Heal(ctx context.Context, name string) (Heal, error) {
+	var heal Heal
+	err := c.do(ctx, http.MethodGet, "/v1/volumes/"+url.PathEscape(name)+"/heal", nil, &heal)
+	return heal, err
+}
+
 // MakeBrick makes the server's brick directory of a volume about to be
 // created, marked as made by the creation owner.
 func (c *Client) MakeBrick(ctx context.Context, volume, owner string) error {

@@ -96,3 +96,9 @@ func (c *Cluster) Volumes(ctx context.Context) (vols []Volume, err error) {
 func (c *Cluster) Delete(ctx context.Context, name string) error {
 	return c.each(ctx, func(cl *Client) error { return cl.Delete(ctx, name) })
 }
+
+// Heal reports a volume's self-heal progress.
+func (c *Cluster) Heal(ctx context.Context, name string) (heal Heal, err error) {
+	err = c.each(ctx, func(cl *Client) error { heal, err = cl.Heal(ctx, name); return err })
+	return heal, err
+}

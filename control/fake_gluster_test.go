@@ -23,6 +23,9 @@ type fakeGluster struct {
 	failStart  error               // what Start answers, if set
 	dirs       []string            // "volume:/path" of directories quota can limit
 	limits     map[string]uint64   // "volume:/path" -> quota hard limit
+	failLayout error               // what AddBricks and ReplaceBrick answer, if set
+	failProbe  error               // what Probe answers, if set
+	heal       map[string][]glustercli.BrickHeal
 	calls      []string
 }
 
@@ -150,6 +153,7 @@ type fakePeers struct {
 	made    []string         // "server/volume" of brick directories made
 	removed []string         // "server/volume" of brick directories removed
 	refuse  map[string]error // what MakeBrick answers on a server
+	silent  map[string]error // what Answers answers for a server
 	owners  map[string]string
 }
 
@@ -168,6 +172,12 @@ func (f *fakePeers) MakeBrick(_ context.Context, server, volume, owner string) e
 	return nil
 }
 
+func (f *fakePeers) Answers(_ context.Context, server string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.silent[server]
+}
+
 func (f *fakePeers) RemoveBrick(_ context.Context, server, volume, owner string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -177,4 +187,66 @@ func (f *fakePeers) RemoveBrick(_ context.Context, server, volume, owner string)
 	delete(f.owners, server+"/"+volume)
 	f.removed = append(f.removed, server+"/"+volume)
 	return nil
+}
+
+func (f *fakeGluster) Probe(_ context.Context, host string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("probe %s", host)
+	if f.failProbe != nil {
+		return f.failProbe
+	}
+	if !slices.ContainsFunc(f.peers, func(p glustercli.Peer) bool { return p.Hostname == host }) {
+		f.peers = append(f.peers, glustercli.Peer{UUID: "uuid-" + host, Hostname: host, Connected: true})
+	}
+	return nil
+}
+
+func (f *fakeGluster) Detach(_ context.Context, host string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("detach %s", host)
+	f.peers = slices.DeleteFunc(f.peers, func(p glustercli.Peer) bool { return p.Hostname == host })
+	return nil
+}
+
+func (f *fakeGluster) AddBricks(_ context.Context, name string, replica int, bricks []glustercli.Brick) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("add-brick %s replica %d %v", name, replica, bricks)
+	if f.failLayout != nil {
+		return f.failLayout
+	}
+	v := f.vols[name]
+	v.Bricks = append(slices.Clone(v.Bricks), bricks...)
+	v.Replica = replica
+	f.vols[name] = v
+	return nil
+}
+
+func (f *fakeGluster) ReplaceBrick(_ context.Context, name string, from, to glustercli.Brick) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("replace-brick %s %s:%s %s:%s", name, from.Host, from.Path, to.Host, to.Path)
+	if f.failLayout != nil {
+		return f.failLayout
+	}
+	v := f.vols[name]
+	v.Bricks = slices.Clone(v.Bricks)
+	v.Bricks[slices.Index(v.Bricks, from)] = to
+	f.vols[name] = v
+	return nil
+}
+
+func (f *fakeGluster) HealFull(_ context.Context, name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("heal %s full", name)
+	return nil
+}
+
+func (f *fakeGluster) HealSummary(_ context.Context, name string) ([]glustercli.BrickHeal, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.heal[name], nil
 }

@@ -34,6 +34,11 @@ func NewHandler(svc *Service, token string, logger *slog.Logger) http.Handler {
 	mux.HandleFunc("POST /v1/volumes/{name}/retain", h.retain)
 	mux.HandleFunc("POST /v1/volumes/{name}/purge", h.purge)
 	mux.HandleFunc("GET /v1/peers", h.peers)
+	mux.HandleFunc("POST /v1/peers", h.addPeer)
+	mux.HandleFunc("DELETE /v1/peers/{address}", h.removePeer)
+	mux.HandleFunc("POST /v1/volumes/{name}/replica", h.raiseReplica)
+	mux.HandleFunc("POST /v1/volumes/{name}/replace-brick", h.replaceBrick)
+	mux.HandleFunc("GET /v1/volumes/{name}/heal", h.heal)
 	mux.HandleFunc("PUT /v1/bricks/{name}", h.makeBrick)
 	mux.HandleFunc("DELETE /v1/bricks/{name}", h.removeBrick)
 	mux.HandleFunc("PUT /v1/volumes/{name}/subvolumes/{docker}", h.addSubvolume)
@@ -76,6 +81,53 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) {
 func (h *handler) peers(w http.ResponseWriter, r *http.Request) {
 	peers, err := h.svc.Peers(r.Context())
 	reply(w, http.StatusOK, peers, err)
+}
+
+func (h *handler) addPeer(w http.ResponseWriter, r *http.Request) {
+	var req PeerRequest
+	if err := decodeStrict(r.Body, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	ctx, cancel := changeContext(r)
+	defer cancel()
+	peer, err := h.svc.AddPeer(ctx, req.Address)
+	reply(w, http.StatusOK, peer, err)
+}
+
+func (h *handler) removePeer(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := changeContext(r)
+	defer cancel()
+	reply(w, http.StatusNoContent, nil, h.svc.RemovePeer(ctx, r.PathValue("address")))
+}
+
+func (h *handler) raiseReplica(w http.ResponseWriter, r *http.Request) {
+	var req ReplicaRequest
+	if err := decodeStrict(r.Body, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	ctx, cancel := changeContext(r)
+	defer cancel()
+	vol, err := h.svc.RaiseReplica(ctx, r.PathValue("name"), req)
+	reply(w, http.StatusOK, vol, err)
+}
+
+func (h *handler) replaceBrick(w http.ResponseWriter, r *http.Request) {
+	var req ReplaceRequest
+	if err := decodeStrict(r.Body, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	ctx, cancel := changeContext(r)
+	defer cancel()
+	vol, err := h.svc.ReplaceBrick(ctx, r.PathValue("name"), req)
+	reply(w, http.StatusOK, vol, err)
+}
+
+func (h *handler) heal(w http.ResponseWriter, r *http.Request) {
+	heal, err := h.svc.Heal(r.Context(), r.PathValue("name"))
+	reply(w, http.StatusOK, heal, err)
 }
 
 func (h *handler) create(w http.ResponseWriter, r *http.Request) {

@@ -271,7 +271,7 @@ func TestDecodeRefusesUnknownFields(t *testing.T) {
 // and validation: anything accepted must be a request gluster can take, and
 // must decode to the same request once encoded again, as the client sends it.
 func FuzzCreateRequest(f *testing.F) {
-	for _, seed := range []string{`{"name":"v"}`, `{"name":"v","replica":3,"arbiter":true}`, `{"name":"a.b"}`, `{"name":"v","options":{"a.b":"c"}}`, `{"name":"v","servers":["10.0.0.1"]}`, `[]`,
+	for _, seed := range []string{`{"name":"v"}`, `{"name":"v","replica":3,"arbiter":true}`, `{"name":"v","replica":2,"bricks":4}`, `{"name":"a.b"}`, `{"name":"v","options":{"a.b":"c"}}`, `{"name":"v","servers":["10.0.0.1"]}`, `[]`,
 		`{"name":"v","servers":["a","a"]}`, `{"name":"v","replica":2,"arbiter":true}`, `{"name":"v","options":{"a.b":"x\u0000"}}`, `{"name":"v"} {}`, `{"name":"v","Name":"w"}`} {
 		f.Add(seed)
 	}
@@ -285,6 +285,9 @@ func FuzzCreateRequest(f *testing.F) {
 		}
 		if req.Replica < 0 || req.Replica > maxReplica || (req.Arbiter && req.Replica != 0 && req.Replica != 3) {
 			t.Fatalf("accepted replica %d, arbiter %t", req.Replica, req.Arbiter)
+		}
+		if req.Bricks < 0 || req.Bricks > maxBricks || (req.Bricks > 0 && (req.Replica == 0 || req.Bricks%req.Replica != 0)) {
+			t.Fatalf("accepted bricks %d with replica %d", req.Bricks, req.Replica)
 		}
 		for i, s := range req.Servers {
 			if ValidateHost(s) != nil || slices.Contains(req.Servers[:i], s) {
@@ -319,6 +322,21 @@ func normalized(req CreateRequest) CreateRequest {
 	return req
 }
 
+// allowedCall reports whether a gluster call the fake recorded names a
+// valid volume, or a valid host for a pool change, and has no argument the
+// gluster CLI would read as an option.
+func allowedCall(call string) bool {
+	fields := strings.Fields(call)
+	if len(fields) < 2 {
+		return false
+	}
+	check := names.ValidateVolume
+	if fields[0] == "probe" || fields[0] == "detach" {
+		check = ValidateHost
+	}
+	return check(fields[1]) == nil && !slices.ContainsFunc(fields, func(f string) bool { return strings.HasPrefix(f, "-") })
+}
+
 // apiStatuses are the answers the API documents, and the router's own for
 // paths it cleans (redirects), does not know or has no such method for.
 var apiStatuses = []int{http.StatusOK, http.StatusCreated, http.StatusNoContent, http.StatusBadRequest,
@@ -340,6 +358,11 @@ func FuzzAPI(f *testing.F) {
 	f.Add(uint8(3), "/v1/bricks/%2E%2E", "")
 	f.Add(uint8(4), "/v1/peers", "")
 	f.Add(uint8(2), "/v1/volumes", `{"name":"v","options":{"performance.cache-size":"64MB"}}`)
+	f.Add(uint8(0), "/v1/peers", `{"address":"10.0.0.3"}`)
+	f.Add(uint8(3), "/v1/peers/10.0.0.2", "")
+	f.Add(uint8(2), "/v1/volumes/existing/replica", `{"replica":3}`)
+	f.Add(uint8(2), "/v1/volumes/existing/replace-brick", `{"from":"10.0.0.2","to":"--log-file=/x"}`)
+	f.Add(uint8(1), "/v1/volumes/existing/heal", "")
 	methods := []string{http.MethodPost, http.MethodGet, http.MethodPost, http.MethodDelete, http.MethodGet, http.MethodPut}
 	f.Fuzz(func(t *testing.T, method uint8, target, body string) {
 		if !strings.HasPrefix(target, "/") {
@@ -370,7 +393,7 @@ func FuzzAPI(f *testing.F) {
 			}
 		}
 		for _, call := range gluster.calls {
-			if _, name, _ := strings.Cut(call, " "); names.ValidateVolume(name) != nil {
+			if !allowedCall(call) {
 				t.Fatalf("%s %s %q ran gluster %q", req.Method, target, body, call)
 			}
 		}

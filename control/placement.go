@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/glusterdocker/gluster/glustercli"
 )
 
 // placeBricks picks replica distinct servers among candidates, fewest bricks
@@ -25,34 +27,23 @@ func placeBricks(replica int, candidates []string, load map[string]int) ([]strin
 	return sorted[:replica], nil
 }
 
-// placement chooses the servers for a new volume's bricks among the
-// connected members of the pool.
-func (s *Service) placement(ctx context.Context, req CreateRequest) ([]string, error) {
+// poolLoad is what placing bricks needs to know: the pool's members, how
+// many bricks each holds, and every volume's bricks.
+type poolLoad struct {
+	peers     []Peer
+	addressOf func(string) string
+	vols      []glustercli.Volume
+	load      map[string]int // bricks by server address
+}
+
+func (s *Service) poolLoad(ctx context.Context) (poolLoad, error) {
 	peers, addressOf, err := s.pool(ctx)
 	if err != nil {
-		return nil, err
-	}
-	var connected []string
-	for _, p := range peers {
-		if p.Connected && (len(req.Servers) == 0 || slices.Contains(req.Servers, p.Address)) {
-			connected = append(connected, p.Address)
-		}
-	}
-	for _, want := range req.Servers {
-		if !slices.ContainsFunc(peers, func(p Peer) bool { return p.Address == want }) {
-			return nil, fmt.Errorf("%w: server %s is not a member of the pool (members: %s)", ErrInvalid, want, addresses(peers))
-		}
-	}
-	replica := req.Replica
-	if replica == 0 {
-		replica = min(len(connected), 3)
-		if req.Arbiter {
-			replica = 3
-		}
+		return poolLoad{}, err
 	}
 	vols, err := s.gluster.Volumes(ctx)
 	if err != nil {
-		return nil, err
+		return poolLoad{}, err
 	}
 	load := map[string]int{}
 	for _, v := range vols {
@@ -60,25 +51,89 @@ func (s *Service) placement(ctx context.Context, req CreateRequest) ([]string, e
 			load[addressOf(b.Host)]++
 		}
 	}
-	servers, err := placeBricks(max(replica, 1), connected, load)
-	if err != nil {
-		return nil, err
+	return poolLoad{peers: peers, addressOf: addressOf, vols: vols, load: load}, nil
+}
+
+// connected lists the connected members, only those in only if it is set,
+// leaving out those in except.
+func (p poolLoad) connected(only, except []string) []string {
+	var out []string
+	for _, m := range p.peers {
+		if m.Connected && (len(only) == 0 || slices.Contains(only, m.Address)) && !slices.Contains(except, m.Address) {
+			out = append(out, m.Address)
+		}
 	}
-	path := s.brickPath(req.Name)
-	for _, v := range vols {
-		if v.Name == req.Name {
-			// Created through another server since Create looked: the
-			// brick directories or gluster say so, and Create waits for it.
+	return out
+}
+
+// checkMembers refuses servers that are not members of the pool.
+func (p poolLoad) checkMembers(servers []string) error {
+	for _, want := range servers {
+		if !slices.ContainsFunc(p.peers, func(m Peer) bool { return m.Address == want }) {
+			return fmt.Errorf("%w: server %s is not a member of the pool (members: %s)", ErrInvalid, want, addresses(p.peers))
+		}
+	}
+	return nil
+}
+
+// holders lists the servers that hold a brick of v.
+func (p poolLoad) holders(v glustercli.Volume) []string {
+	out := make([]string, len(v.Bricks))
+	for i, b := range v.Bricks {
+		out[i] = p.addressOf(b.Host)
+	}
+	return out
+}
+
+// checkNesting refuses a brick at path on servers that would hold or lie
+// inside another volume's brick there.
+func (p poolLoad) checkNesting(volume, path string, servers []string) error {
+	for _, v := range p.vols {
+		if v.Name == volume {
+			// Its own bricks, or created through another server since
+			// Create looked: the brick directories or gluster say so, and
+			// Create waits for it.
 			continue
 		}
 		for _, b := range v.Bricks {
-			if server := addressOf(b.Host); slices.Contains(servers, server) && overlaps(b.Path, path) {
-				return nil, fmt.Errorf("%w: brick %s:%s of volume %s would hold or lie inside brick %s of volume %s: choose another name or move that volume's brick",
-					ErrConflict, server, path, req.Name, b.Path, v.Name)
+			if server := p.addressOf(b.Host); slices.Contains(servers, server) && overlaps(b.Path, path) {
+				return fmt.Errorf("%w: brick %s:%s of volume %s would hold or lie inside brick %s of volume %s: choose another name or move that volume's brick",
+					ErrConflict, server, path, volume, b.Path, v.Name)
 			}
 		}
 	}
-	return servers, nil
+	return nil
+}
+
+// placement chooses the servers for a new volume's bricks among the
+// connected members of the pool, one brick per server, and the replica
+// count. Bricks in brick order form the replica sets, so that no set has
+// two bricks on one server.
+func (s *Service) placement(ctx context.Context, req CreateRequest) (servers []string, replica int, err error) {
+	p, err := s.poolLoad(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := p.checkMembers(req.Servers); err != nil {
+		return nil, 0, err
+	}
+	connected := p.connected(req.Servers, nil)
+	replica = req.Replica
+	if replica == 0 {
+		replica = min(len(connected), 3)
+		if req.Arbiter {
+			replica = 3
+		}
+	}
+	replica = max(replica, 1)
+	servers, err = placeBricks(max(req.Bricks, replica), connected, p.load)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := p.checkNesting(req.Name, s.brickPath(req.Name), servers); err != nil {
+		return nil, 0, err
+	}
+	return servers, replica, nil
 }
 
 func addresses(peers []Peer) string {

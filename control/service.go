@@ -32,6 +32,12 @@ type Gluster interface {
 	QuotaLimitUsage(ctx context.Context, name, path string, size uint64) error
 	QuotaList(ctx context.Context, name string) ([]glustercli.QuotaLimit, error)
 	BrickSpaces(ctx context.Context, name string) ([]glustercli.BrickSpace, error)
+	Probe(ctx context.Context, host string) error
+	Detach(ctx context.Context, host string) error
+	AddBricks(ctx context.Context, name string, replica int, bricks []glustercli.Brick) error
+	ReplaceBrick(ctx context.Context, name string, from, to glustercli.Brick) error
+	HealFull(ctx context.Context, name string) error
+	HealSummary(ctx context.Context, name string) ([]glustercli.BrickHeal, error)
 }
 
 var _ Gluster = (*glustercli.CLI)(nil)
@@ -247,7 +253,7 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (vol Volume, cr
 		return Volume{}, false, err
 	}
 
-	servers, err := s.placement(ctx, req)
+	servers, replica, err := s.placement(ctx, req)
 	if err != nil {
 		return Volume{}, false, err
 	}
@@ -257,7 +263,6 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (vol Volume, cr
 	} else if err != nil {
 		return Volume{}, false, err
 	}
-	replica := len(servers)
 	bricks := make([]glustercli.Brick, len(servers))
 	for i, server := range servers {
 		bricks[i] = glustercli.Brick{Host: server, Path: s.brickPath(req.Name)}
@@ -370,8 +375,11 @@ func (s *Service) adopt(ctx context.Context, req CreateRequest, v glustercli.Vol
 }
 
 func sameLayout(req CreateRequest, v glustercli.Volume) error {
-	if req.Replica != 0 && len(v.Bricks) != req.Replica {
-		return fmt.Errorf("it has %d bricks, replica %d was asked for", len(v.Bricks), req.Replica)
+	if want := max(req.Bricks, req.Replica); want != 0 && len(v.Bricks) != want {
+		return fmt.Errorf("it has %d bricks, %d were asked for", len(v.Bricks), want)
+	}
+	if req.Replica != 0 && replicaOf(v) != req.Replica {
+		return fmt.Errorf("it has replica %d, replica %d was asked for", replicaOf(v), req.Replica)
 	}
 	if req.Arbiter != (v.Arbiter > 0) {
 		return fmt.Errorf("arbiter is %t, %t was asked for", v.Arbiter > 0, req.Arbiter)
@@ -503,12 +511,22 @@ func (s *Service) brickPath(volume string) string {
 	return path.Join(s.brickRoot, volume)
 }
 
+// replicaOf is the number of bricks in each of a volume's replica sets:
+// gluster's replica count for a distributed-replicated volume, all bricks
+// otherwise.
+func replicaOf(v glustercli.Volume) int {
+	if v.Replica > 0 && len(v.Bricks) > v.Replica && len(v.Bricks)%v.Replica == 0 {
+		return v.Replica
+	}
+	return len(v.Bricks)
+}
+
 func fromGluster(v glustercli.Volume) Volume {
 	vol := Volume{
 		Name:      v.Name,
 		ID:        v.ID,
 		Status:    v.Status,
-		Replica:   len(v.Bricks),
+		Replica:   replicaOf(v),
 		Arbiter:   v.Arbiter > 0,
 		CreatedAt: v.Options[CreatedAtOption],
 		Options:   v.Options,

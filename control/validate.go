@@ -1,6 +1,7 @@
 package control
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"regexp"
@@ -12,6 +13,10 @@ import (
 
 // maxReplica bounds replica counts to what makes sense for one replica set.
 const maxReplica = 16
+
+// maxBricks bounds a volume's bricks: each lies on a server of its own, and
+// pools of the hosts this plugin is for have a handful of servers.
+const maxBricks = 16
 
 var (
 	hostPattern   = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$`)
@@ -33,15 +38,11 @@ func validateCreate(req CreateRequest, options OptionPolicy) error {
 	if err := ValidateOnRemove(req.OnRemove); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	seen := map[string]bool{}
-	for _, s := range req.Servers {
-		if err := ValidateHost(s); err != nil {
-			return fmt.Errorf("%w: servers: %w", ErrInvalid, err)
-		}
-		if seen[s] {
-			return fmt.Errorf("%w: servers: %q is listed twice", ErrInvalid, s)
-		}
-		seen[s] = true
+	if err := validateBricks(req); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	if err := validateServers(req.Servers); err != nil {
+		return err
 	}
 	for k, v := range req.Options {
 		check := options.Check
@@ -51,6 +52,39 @@ func validateCreate(req CreateRequest, options OptionPolicy) error {
 		if err := check(k, v); err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalid, err)
 		}
+	}
+	return nil
+}
+
+// validateBricks accepts a brick count only as whole replica sets of an
+// explicit replica count, without an arbiter.
+func validateBricks(req CreateRequest) error {
+	switch {
+	case req.Bricks == 0:
+		return nil
+	case req.Bricks < 0 || req.Bricks > maxBricks:
+		return fmt.Errorf("bricks %d: use 1 to %d", req.Bricks, maxBricks)
+	case req.Replica == 0:
+		return fmt.Errorf("bricks %d needs a replica count", req.Bricks)
+	case req.Bricks%req.Replica != 0:
+		return fmt.Errorf("bricks %d is not a multiple of replica %d: give whole replica sets", req.Bricks, req.Replica)
+	case req.Arbiter && req.Bricks != req.Replica:
+		return errors.New("an arbiter goes with one replica set only")
+	}
+	return nil
+}
+
+// validateServers checks a list of server addresses a request names.
+func validateServers(servers []string) error {
+	seen := map[string]bool{}
+	for _, s := range servers {
+		if err := ValidateHost(s); err != nil {
+			return fmt.Errorf("%w: servers: %w", ErrInvalid, err)
+		}
+		if seen[s] {
+			return fmt.Errorf("%w: servers: %q is listed twice", ErrInvalid, s)
+		}
+		seen[s] = true
 	}
 	return nil
 }

@@ -24,9 +24,11 @@ type volumeCache struct {
 	details map[string]detail         // by gluster name
 }
 
-// detail is one volume's status: bricks online and clients connected.
+// detail is one volume's status: bricks online, clients connected and, for
+// a started replicated volume, its self-heal progress as healStatus says it.
 type detail struct {
 	volume  control.Volume
+	heal    string
 	err     error
 	fetched time.Time
 }
@@ -99,35 +101,41 @@ func (c *volumeCache) invalidate() {
 // refreshed in the background, so that `docker volume inspect` and the Get
 // calls before every mount do not wait for glusterd; only the first look
 // at a volume waits.
-func (c *volumeCache) detail(ctx context.Context, name string) (control.Volume, error) {
+func (c *volumeCache) detail(ctx context.Context, name string) (detail, error) {
 	c.mu.Lock()
 	d, ok := c.details[name]
 	c.mu.Unlock()
-	fetch := func() (any, error) { return c.fetchDetail(name) }
+	fetch := func() (any, error) { d := c.fetchDetail(name); return d, d.err }
 	if ok {
 		if time.Since(d.fetched) > c.ttl {
 			c.fetches.DoChan("volume/"+name, fetch)
 		}
-		return d.volume, d.err
+		return d, d.err
 	}
 	select {
 	case r := <-c.fetches.DoChan("volume/"+name, fetch):
-		vol, _ := r.Val.(control.Volume)
-		return vol, r.Err
+		d, _ := r.Val.(detail)
+		return d, r.Err
 	case <-ctx.Done():
-		return control.Volume{}, ctx.Err()
+		return detail{}, ctx.Err()
 	}
 }
 
-func (c *volumeCache) fetchDetail(name string) (control.Volume, error) {
+func (c *volumeCache) fetchDetail(name string) detail {
 	ctx, cancel := context.WithTimeout(context.Background(), detailTimeout)
 	defer cancel()
 	vol, err := c.cluster.Volume(ctx, name)
+	d := detail{volume: vol, err: err}
+	if err == nil && vol.Status == "Started" && vol.Replica > 1 {
+		heal, err := c.cluster.Heal(ctx, name)
+		d.heal = healStatus(name, heal, err)
+	}
+	d.fetched = time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.details == nil {
 		c.details = map[string]detail{}
 	}
-	c.details[name] = detail{volume: vol, err: err, fetched: time.Now()}
-	return vol, err
+	c.details[name] = d
+	return d
 }

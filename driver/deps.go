@@ -28,6 +28,8 @@ type Cluster interface {
 	// directory exists: asked again, it applies it then.
 	AddSubvolume(ctx context.Context, gluster, docker string, req control.SubvolumeRequest) error
 	RemoveSubvolume(ctx context.Context, gluster, docker string) error
+	// Heal reports a started volume's self-heal progress.
+	Heal(ctx context.Context, name string) (control.Heal, error)
 	Servers() []string
 }
 

@@ -170,7 +170,7 @@ func (d *Driver) createRequest(name, gluster string, opts Options) control.Creat
 	if replica == 0 && !opts.Arbiter {
 		replica = d.cfg.DefaultReplica
 	}
-	return control.CreateRequest{Name: gluster, Replica: replica, Arbiter: opts.Arbiter, Servers: opts.Servers, Options: options, Size: d.size(opts), OnRemove: opts.OnRemove}
+	return control.CreateRequest{Name: gluster, Replica: replica, Bricks: opts.Bricks, Arbiter: opts.Arbiter, Servers: opts.Servers, Options: options, Size: d.size(opts), OnRemove: opts.OnRemove}
 }
 
 // Get describes one volume. It fails for a volume that exists neither here
@@ -265,7 +265,7 @@ func (d *Driver) forgetIfRemoved(ctx context.Context, name, gluster string) bool
 	}
 	// The cached answer picks the candidates; the cluster itself decides,
 	// under the lock that Create and Mount hold.
-	if !gone(d.cache.detail(ctx, gluster)) {
+	if cached, err := d.cache.detail(ctx, gluster); !gone(cached.volume, err) {
 		return false
 	}
 	defer d.ops.lock(gluster)()
@@ -327,7 +327,7 @@ func (d *Driver) Remove(req *volume.RemoveRequest) error {
 			if err := d.cluster.Retain(ctx, v.Gluster); err != nil {
 				return fmt.Errorf("removing volume %s: retaining gluster volume %s: %w", req.Name, v.Gluster, err)
 			}
-			log.Info("gluster volume retained with its data", "purge", "gluster-server purge "+v.Gluster+" in a server container")
+			log.Info("gluster volume retained with its data", "purge", "gluster-admin purge "+v.Gluster+" in a server container")
 			break
 		}
 		if err := d.deleteWhenIdle(ctx, v.Gluster); err != nil && !errors.Is(err, control.ErrNotFound) {

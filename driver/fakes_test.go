@@ -27,6 +27,7 @@ type fakeCluster struct {
 	onCreate func(v *control.Volume, req control.CreateRequest)
 	// subvolumes are the AddSubvolume requests, "docker subdir size".
 	subvolumes []string
+	heal       control.Heal // what Heal answers for every volume
 }
 
 func newFakeCluster() *fakeCluster {
@@ -64,6 +65,12 @@ func (f *fakeCluster) Volume(_ context.Context, name string) (control.Volume, er
 	}
 	v.Clients = f.clients[name]
 	return v, nil
+}
+
+func (f *fakeCluster) Heal(context.Context, string) (control.Heal, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.heal, nil
 }
 
 func (f *fakeCluster) Volumes(context.Context) ([]control.Volume, error) {

@@ -27,7 +27,8 @@ var ErrBadOption = errors.New("invalid volume option")
 
 // Options are the parsed `docker volume create -o` options.
 type Options struct {
-	Replica int               // bricks, arbiter included; 0 = the plugin's default
+	Replica int               // bricks of a replica set, arbiter included; 0 = the plugin's default
+	Bricks  int               // bricks in all, in replica sets of Replica; 0 = one replica set
 	Arbiter bool              // the last brick holds metadata only
 	Servers []string          // restrict bricks to these servers
 	Gluster map[string]string // gluster volume options
@@ -46,7 +47,7 @@ type Options struct {
 // plugin did not create.
 func (o Options) Existing() bool { return o.Volume != "" }
 
-var validOptions = []string{"replica", "arbiter", "servers", "uid", "gid", "mode", "size", "on-remove", "volume", "subdir", glusterOptionPrefix + "<option>"}
+var validOptions = []string{"replica", "bricks", "arbiter", "servers", "uid", "gid", "mode", "size", "on-remove", "volume", "subdir", glusterOptionPrefix + "<option>"}
 
 // maxID is the largest uid or gid: ids are 32 bits, and 4294967295 is
 // (uid_t)-1, which chown reads as "leave unchanged".
@@ -65,6 +66,9 @@ func ParseOptions(raw map[string]string) (Options, error) {
 		var creation []string
 		if o.Replica != 0 {
 			creation = append(creation, "replica")
+		}
+		if o.Bricks != 0 {
+			creation = append(creation, "bricks")
 		}
 		if o.Arbiter {
 			creation = append(creation, "arbiter")
@@ -94,11 +98,36 @@ func ParseOptions(raw map[string]string) (Options, error) {
 	if o.Arbiter && o.Replica != 0 && o.Replica != 3 {
 		return Options{}, fmt.Errorf("%w: arbiter needs replica=3 (two data bricks and the arbiter)", ErrBadOption)
 	}
+	if err := o.checkBricks(); err != nil {
+		return Options{}, fmt.Errorf("%w: %w", ErrBadOption, err)
+	}
 	return o, nil
+}
+
+// checkBricks accepts bricks= only as whole replica sets of an explicit
+// replica count, without an arbiter.
+func (o Options) checkBricks() error {
+	switch {
+	case o.Bricks == 0:
+		return nil
+	case o.Replica == 0:
+		return fmt.Errorf("bricks=%d needs replica=, the bricks of each replica set", o.Bricks)
+	case o.Bricks%o.Replica != 0:
+		return fmt.Errorf("bricks=%d is not a multiple of replica=%d: give whole replica sets", o.Bricks, o.Replica)
+	case o.Arbiter && o.Bricks != o.Replica:
+		return errors.New("arbiter goes with one replica set only: leave out bricks=")
+	}
+	return nil
 }
 
 func (o *Options) set(key, value string) error {
 	switch {
+	case key == "bricks":
+		n, err := strconv.Atoi(value)
+		if err != nil || n < 1 || n > 16 {
+			return errors.New("bricks is a number of bricks from 1 to 16, a multiple of replica")
+		}
+		o.Bricks = n
 	case key == "replica":
 		n, err := strconv.Atoi(value)
 		if err != nil || n < 1 || n > 16 {

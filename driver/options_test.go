@@ -28,6 +28,11 @@ func TestParseOptions(t *testing.T) {
 		{"[Success] gluster options", map[string]string{"gluster.performance.cache-size": "64MB"}, Options{Gluster: map[string]string{"performance.cache-size": "64MB"}}, false},
 		{"[Success] existing volume and subdir", map[string]string{"volume": "shared", "subdir": "/apps/web/"}, Options{Volume: "shared", Subdir: "apps/web"}, false},
 		{"[Error] unknown option", map[string]string{"replicas": "2"}, Options{}, true},
+		{"[Success] two replica sets", map[string]string{"replica": "2", "bricks": "4"}, Options{Replica: 2, Bricks: 4}, false},
+		{"[Error] bricks without replica", map[string]string{"bricks": "4"}, Options{}, true},
+		{"[Error] bricks not whole replica sets", map[string]string{"replica": "2", "bricks": "3"}, Options{}, true},
+		{"[Error] bricks with an arbiter", map[string]string{"replica": "3", "arbiter": "true", "bricks": "6"}, Options{}, true},
+		{"[Error] bricks with volume", map[string]string{"volume": "v", "bricks": "2"}, Options{}, true},
 		{"[Error] replica zero", map[string]string{"replica": "0"}, Options{}, true},
 		{"[Error] replica word", map[string]string{"replica": "two"}, Options{}, true},
 		{"[Error] arbiter word", map[string]string{"arbiter": "maybe"}, Options{}, true},
@@ -147,11 +152,14 @@ func checkOptions(t *testing.T, raw map[string]string, o Options) {
 	if o.Arbiter && o.Replica != 0 && o.Replica != 3 {
 		bad("arbiter without replica 3")
 	}
+	if o.Bricks != 0 && (o.Replica == 0 || o.Bricks%o.Replica != 0 || (o.Arbiter && o.Bricks != o.Replica)) {
+		bad("bricks not whole replica sets of an explicit replica count")
+	}
 	if o.Existing() {
 		if names.ValidateVolume(o.Volume) != nil {
 			bad("invalid gluster volume name")
 		}
-		if o.Replica != 0 || o.Arbiter || len(o.Servers) > 0 || len(o.Gluster) > 0 {
+		if o.Replica != 0 || o.Bricks != 0 || o.Arbiter || len(o.Servers) > 0 || len(o.Gluster) > 0 {
 			bad("creation options with volume=")
 		}
 	}
@@ -183,6 +191,9 @@ func format(o Options) map[string]string {
 	raw := map[string]string{}
 	if o.Replica != 0 {
 		raw["replica"] = strconv.Itoa(o.Replica)
+	}
+	if o.Bricks != 0 {
+		raw["bricks"] = strconv.Itoa(o.Bricks)
 	}
 	if o.Arbiter {
 		raw["arbiter"] = "true"

@@ -31,9 +31,10 @@ func (d *Driver) describe(v volumeState, withStatus bool) *volume.Volume {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), statusTimeout)
 	defer cancel()
-	if cv, err := d.cache.detail(ctx, v.Gluster); err != nil {
+	if detail, err := d.cache.detail(ctx, v.Gluster); err != nil {
 		status["error"] = err.Error()
 	} else {
+		cv := detail.volume
 		status["status"] = cv.Status
 		status["replica"] = cv.Replica
 		status["bricks"] = brickList(cv)
@@ -41,9 +42,36 @@ func (d *Driver) describe(v volumeState, withStatus bool) *volume.Volume {
 			status["clients"] = cv.Clients
 		}
 		addCapacity(status, cv, v.Options["subdir"])
+		if detail.heal != "" {
+			status["heal"] = detail.heal
+		}
 	}
 	out.Status = status
 	return out
+}
+
+// healStatus says whether a replicated volume's bricks agree, or how much
+// self-heal has yet to copy: after a brick was added or moved, or a server
+// came back.
+func healStatus(gluster string, h control.Heal, err error) string {
+	switch {
+	case err != nil:
+		return "unknown: " + err.Error()
+	case h.Done:
+		return "done"
+	case h.SplitBrain > 0:
+		return fmt.Sprintf("%d entries to heal, %d in split-brain: see gluster volume heal %s info split-brain", h.Pending, h.SplitBrain, gluster)
+	}
+	var missing int
+	for _, b := range h.Bricks {
+		if !b.Connected {
+			missing++
+		}
+	}
+	if missing > 0 {
+		return fmt.Sprintf("%d entries to heal, %d bricks not answering", h.Pending, missing)
+	}
+	return fmt.Sprintf("%d entries to heal", h.Pending)
 }
 
 func brickList(v control.Volume) []string {

@@ -29,8 +29,11 @@ var (
 	// does not know yet: it (re)joined the pool and is still importing the
 	// pool's volumes.
 	ErrPeerBehind = errors.New("a gluster peer has not caught up with the pool's volumes")
-	ErrStarted    = errors.New("gluster volume already started")
-	ErrStopped    = errors.New("gluster volume is not started")
+	// ErrOtherPool is a probed server that belongs to another pool or has
+	// volumes of its own: glusterd befriends only servers with neither.
+	ErrOtherPool = errors.New("gluster server belongs to another pool")
+	ErrStarted   = errors.New("gluster volume already started")
+	ErrStopped   = errors.New("gluster volume is not started")
 	// ErrUnsafeArgument is an argument the gluster CLI would read as its
 	// own option: it takes any argument starting with "--" as one,
 	// wherever it stands (--log-file=PATH writes PATH as root).
@@ -63,6 +66,8 @@ func (e *Error) Is(target error) bool {
 			strings.Contains(msg, "is busy")
 	case ErrPeerBehind:
 		return strings.HasPrefix(msg, "Staging failed on") && strings.Contains(msg, "does not exist")
+	case ErrOtherPool:
+		return strings.Contains(msg, "already part of another cluster")
 	case ErrStarted:
 		return strings.Contains(msg, "already started")
 	case ErrStopped:
@@ -124,10 +129,8 @@ func transient(err error) bool {
 // run executes one gluster command, retrying while glusterd is busy with
 // another transaction or a peer catches up, and returns the decoded answer.
 func (c *CLI) run(ctx context.Context, args ...string) (*cliOutput, error) {
-	for _, a := range args {
-		if strings.HasPrefix(a, "-") {
-			return nil, fmt.Errorf("%w: %q: refused, nothing ran", ErrUnsafeArgument, a)
-		}
+	if err := safeArgs(args); err != nil {
+		return nil, err
 	}
 	full := append([]string{"--glusterd-sock=" + c.socket, "--mode=script", "--xml"}, args...)
 	// Only the retries are bounded by c.retries: each command has ctx's time.
@@ -162,6 +165,17 @@ func (c *CLI) run(ctx context.Context, args ...string) (*cliOutput, error) {
 		return nil, fmt.Errorf("%w (gave up: %w)", cerr, err)
 	}
 	return nil, cerr
+}
+
+// safeArgs refuses any argument the gluster CLI would read as its own
+// option.
+func safeArgs(args []string) error {
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") {
+			return fmt.Errorf("%w: %q: refused, nothing ran", ErrUnsafeArgument, a)
+		}
+	}
+	return nil
 }
 
 // query runs a command that changes nothing, retrying it also when a peer

@@ -239,6 +239,9 @@ func TestErrors(t *testing.T) {
 		{"[Error] probe unreachable", "probe-fail.xml", func(c *CLI) error {
 			return c.Probe(context.Background(), "172.30.77.99")
 		}, nil},
+		{"[Error] probe of a server in another pool", "probe-other-pool.xml", func(c *CLI) error {
+			return c.Probe(context.Background(), "172.30.239.12")
+		}, ErrOtherPool},
 		{"[Error] bad option", "set-bad.xml", func(c *CLI) error {
 			return c.Set(context.Background(), "gv0", map[string]string{"bogus.key": "1"})
 		}, nil},

@@ -1,6 +1,8 @@
 // Command gluster-server runs a host-bound GlusterFS server: glusterd in the
 // foreground, the pool formed with its configured peers, and the control API
-// through which plugins create and delete volumes.
+// through which plugins create and delete volumes. Run as gluster-admin (a
+// link to it in the server image), it is the admin command that grows and
+// repairs the pool through the control API (admin.go).
 package main
 
 import (
@@ -12,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
@@ -31,6 +34,9 @@ import (
 const healthTimeout = 8 * time.Second
 
 func main() {
+	if filepath.Base(os.Args[0]) == adminName {
+		os.Exit(runAdmin(os.Args[1:], os.Stdout, os.Stderr))
+	}
 	if code, ran := initproc.RunAsInit(); ran {
 		os.Exit(code)
 	}
@@ -40,11 +46,8 @@ func main() {
 		os.Exit(2)
 	}
 	if len(os.Args) > 1 {
-		if err := runCommand(context.Background(), localAPI(cfg), os.Args[1:], os.Stdout); err != nil {
-			fmt.Fprintln(os.Stderr, "gluster-server:", err)
-			os.Exit(1)
-		}
-		return
+		fmt.Fprintf(os.Stderr, "gluster-server takes no arguments; the operator's commands are %s's (docker exec SERVER %s)\n", adminName, adminName)
+		os.Exit(2)
 	}
 	logger, err := logging.New(os.Stdout, cfg.LogLevel, cfg.LogFormat)
 	if err != nil {

@@ -312,8 +312,8 @@ func TestCapacityRetainOnRemove(t *testing.T) {
 		if listed := labelled(); len(listed) != 0 {
 			t.Errorf("docker volume ls after rm: %v, want nothing: retained volumes are no Docker volumes", listed)
 		}
-		if out := n.MustDocker(t, "exec", server, "gluster-server", "retained"); !strings.Contains(out, "capkeep1") || !strings.Contains(out, "capkeep2") {
-			t.Errorf("gluster-server retained:\n%s\nwant capkeep1 and capkeep2", out)
+		if out := n.MustDocker(t, "exec", server, "gluster-admin", "retained"); !strings.Contains(out, "capkeep1") || !strings.Contains(out, "capkeep2") {
+			t.Errorf("gluster-admin retained:\n%s\nwant capkeep1 and capkeep2", out)
 		}
 	})
 
@@ -322,19 +322,19 @@ func TestCapacityRetainOnRemove(t *testing.T) {
 		if out, err := runOn(n, "capkeep1", "cat /data/file"); err != nil || out != "capkeep1" {
 			t.Errorf("re-created capkeep1 reads %q, %v; want the old file", out, err)
 		}
-		if out := n.MustDocker(t, "exec", server, "gluster-server", "retained"); strings.Contains(out, "capkeep1") {
-			t.Errorf("gluster-server retained lists the adopted capkeep1:\n%s", out)
+		if out := n.MustDocker(t, "exec", server, "gluster-admin", "retained"); strings.Contains(out, "capkeep1") {
+			t.Errorf("gluster-admin retained lists the adopted capkeep1:\n%s", out)
 		}
 	})
 
 	t.Run("purge deletes a retained volume for good, not an adopted one", func(t *testing.T) {
-		if out, err := n.Docker(ctx, "exec", server, "gluster-server", "purge", "capkeep1"); err == nil {
+		if out, err := n.Docker(ctx, "exec", server, "gluster-admin", "purge", "capkeep1"); err == nil {
 			t.Errorf("purge of the adopted capkeep1 succeeded: %s", out)
 		}
 		if !exists("capkeep1") {
 			t.Error("gluster volume capkeep1 gone after a refused purge")
 		}
-		t.Log(n.MustDocker(t, "exec", server, "gluster-server", "purge", "capkeep2"))
+		t.Log(n.MustDocker(t, "exec", server, "gluster-admin", "purge", "capkeep2"))
 		if exists("capkeep2") {
 			t.Error("gluster volume capkeep2 after purge")
 		}
@@ -344,7 +344,7 @@ func TestCapacityRetainOnRemove(t *testing.T) {
 			}
 		}
 		n.MustDocker(t, "volume", "rm", "capkeep1")
-		n.MustDocker(t, "exec", server, "gluster-server", "purge", "capkeep1")
+		n.MustDocker(t, "exec", server, "gluster-admin", "purge", "capkeep1")
 		if exists("capkeep1") {
 			t.Error("gluster volume capkeep1 after the second rm and purge")
 		}

@@ -241,6 +241,21 @@ func (s *Server) Recreate(t testing.TB) {
 	s.Run(t)
 }
 
+// Destroy removes the server's container and its host directories, as when
+// a storage host dies for good.
+func (s *Server) Destroy(t testing.TB) {
+	t.Helper()
+	s.must(t, "rm", "-f", "-v", s.Name)
+	if err := os.RemoveAll(s.Dir); err != nil {
+		t.Fatalf("removing the state of %s: %v", s.Name, err)
+	}
+}
+
+// Admin runs the admin command inside the server container.
+func (s *Server) Admin(ctx context.Context, args ...string) (string, error) {
+	return s.docker(ctx, append([]string{"exec", s.Name, "gluster-admin"}, args...)...)
+}
+
 // Stop stops the server's container, as a storage host's unit would.
 func (s *Server) Stop(t testing.TB) {
 	t.Helper()
@@ -337,6 +352,24 @@ func (c *Cluster) must(t testing.TB, args ...string) string {
 func (c *Cluster) WaitPool(t testing.TB, timeout time.Duration) {
 	t.Helper()
 	Eventually(t, timeout, "storage pool formed", c.PoolComplete)
+}
+
+// WaitMembers waits until each of the servers answers on the control API
+// and sees all of them connected, whatever the cluster's other servers do.
+func WaitMembers(t testing.TB, timeout time.Duration, servers ...*Server) {
+	t.Helper()
+	addresses := make([]string, len(servers))
+	for i, s := range servers {
+		addresses[i] = s.Address
+	}
+	Eventually(t, timeout, "pool of "+strings.Join(addresses, ", "), func() error {
+		for _, s := range servers {
+			if err := s.poolComplete(addresses); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // PoolComplete checks once that every server answers and sees every server

@@ -1,0 +1,296 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/glusterdocker/gluster/control"
+	"github.com/glusterdocker/gluster/names"
+)
+
+// adminName is the name the server binary answers to as the admin command
+// (a link to it in the server image): `docker exec SERVER gluster-admin ...`.
+const adminName = "gluster-admin"
+
+// adminRequestTimeout bounds one request to the control API: longer than
+// the server gives a change and its answer (control.RequestReadTimeout plus
+// 3 min 30 s), so that the server's own error arrives first.
+const adminRequestTimeout = 4 * time.Minute
+
+// healPoll is how often the admin command shows a heal's progress: each
+// look starts a short-lived gluster client on the server.
+const healPoll = 5 * time.Second
+
+const adminUsage = `usage: gluster-admin [-wait=false] COMMAND ARGS
+
+Changes the storage pool and the bricks of the volumes the plugin made,
+through this server's control API (ADDRESS, CONTROL_PORT and TOKEN or
+TOKEN_FILE of the server container).
+
+  servers                        list the pool's servers
+  add-server ADDRESS             add a server started after the pool formed
+  remove-server ADDRESS          take a server holding no brick out of the pool
+  replica VOLUME COUNT [SERVER...]
+                                 raise a volume's replica count onto servers
+                                 without a brick of it, then heal
+  replace-server OLD NEW         move every brick of OLD (up or gone for good)
+                                 onto NEW, take OLD out of the pool, then heal
+  drain SERVER                   move every brick of SERVER onto other servers,
+                                 take it out of the pool, then heal
+  heal VOLUME                    show a volume's heal progress until it is done
+  retained                       list the volumes docker volume rm retained
+  purge VOLUME...                delete retained volumes for good, with their
+                                 bricks
+
+-wait=false shows the heal's progress once instead of until it is done. VOLUME is a Docker or a gluster volume name.
+`
+
+// adminAPI is what the admin command asks of the control API.
+type adminAPI interface {
+	Peers(ctx context.Context) ([]control.Peer, error)
+	AddPeer(ctx context.Context, address string) (control.Peer, error)
+	RemovePeer(ctx context.Context, address string) error
+	Volumes(ctx context.Context) ([]control.Volume, error)
+	RaiseReplica(ctx context.Context, name string, req control.ReplicaRequest) (control.Volume, error)
+	ReplaceBrick(ctx context.Context, name string, req control.ReplaceRequest) (control.Volume, error)
+	Heal(ctx context.Context, name string) (control.Heal, error)
+	Purge(ctx context.Context, name string) error
+}
+
+var _ adminAPI = (*control.Client)(nil)
+
+// errUsage is a command line the admin command does not understand.
+var errUsage = errors.New("usage")
+
+// runAdmin runs the admin command and returns its exit status.
+func runAdmin(args []string, stdout, stderr io.Writer) int {
+	cfg, err := loadConfig(os.LookupEnv)
+	if err != nil {
+		fmt.Fprintln(stderr, "gluster-admin: the server's settings:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	client := control.NewClient(cfg.Address, cfg.ControlPort, cfg.Token, &http.Client{Timeout: adminRequestTimeout})
+	a := admin{api: client, out: stdout, poll: healPoll}
+	err = a.run(ctx, args)
+	switch {
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(stderr, "gluster-admin: %v\n\n%s", err, adminUsage)
+		return 2
+	case err != nil:
+		fmt.Fprintln(stderr, "gluster-admin:", err)
+		return 1
+	}
+	return 0
+}
+
+// admin is one run of the admin command.
+type admin struct {
+	api  adminAPI
+	out  io.Writer
+	poll time.Duration
+	wait bool
+}
+
+func (a *admin) run(ctx context.Context, args []string) error {
+	flags := flag.NewFlagSet(adminName, flag.ContinueOnError)
+	flags.SetOutput(io.Discard)
+	flags.BoolVar(&a.wait, "wait", true, "show the heal's progress until it is done, not once")
+	if err := flags.Parse(args); err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	args = flags.Args()
+	if len(args) == 0 {
+		return fmt.Errorf("%w: no command", errUsage)
+	}
+	cmd, args := args[0], args[1:]
+	switch {
+	case cmd == "servers" && len(args) == 0:
+		return a.servers(ctx)
+	case cmd == "add-server" && len(args) == 1:
+		return a.addServer(ctx, args[0])
+	case cmd == "remove-server" && len(args) == 1:
+		return a.removeServer(ctx, args[0])
+	case cmd == "replica" && len(args) >= 2:
+		return a.replica(ctx, args[0], args[1], args[2:])
+	case cmd == "replace-server" && len(args) == 2:
+		return a.moveBricks(ctx, args[0], args[1])
+	case cmd == "drain" && len(args) == 1:
+		return a.moveBricks(ctx, args[0], "")
+	case cmd == "heal" && len(args) == 1:
+		name, err := a.volume(ctx, args[0])
+		if err != nil {
+			return err
+		}
+		return a.followHeals(ctx, []string{name})
+	case cmd == "retained" && len(args) == 0:
+		return a.retained(ctx)
+	case cmd == "purge" && len(args) >= 1:
+		return a.purge(ctx, args)
+	}
+	return fmt.Errorf("%w: %q with %d arguments", errUsage, cmd, len(args))
+}
+
+func (a *admin) servers(ctx context.Context) error {
+	peers, err := a.api.Peers(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range peers {
+		state := "disconnected"
+		if p.Connected {
+			state = "connected"
+		}
+		if p.Self {
+			state += ", this server"
+		}
+		fmt.Fprintf(a.out, "%s\t%s\t%s\n", p.Address, p.UUID, state)
+	}
+	return nil
+}
+
+func (a *admin) addServer(ctx context.Context, address string) error {
+	p, err := a.api.AddPeer(ctx, address)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.out, "%s joined the pool (%s)\n", p.Address, p.UUID)
+	return nil
+}
+
+func (a *admin) removeServer(ctx context.Context, address string) error {
+	if err := a.api.RemovePeer(ctx, address); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.out, "%s left the pool\n", address)
+	return nil
+}
+
+func (a *admin) replica(ctx context.Context, volume, count string, servers []string) error {
+	replica, err := strconv.Atoi(count)
+	if err != nil {
+		return fmt.Errorf("%w: replica count %q is not a number", errUsage, count)
+	}
+	name, err := a.volume(ctx, volume)
+	if err != nil {
+		return err
+	}
+	v, err := a.api.RaiseReplica(ctx, name, control.ReplicaRequest{Replica: replica, Servers: servers})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.out, "%s: replica %d, bricks %s\n", name, v.Replica, brickServers(v))
+	return a.followHeals(ctx, []string{name})
+}
+
+// moveBricks moves every brick on server from onto server to, or onto
+// another server per volume if to is empty, takes from out of the pool once
+// it holds none, and follows the heals.
+func (a *admin) moveBricks(ctx context.Context, from, to string) error {
+	vols, err := a.api.Volumes(ctx)
+	if err != nil {
+		return err
+	}
+	var moved []string
+	var failed []error
+	for _, v := range vols {
+		if !slices.ContainsFunc(v.Bricks, func(b control.Brick) bool { return b.Server == from }) {
+			continue
+		}
+		if v.Options[control.DockerVolumeOption] == "" {
+			failed = append(failed, fmt.Errorf("%s: not made by the plugin, its brick stays on %s: move it with gluster volume replace-brick", v.Name, from))
+			continue
+		}
+		nv, err := a.api.ReplaceBrick(ctx, v.Name, control.ReplaceRequest{From: from, To: to})
+		if err != nil {
+			failed = append(failed, fmt.Errorf("%s: %w", v.Name, err))
+			continue
+		}
+		fmt.Fprintf(a.out, "%s: brick moved off %s, bricks %s\n", v.Name, from, brickServers(nv))
+		moved = append(moved, v.Name)
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%s stays in the pool: %w", from, errors.Join(failed...))
+	}
+	if err := a.removeServer(ctx, from); err != nil {
+		return err
+	}
+	return a.followHeals(ctx, moved)
+}
+
+// volume resolves a Docker or gluster volume name to the gluster volume's.
+func (a *admin) volume(ctx context.Context, name string) (string, error) {
+	vols, err := a.api.Volumes(ctx)
+	if err != nil {
+		return "", err
+	}
+	gluster, _ := names.FromDocker(name)
+	for _, v := range vols {
+		if v.Name == name || v.Options[control.DockerVolumeOption] == name || v.Name == gluster {
+			return v.Name, nil
+		}
+	}
+	return "", fmt.Errorf("no volume %q: `docker volume ls` or `gluster volume list` names them", name)
+}
+
+// followHeals shows the heal progress of volumes until each is done, or
+// once without waiting.
+func (a *admin) followHeals(ctx context.Context, volumes []string) error {
+	for _, name := range volumes {
+		for {
+			h, err := a.api.Heal(ctx, name)
+			switch {
+			case err != nil:
+				fmt.Fprintf(a.out, "%s: heal progress unknown for now: %v\n", name, err)
+			case h.Done:
+				fmt.Fprintf(a.out, "%s: healed\n", name)
+			default:
+				fmt.Fprintf(a.out, "%s: healing, %s\n", name, healProgress(h))
+			}
+			if (err == nil && h.Done) || !a.wait {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("stopped watching; the heal goes on (gluster-admin heal %s): %w", name, ctx.Err())
+			case <-time.After(a.poll):
+			}
+		}
+	}
+	return nil
+}
+
+func healProgress(h control.Heal) string {
+	parts := make([]string, len(h.Bricks))
+	for i, b := range h.Bricks {
+		switch {
+		case !b.Connected:
+			parts[i] = b.Brick + " not answering"
+		case b.SplitBrain > 0:
+			parts[i] = fmt.Sprintf("%s %d (%d in split-brain)", b.Brick, b.Pending, b.SplitBrain)
+		default:
+			parts[i] = fmt.Sprintf("%s %d", b.Brick, b.Pending)
+		}
+	}
+	return fmt.Sprintf("%d entries to heal: %s", h.Pending, strings.Join(parts, ", "))
+}
+
+func brickServers(v control.Volume) string {
+	out := make([]string, len(v.Bricks))
+	for i, b := range v.Bricks {
+		out[i] = b.Server
+	}
+	return strings.Join(out, ", ")
+}

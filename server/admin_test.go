@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/glusterdocker/gluster/control"
+)
+
+// fakeAdminAPI records the changes asked for; heals report pending entries
+// the first time they are asked for.
+type fakeAdminAPI struct {
+	vols    []control.Volume
+	refuse  error
+	calls   []string
+	healing map[string]bool
+}
+
+func (f *fakeAdminAPI) Peers(context.Context) ([]control.Peer, error) {
+	return []control.Peer{{Address: "10.0.0.1", UUID: "u1", Connected: true, Self: true}, {Address: "10.0.0.2", UUID: "u2"}}, nil
+}
+
+func (f *fakeAdminAPI) AddPeer(_ context.Context, address string) (control.Peer, error) {
+	f.calls = append(f.calls, "add "+address)
+	return control.Peer{Address: address, UUID: "u", Connected: true}, f.refuse
+}
+
+func (f *fakeAdminAPI) RemovePeer(_ context.Context, address string) error {
+	f.calls = append(f.calls, "remove "+address)
+	return f.refuse
+}
+
+func (f *fakeAdminAPI) Volumes(context.Context) ([]control.Volume, error) { return f.vols, nil }
+
+func (f *fakeAdminAPI) RaiseReplica(_ context.Context, name string, req control.ReplicaRequest) (control.Volume, error) {
+	f.calls = append(f.calls, fmt.Sprintf("replica %s %d %v", name, req.Replica, req.Servers))
+	return control.Volume{Name: name, Replica: req.Replica}, f.refuse
+}
+
+func (f *fakeAdminAPI) ReplaceBrick(_ context.Context, name string, req control.ReplaceRequest) (control.Volume, error) {
+	f.calls = append(f.calls, fmt.Sprintf("replace %s %s>%s", name, req.From, req.To))
+	return control.Volume{Name: name}, f.refuse
+}
+
+func (f *fakeAdminAPI) Heal(_ context.Context, name string) (control.Heal, error) {
+	f.calls = append(f.calls, "heal "+name)
+	if f.healing == nil {
+		f.healing = map[string]bool{}
+	}
+	if !f.healing[name] {
+		f.healing[name] = true
+		return control.Heal{Pending: 7, Bricks: []control.BrickHeal{{Brick: "10.0.0.1:/bricks/" + name, Connected: true, Pending: 7}}}, nil
+	}
+	return control.Heal{Done: true}, nil
+}
+
+// Purge deletes only a retained volume, as the control API does.
+func (f *fakeAdminAPI) Purge(_ context.Context, name string) error {
+	f.calls = append(f.calls, "purge "+name)
+	for _, v := range f.vols {
+		if v.Name == name && control.Retained(v.Options) {
+			return f.refuse
+		}
+	}
+	return control.ErrConflict
+}
+
+func labelled(name string, servers ...string) control.Volume {
+	v := control.Volume{Name: name, Options: map[string]string{control.DockerVolumeOption: strings.ReplaceAll(name, "__", ".")}}
+	for _, s := range servers {
+		v.Bricks = append(v.Bricks, control.Brick{Server: s, Path: "/bricks/" + name})
+	}
+	return v
+}
+
+func TestAdmin(t *testing.T) {
+	vols := []control.Volume{
+		labelled("a__b", "10.0.0.1", "10.0.0.2"),
+		labelled("c", "10.0.0.2", "10.0.0.3"),
+		labelled("elsewhere", "10.0.0.1", "10.0.0.3"),
+	}
+	foreign := control.Volume{Name: "manual", Bricks: []control.Brick{{Server: "10.0.0.2"}}}
+	kept := labelled("kept", "10.0.0.1", "10.0.0.2")
+	kept.Options[control.RetainedOption] = "2026-12-03T11:00:00Z"
+	adopted := labelled("adopted", "10.0.0.1", "10.0.0.2")
+	adopted.Options[control.RetainedOption] = "no"
+	retention := append(slices.Clone(vols), kept, adopted)
+	tests := []struct {
+		name   string
+		args   []string
+		vols   []control.Volume
+		refuse error
+		calls  []string
+		output string // a line the output holds
+		err    error  // nil, errUsage, or any error (errAny)
+	}{
+		{"[Success] add a server", []string{"add-server", "10.0.0.4"}, nil, nil, []string{"add 10.0.0.4"}, "10.0.0.4 joined the pool", nil},
+		{"[Success] raise by Docker name, following the heal", []string{"replica", "a.b", "3"}, vols, nil,
+			[]string{"replica a__b 3 []", "heal a__b", "heal a__b"}, "a__b: healing, 7 entries to heal: 10.0.0.1:/bricks/a__b 7", nil},
+		{"[Success] raise onto a named server without waiting", []string{"-wait=false", "replica", "c", "3", "10.0.0.4"}, vols, nil,
+			[]string{"replica c 3 [10.0.0.4]", "heal c"}, "c: healing, 7 entries", nil},
+		{"[Success] replace a server", []string{"replace-server", "10.0.0.2", "10.0.0.4"}, vols, nil,
+			[]string{"replace a__b 10.0.0.2>10.0.0.4", "replace c 10.0.0.2>10.0.0.4", "remove 10.0.0.2", "heal a__b", "heal a__b", "heal c", "heal c"}, "c: healed", nil},
+		{"[Success] drain a server", []string{"-wait=false", "drain", "10.0.0.3"}, vols, nil,
+			[]string{"replace c 10.0.0.3>", "replace elsewhere 10.0.0.3>", "remove 10.0.0.3", "heal c", "heal elsewhere"}, "10.0.0.3 left the pool", nil},
+		{"[Success] heal progress once", []string{"-wait=false", "heal", "c"}, vols, nil, []string{"heal c"}, "c: healing, 7 entries", nil},
+		{"[Error] a volume the plugin did not make keeps its server in the pool", []string{"drain", "10.0.0.2"}, append(slices.Clone(vols), foreign), nil,
+			[]string{"replace a__b 10.0.0.2>", "replace c 10.0.0.2>"}, "", errAny},
+		{"[Error] a refused move keeps the server in the pool", []string{"replace-server", "10.0.0.2", "10.0.0.4"}, vols, errors.New("refused"),
+			[]string{"replace a__b 10.0.0.2>10.0.0.4", "replace c 10.0.0.2>10.0.0.4"}, "", errAny},
+		{"[Error] unknown volume", []string{"heal", "nope"}, vols, nil, nil, "", errAny},
+		{"[Success] retained lists only retained volumes", []string{"retained"}, retention, nil, nil, "kept    kept           2026-12-03T11:00:00Z", nil},
+		{"[Success] purge a retained volume", []string{"purge", "kept"}, retention, nil, []string{"purge kept"}, "kept: purged", nil},
+		{"[Error] purge goes on past a volume that is not retained", []string{"purge", "c", "kept", "kept"}, retention, nil,
+			[]string{"purge c", "purge kept"}, "c: not purged", errAny},
+		{"[Error] purge without a name", []string{"purge"}, retention, nil, nil, "", errUsage},
+		{"[Error] no command", nil, nil, nil, nil, "", errUsage},
+		{"[Error] unknown command", []string{"format-disk", "x"}, nil, nil, nil, "", errUsage},
+		{"[Error] replica count not a number", []string{"replica", "c", "three"}, vols, nil, nil, "", errUsage},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			api := &fakeAdminAPI{vols: tc.vols, refuse: tc.refuse}
+			var out strings.Builder
+			a := admin{api: api, out: &out}
+			err := a.run(context.Background(), tc.args)
+			switch {
+			case tc.err == nil && err != nil, tc.err != nil && err == nil:
+				t.Fatalf("err = %v, want %v", err, tc.err)
+			case tc.err == errUsage && !errors.Is(err, errUsage):
+				t.Fatalf("err = %v, want a usage error", err)
+			}
+			if !slices.Equal(api.calls, tc.calls) {
+				t.Errorf("calls %q, want %q", api.calls, tc.calls)
+			}
+			if !strings.Contains(out.String(), tc.output) {
+				t.Errorf("output %q, want a line with %q", out.String(), tc.output)
+			}
+		})
+	}
+}
+
+// errAny stands for any error in TestAdmin's table.
+var errAny = errors.New("any error")
