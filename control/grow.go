@@ -245,14 +245,8 @@ func (s *Service) replacement(p poolLoad, v glustercli.Volume, req ReplaceReques
 // and the owner its brick directories are made for: a started, plugin-made
 // volume without an arbiter.
 func (s *Service) changeableLayout(ctx context.Context, name, what string) (glustercli.Volume, poolLoad, string, error) {
-	if err := names.ValidateVolume(name); err != nil {
-		return glustercli.Volume{}, poolLoad{}, "", fmt.Errorf("%w: %w", ErrInvalid, err)
-	}
-	v, err := s.volume(ctx, name)
+	v, err := s.pluginVolume(ctx, name, what)
 	if err != nil {
-		return v, poolLoad{}, "", err
-	}
-	if err := madeByPlugin(name, v.Options, what); err != nil {
 		return v, poolLoad{}, "", err
 	}
 	switch owner := v.Options[BrickOwnerOption]; {

@@ -92,16 +92,10 @@ func (s *Service) unretain(ctx context.Context, name string, options map[string]
 // label sets the labels change returns for a volume the plugin created;
 // nil changes nothing.
 func (s *Service) label(ctx context.Context, name, what string, change func(options map[string]string) (map[string]string, error)) error {
-	if err := names.ValidateVolume(name); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalid, err)
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v, err := s.volume(ctx, name)
+	v, err := s.pluginVolume(ctx, name, what)
 	if err != nil {
-		return err
-	}
-	if err := madeByPlugin(name, v.Options, what); err != nil {
 		return err
 	}
 	labels, err := change(v.Options)

@@ -408,16 +408,9 @@ func (s *Service) Stop(ctx context.Context, name string) error {
 }
 
 func (s *Service) change(ctx context.Context, name, what string, op func(context.Context, string) error) error {
-	if err := names.ValidateVolume(name); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalid, err)
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v, err := s.volume(ctx, name)
-	if err != nil {
-		return err
-	}
-	if err := madeByPlugin(name, v.Options, what); err != nil {
+	if _, err := s.pluginVolume(ctx, name, what); err != nil {
 		return err
 	}
 	s.logger.Info(what+" volume", "volume", name)
@@ -425,6 +418,19 @@ func (s *Service) change(ctx context.Context, name, what string, op func(context
 		return fmt.Errorf("%s volume %s: %w", what, name, err)
 	}
 	return nil
+}
+
+// pluginVolume looks up a volume the plugin created, for the change what;
+// the caller holds s.mu.
+func (s *Service) pluginVolume(ctx context.Context, name, what string) (glustercli.Volume, error) {
+	if err := names.ValidateVolume(name); err != nil {
+		return glustercli.Volume{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	v, err := s.volume(ctx, name)
+	if err != nil {
+		return v, err
+	}
+	return v, madeByPlugin(name, v.Options, what)
 }
 
 // madeByPlugin refuses a change to a volume without the plugin's label:
