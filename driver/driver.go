@@ -40,6 +40,7 @@ type Config struct {
 	MountTimeout   time.Duration // how long a mount may retry, below Docker's 2 minutes; 0 adapts to Docker's wait
 	DefaultReplica int           // replica count when a create request sets none; 0 lets the servers choose
 	DefaultSize    uint64        // size limit in bytes when a create request sets none; 0 sets none
+	DefaultPool    string        // pool of volumes created with neither pool= nor volume=; "" makes dedicated volumes
 	OnRemove       string        // removal policy of volumes created without on-remove: control.OnRemoveRetain or OnRemoveDelete
 	CacheTTL       time.Duration // how long the cluster's volume list is reused
 	// DetachClients makes FUSE clients outlive the plugin, so that
@@ -101,7 +102,11 @@ func (d *Driver) Capabilities() *volume.CapabilitiesResponse {
 // Create creates the gluster volume behind a Docker volume, or adopts the
 // one another host created. Bad options create nothing.
 func (d *Driver) Create(req *volume.CreateRequest) error {
-	opts, err := ParseOptions(req.Options)
+	raw, err := d.pooledOptions(req.Name, req.Options)
+	if err != nil {
+		return err
+	}
+	opts, err := ParseOptions(raw)
 	if err != nil {
 		return err
 	}
@@ -119,14 +124,14 @@ func (d *Driver) Create(req *volume.CreateRequest) error {
 	// Known with these options: nothing to do. Known from a mount only (it
 	// was created elsewhere), or with other options: the cluster decides
 	// whether the options fit the volume as it is.
-	if known, ok := d.state(req.Name); ok && maps.Equal(known.Options, req.Options) {
+	if known, ok := d.state(req.Name); ok && maps.Equal(known.Options, raw) {
 		return nil
 	}
 	var createdAt string
 	if opts.Existing() {
-		vol, err := d.cluster.Volume(ctx, gluster)
+		vol, err := d.existing(ctx, opts)
 		if err != nil {
-			return fmt.Errorf("volume=%s: %w", gluster, err)
+			return err
 		}
 		createdAt = vol.CreatedAt
 		if opts.Subdir != "" {
@@ -152,12 +157,25 @@ func (d *Driver) Create(req *volume.CreateRequest) error {
 	}
 	d.cache.invalidate()
 	return d.update(func() {
-		v := &volumeState{Name: req.Name, Gluster: gluster, Options: maps.Clone(req.Options), CreatedAt: createdAt}
+		v := &volumeState{Name: req.Name, Gluster: gluster, Options: maps.Clone(raw), CreatedAt: createdAt}
 		if known := d.volumes[req.Name]; known != nil {
 			v.Mounts, v.Prepared = known.Mounts, known.Prepared
 		}
 		d.volumes[req.Name] = v
 	})
+}
+
+// existing is the gluster volume a volume made of an existing one uses:
+// its pool's, made on first use, or the one volume= names.
+func (d *Driver) existing(ctx context.Context, opts Options) (control.Volume, error) {
+	if opts.Pool != "" {
+		return d.ensurePool(ctx, opts)
+	}
+	vol, err := d.cluster.Volume(ctx, opts.Volume)
+	if err != nil {
+		return control.Volume{}, fmt.Errorf("volume=%s: %w", opts.Volume, err)
+	}
+	return vol, nil
 }
 
 func (d *Driver) createRequest(name, gluster string, opts Options) control.CreateRequest {
@@ -313,10 +331,13 @@ func (d *Driver) Remove(req *volume.RemoveRequest) error {
 		return fmt.Errorf("removing volume %s: %w", req.Name, err)
 	case cv.Options[DockerVolumeOption] != req.Name:
 		kept = true
+		if err := d.removeFromPool(ctx, v); err != nil {
+			return err
+		}
 		if err := d.forgetSubvolume(ctx, v); err != nil {
 			return err
 		}
-		log.Info("keeping gluster volume the plugin did not create")
+		log.Info("keeping the gluster volume: the plugin did not create it for this Docker volume", "pool", v.Options["pool"])
 	default:
 		if subs := control.Subvolumes(cv.Options); len(subs) > 0 {
 			return fmt.Errorf("%w: volume %s: gluster volume %s holds the subdirectory volumes %s: docker volume rm them first, on any host",

@@ -231,6 +231,9 @@ func findSubvolume(vols map[string]control.Volume, name string) (volumeState, bo
 func fromSubvolume(name string, cv control.Volume, subdir string) volumeState {
 	v := fromCluster(name, cv)
 	v.Options = map[string]string{"volume": cv.Name, "subdir": subdir}
+	if pool, ok := strings.CutPrefix(cv.Options[DockerVolumeOption], poolPrefix); ok {
+		v.Options["pool"] = pool
+	}
 	return v
 }
 
