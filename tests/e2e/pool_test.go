@@ -1,0 +1,132 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/glusterdocker/gluster/tests/testbed"
+)
+
+// TestPool proves pooled volumes on real gluster: two Docker volumes of one
+// pool are directories of one gluster volume served by one FUSE client on
+// the host, each with its own size limit, owner and mode; a container of
+// one cannot reach the other through links or ".."; a replica setting
+// other than the pool's creates nothing; and removing one leaves the
+// other's data, under delete deleting only its own directory.
+func TestPool(t *testing.T) {
+	start := time.Now()
+	b := newPluginBed(t, "gte2e-pool", 240)
+	ctx := context.Background()
+	const pool = "pool__gtpool" // the gluster volume of pool gtpool
+
+	t.Run("two pooled volumes share one gluster volume and one FUSE client", func(t *testing.T) {
+		b.create(t, "poola", "pool=gtpool", "replica=2", "size=5M", "uid=1000", "gid=1000", "mode=0700")
+		b.create(t, "poolb", "pool=gtpool", "size=10M", "uid=2000", "gid=2000", "mode=0750", "on-remove=delete")
+		if _, err := b.cluster.Volume(ctx, pool); err != nil {
+			t.Fatalf("the pool's gluster volume: %v", err)
+		}
+		for _, v := range []string{"poola", "poolb"} {
+			if _, err := b.cluster.Volume(ctx, v); err == nil {
+				t.Errorf("a gluster volume of its own for pooled volume %s", v)
+			}
+		}
+		name := "gte2e-pool-both"
+		testbed.MustDocker(t, "run", "-d", "--name", name, "--label", "gluster-testbed=1", "-v", "poola:/a", "-v", "poolb:/b", testbed.ClientImage, "sleep", "600")
+		t.Cleanup(func() { _, _ = testbed.Docker(context.Background(), "rm", "-f", name) })
+		if n := testbed.FUSEClients(pool); n != 1 {
+			t.Errorf("FUSE clients of the pool with both volumes in use: %d, want 1", n)
+		}
+		if got := testbed.MustDocker(t, "exec", name, "stat", "-c", "%u:%g %a", "/a", "/b"); got != "1000:1000 700\n2000:2000 750" {
+			t.Errorf("owner and mode of the two volumes: %q, want 1000:1000 700 and 2000:2000 750", got)
+		}
+		testbed.MustDocker(t, "rm", "-f", name)
+	})
+
+	t.Run("each pooled volume has its own size limit", func(t *testing.T) {
+		if out := writePast(t, "poola", "big", 7); !strings.Contains(out, "Disk quota exceeded") {
+			t.Errorf("7 MiB into the 5M poola: %s; want Disk quota exceeded", out)
+		}
+		if out := writePast(t, "poolb", "big", 7); strings.Contains(out, "exceeded") {
+			t.Errorf("7 MiB into the 10M poolb: %s; want it written", out)
+		}
+	})
+
+	t.Run("a container of one pooled volume cannot reach its sibling", func(t *testing.T) {
+		b.run(t, "poolb", "echo secret-b > /data/secret")
+		// Links and ".." planted in poola's directory aim at poolb's,
+		// which lies beside it in the pool.
+		out, _ := testbed.RunContainer(t, "poola", `cd /data
+ln -s ../poolb up; ln -s /data/../poolb abs; ln -s ../../pool__gtpool/poolb deep
+for p in up/secret abs/secret deep/secret ../poolb/secret /data/../poolb/secret; do
+  cat "$p" 2>/dev/null && echo "REACHED $p"
+  echo overwritten > "$p" 2>/dev/null && echo "WROTE $p"
+done
+ls -a /data/.. | grep -x poolb && echo "SEES poolb"
+true`)
+		if strings.Contains(out, "secret-b") || strings.Contains(out, "REACHED") || strings.Contains(out, "WROTE") || strings.Contains(out, "SEES") {
+			t.Errorf("a container of poola reached poolb: %s", out)
+		}
+		if got := b.run(t, "poolb", "cat /data/secret; ls /data"); got != "secret-b\nbig\nsecret" {
+			t.Errorf("poolb after the attack: %q, want its secret and its file only", got)
+		}
+		// The links stay in poola's own directory and nowhere else.
+		for _, s := range b.cluster.Servers {
+			for _, planted := range []string{"up", "abs", "deep"} {
+				if _, err := os.Lstat(filepath.Join(s.BrickDir(pool), "poolb", planted)); err == nil {
+					t.Errorf("%s planted in poolb's directory on %s", planted, s.Name)
+				}
+			}
+		}
+	})
+
+	t.Run("a replica other than the pool's creates nothing", func(t *testing.T) {
+		_, err := testbed.Docker(ctx, "volume", "create", "-d", b.plugin.Name, "-o", "pool=gtpool", "-o", "replica=1", "poolc")
+		if err == nil || !strings.Contains(err.Error(), "pool gtpool has replica 2, replica=1 was asked for") {
+			t.Fatalf("create with replica=1 in a replica 2 pool: %v; want refused with the pool's replica", err)
+		}
+		if _, err := testbed.Docker(ctx, "volume", "inspect", "poolc"); err == nil {
+			t.Error("Docker volume poolc exists")
+		}
+		vol, err := b.cluster.Volume(ctx, pool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range vol.Options {
+			if strings.Contains(k, "poolc") {
+				t.Errorf("poolc recorded on the pool: %s", k)
+			}
+		}
+	})
+
+	t.Run("removing one pooled volume leaves the other's data and the pool", func(t *testing.T) {
+		testbed.MustDocker(t, "volume", "rm", "poolb") // on-remove=delete
+		for _, s := range b.cluster.Servers {
+			if _, err := os.Stat(filepath.Join(s.BrickDir(pool), "poolb")); err == nil {
+				t.Errorf("poolb's directory left in the brick on %s under on-remove=delete", s.Name)
+			}
+		}
+		if got := b.run(t, "poola", "ls /data"); !strings.Contains(got, "big") {
+			t.Errorf("poola after poolb's removal: %q, want its file", got)
+		}
+		testbed.MustDocker(t, "volume", "rm", "poola") // the default, retain
+		for _, s := range b.cluster.Servers {
+			if _, err := os.Stat(filepath.Join(s.BrickDir(pool), "poola", "big")); err != nil {
+				t.Errorf("poola's data in the brick on %s after its removal under retain: %v", s.Name, err)
+			}
+		}
+		if _, err := b.cluster.Volume(ctx, pool); err != nil {
+			t.Errorf("the pool's gluster volume after its last volume went: %v", err)
+		}
+		if ls := testbed.MustDocker(t, "volume", "ls", "-q", "--filter", "driver="+b.plugin.Name); !strings.Contains(ls, "pool.gtpool") {
+			t.Errorf("docker volume ls after the last pooled volume went: %q, want pool.gtpool listed", ls)
+		}
+		b.assertNoMounts(t)
+	})
+	t.Logf("TestPool took %s", time.Since(start).Round(time.Second))
+}
