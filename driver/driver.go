@@ -135,7 +135,7 @@ func (d *Driver) Create(req *volume.CreateRequest) error {
 		}
 		createdAt = vol.CreatedAt
 		if opts.Subdir != "" {
-			sub := control.SubvolumeRequest{Subdir: opts.Subdir, Size: d.size(opts)}
+			sub := control.SubvolumeRequest{Subdir: opts.Subdir, Size: d.size(opts), OnRemove: d.pooledPolicy(opts)}
 			if err := d.cluster.AddSubvolume(ctx, gluster, req.Name, sub); err != nil {
 				return fmt.Errorf("volume %s: recording it on gluster volume %s: %w", req.Name, gluster, err)
 			}
@@ -331,7 +331,7 @@ func (d *Driver) Remove(req *volume.RemoveRequest) error {
 		return fmt.Errorf("removing volume %s: %w", req.Name, err)
 	case cv.Options[DockerVolumeOption] != req.Name:
 		kept = true
-		if err := d.removeFromPool(ctx, v); err != nil {
+		if err := d.removeFromPool(ctx, v, cv); err != nil {
 			return err
 		}
 		if err := d.forgetSubvolume(ctx, v); err != nil {

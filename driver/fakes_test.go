@@ -119,6 +119,9 @@ func (f *fakeCluster) AddSubvolume(_ context.Context, gluster, docker string, re
 		if req.Size > 0 {
 			options[control.SubvolumeSizeOptionPrefix+strings.TrimPrefix(key, control.SubvolumeOptionPrefix)] = fmt.Sprint(req.Size)
 		}
+		if req.OnRemove != "" {
+			options[control.SubvolumeOnRemoveOptionPrefix+strings.TrimPrefix(key, control.SubvolumeOptionPrefix)] = req.OnRemove
+		}
 	})
 }
 

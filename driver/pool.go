@@ -168,8 +168,8 @@ func (d *Driver) removePooledDir(ctx context.Context, v volumeState) error {
 // removeFromPool deletes a pooled volume's directory under the delete
 // policy; retain keeps it, and a create of the same name in the same pool
 // adopts it with its data. Any other volume is left alone.
-func (d *Driver) removeFromPool(ctx context.Context, v volumeState) error {
-	if v.Options["pool"] == "" || d.pooledOnRemove(v) != control.OnRemoveDelete {
+func (d *Driver) removeFromPool(ctx context.Context, v volumeState, pool control.Volume) error {
+	if v.Options["pool"] == "" || control.SubvolumeOnRemove(pool.Options, v.Name) != control.OnRemoveDelete {
 		return nil
 	}
 	if err := d.removePooledDir(ctx, v); err != nil {
@@ -179,11 +179,15 @@ func (d *Driver) removeFromPool(ctx context.Context, v volumeState) error {
 	return nil
 }
 
-// pooledOnRemove is a pooled volume's removal policy: its on-remove= as
-// this host recorded it, or else the plugin's default.
-func (d *Driver) pooledOnRemove(v volumeState) string {
-	if policy := v.Options["on-remove"]; policy != "" {
-		return policy
+// pooledPolicy is the removal policy recorded for a new pooled volume:
+// its on-remove=, or else this host's ON_REMOVE, so that every host that
+// removes it later does the same. Other volumes record none.
+func (d *Driver) pooledPolicy(opts Options) string {
+	switch {
+	case opts.Pool == "":
+		return ""
+	case opts.OnRemove != "":
+		return opts.OnRemove
 	}
 	return d.cfg.OnRemove
 }
