@@ -39,9 +39,21 @@ func TestPool(t *testing.T) {
 		name := "gte2e-pool-both"
 		testbed.MustDocker(t, "run", "-d", "--name", name, "--label", "gluster-testbed=1", "-v", "poola:/a", "-v", "poolb:/b", testbed.ClientImage, "sleep", "600")
 		t.Cleanup(func() { _, _ = testbed.Docker(context.Background(), "rm", "-f", name) })
-		if n := testbed.FUSEClients(pool); n != 1 {
-			t.Errorf("FUSE clients of the pool with both volumes in use: %d, want 1", n)
+		clients := testbed.FUSEClientPIDs(pool)
+		if len(clients) != 1 {
+			t.Errorf("FUSE clients of the pool with both volumes in use: %d, want 1", len(clients))
 		}
+		for _, s := range b.cluster.Servers {
+			bricks, err := s.BrickProcesses(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(bricks) != 1 {
+				t.Errorf("brick processes on %s with two pooled volumes: %d, want the pool's one", s.Name, len(bricks))
+			}
+			t.Logf("%s: pool's brick process %d MiB resident", s.Name, testbed.ResidentBytes(bricks)>>20)
+		}
+		t.Logf("the pool's FUSE client on this host, both volumes in use: %d MiB resident", testbed.ResidentBytes(clients)>>20)
 		if got := testbed.MustDocker(t, "exec", name, "stat", "-c", "%u:%g %a", "/a", "/b"); got != "1000:1000 700\n2000:2000 750" {
 			t.Errorf("owner and mode of the two volumes: %q, want 1000:1000 700 and 2000:2000 750", got)
 		}
