@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -141,4 +142,95 @@ true`)
 		b.assertNoMounts(t)
 	})
 	t.Logf("TestPool took %s", time.Since(start).Round(time.Second))
+}
+
+// muxVolumes is how many started volumes the measurement of brick
+// multiplexing holds: enough that the cost per volume shows over the
+// servers' own, few enough to start in well under a minute.
+const muxVolumes = 20
+
+// muxSettle is how long a server takes to show a volume's bricks after it
+// started them, before their memory is read.
+const muxSettle = 60 * time.Second
+
+// TestPoolBrickMultiplex proves that BRICK_MULTIPLEX=on is applied to the
+// pool when it forms, so that the bricks of muxVolumes started volumes run
+// in one process per server, and measures the brick processes' resident
+// memory on each server with it on and, after turning it off and
+// restarting the volumes, off.
+func TestPoolBrickMultiplex(t *testing.T) {
+	start := time.Now()
+	c := testbed.NewCluster(t, "gte2e-pool-mux", 241, 2)
+	for _, s := range c.Servers {
+		s.Env = []string{"BRICK_MULTIPLEX=on"}
+	}
+	c.StartAll(t)
+	c.WaitPool(t, poolTimeout)
+	ctx := context.Background()
+	first := c.Servers[0]
+	testbed.Eventually(t, poolTimeout, "the pool's cluster.brick-multiplex is on", func() error {
+		out, err := first.Gluster(ctx, "volume", "get", "all", "cluster.brick-multiplex")
+		if err != nil {
+			return err
+		}
+		for _, line := range strings.Split(out, "\n") {
+			if f := strings.Fields(line); len(f) == 2 && f[0] == "cluster.brick-multiplex" && f[1] == "on" {
+				return nil
+			}
+		}
+		return fmt.Errorf("volume get all: %s", out)
+	})
+
+	var create, restart []string
+	for i := range muxVolumes {
+		v := fmt.Sprintf("gmux%02d", i)
+		create = append(create,
+			fmt.Sprintf("volume create %s replica 2 %s:/bricks/%s %s:/bricks/%s force", v, c.Servers[0].Address, v, c.Servers[1].Address, v),
+			"volume start "+v)
+		restart = append(restart, "volume stop "+v, "volume start "+v)
+	}
+	glusterBatch(t, first, create)
+	on := waitBricks(t, c, 1)
+
+	glusterBatch(t, first, append([]string{"volume set all cluster.brick-multiplex off"}, restart...))
+	off := waitBricks(t, c, muxVolumes)
+	for _, s := range c.Servers {
+		t.Logf("%s, %d started replica 2 volumes: brick processes multiplexed: %d MiB resident; one per volume: %d MiB resident (%.1f MiB a volume)",
+			s.Name, muxVolumes, on[s.Name]>>20, off[s.Name]>>20, float64(off[s.Name])/float64(muxVolumes)/(1<<20))
+	}
+	t.Logf("TestPoolBrickMultiplex took %s", time.Since(start).Round(time.Second))
+}
+
+// glusterBatch runs gluster commands in one session on server s and fails
+// unless each succeeded.
+func glusterBatch(t *testing.T, s *testbed.Server, commands []string) {
+	t.Helper()
+	out, err := s.GlusterBatch(context.Background(), commands)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok := strings.Count(out, "success"); ok != len(commands) {
+		t.Fatalf("%d of %d gluster commands succeeded:\n%s", ok, len(commands), out)
+	}
+}
+
+// waitBricks waits until every server runs want brick processes, and
+// returns their resident memory by server.
+func waitBricks(t *testing.T, c *testbed.Cluster, want int) map[string]uint64 {
+	t.Helper()
+	resident := map[string]uint64{}
+	for _, s := range c.Servers {
+		testbed.Eventually(t, muxSettle, fmt.Sprintf("%d brick processes on %s", want, s.Name), func() error {
+			pids, err := s.BrickProcesses(context.Background())
+			if err != nil {
+				return err
+			}
+			if len(pids) != want {
+				return fmt.Errorf("%d brick processes", len(pids))
+			}
+			resident[s.Name] = testbed.ResidentBytes(pids)
+			return nil
+		})
+	}
+	return resident
 }
