@@ -157,6 +157,11 @@ type fakeMounter struct {
 	mounts  []mounter.Request
 	binds   map[string]string // target -> the directory bound there
 	fail    error
+	// onMount, if set, runs on each new mount's target, as content the
+	// volume holds.
+	onMount func(target string)
+	// wiped are the paths an unmount hid.
+	wiped []string
 
 	forwarding int // ForwardLog calls running
 }
@@ -182,6 +187,9 @@ func (f *fakeMounter) Mount(_ context.Context, req mounter.Request) (int, error)
 	f.mounts = append(f.mounts, req)
 	f.mounted[req.Target] = true
 	delete(f.stale, req.Target)
+	if f.onMount != nil {
+		f.onMount(req.Target)
+	}
 	return 1000 + len(f.mounts), nil
 }
 
@@ -220,6 +228,7 @@ func (f *fakeMounter) Unmount(_ context.Context, target string) error {
 	if f.mounted[target] {
 		entries, _ := os.ReadDir(target)
 		for _, e := range entries {
+			f.wiped = append(f.wiped, filepath.Join(target, e.Name()))
 			if err := os.RemoveAll(filepath.Join(target, e.Name())); err != nil {
 				return err
 			}

@@ -146,3 +146,32 @@ func TestPooledVolumes(t *testing.T) {
 		t.Errorf("pooled volumes recorded on the pool: %v, want a", subs)
 	}
 }
+
+// TestPooledRemovedElsewhere: a host that did not create a pooled volume
+// removes it under the policy recorded on the pool, deleting its directory
+// through a mount of the pool made for the purpose and released after.
+func TestPooledRemovedElsewhere(t *testing.T) {
+	f := newFixture(t)
+	other := newFixture(t)
+	other.cluster = f.cluster
+	other.cfg.OnRemove = control.OnRemoveRetain // the recorded policy wins
+	other.restart(t)
+	mustCreate(t, f.driver, &volume.CreateRequest{Name: "a", Options: map[string]string{"pool": "web", "on-remove": "delete"}})
+	dir := filepath.Join(other.cfg.MountRoot, "pool__web", "a")
+	other.mounter.onMount = func(string) { _ = os.MkdirAll(dir, 0o755) }
+	if err := other.driver.Remove(&volume.RemoveRequest{Name: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(other.mounter.mounts) != 1 || other.mounter.mounts[0].Volume != "pool__web" {
+		t.Errorf("mounts on the removing host: %+v, want the pool once", other.mounter.mounts)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) || slices.Contains(other.mounter.wiped, dir) {
+		t.Errorf("directory of a after its removal elsewhere under the recorded delete: %v, or still there at the unmount (%v)", err, other.mounter.wiped)
+	}
+	if got := other.mounter.active(); len(got) != 0 {
+		t.Errorf("mounts left by the removal: %v", got)
+	}
+	if subs := control.Subvolumes(f.cluster.volumes["pool__web"].Options); len(subs) != 0 {
+		t.Errorf("pooled volumes still recorded: %v", subs)
+	}
+}
