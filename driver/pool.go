@@ -47,9 +47,13 @@ func (o Options) checkPooled() error {
 	case o.Volume == "" && o.Subdir == "":
 		return nil
 	case o.Volume != gluster || o.Subdir == "" || strings.Contains(o.Subdir, "/"):
-		return fmt.Errorf("%w: pool=%s makes the volume's own directory in the pool: leave out volume= and subdir=", ErrBadOption, o.Pool)
+		return errOwnDirectory(o.Pool)
 	}
 	return nil
+}
+
+func errOwnDirectory(pool string) error {
+	return fmt.Errorf("%w: pool=%s makes the volume's own directory in the pool: leave out volume= and subdir=", ErrBadOption, pool)
 }
 
 // pooledOptions are the options a volume is recorded with: a pooled
@@ -69,7 +73,7 @@ func (d *Driver) pooledOptions(name string, raw map[string]string) (map[string]s
 		return raw, nil
 	}
 	if raw["volume"] != "" || raw["subdir"] != "" {
-		return nil, fmt.Errorf("%w: pool=%s makes the volume's own directory in the pool: leave out volume= and subdir=", ErrBadOption, pool)
+		return nil, errOwnDirectory(pool)
 	}
 	docker, err := poolVolume(pool)
 	if err != nil {
