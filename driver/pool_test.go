@@ -74,8 +74,12 @@ func TestPooledCreate(t *testing.T) {
 			if !slices.Equal(f.cluster.subvolumes, tc.subvolumes) {
 				t.Errorf("subvolumes = %v, want %v", f.cluster.subvolumes, tc.subvolumes)
 			}
-			if got, err := f.driver.Get(&volume.GetRequest{Name: tc.volume}); err != nil || got.Volume.Name != tc.volume {
-				t.Errorf("Get after Create = %+v, %v", got, err)
+			got, err := f.driver.Get(&volume.GetRequest{Name: tc.volume})
+			if err != nil || got.Volume.Name != tc.volume {
+				t.Fatalf("Get after Create = %+v, %v", got, err)
+			}
+			if want := tc.options["pool"] + tc.defaultPool; tc.subvolumes != nil && got.Volume.Status["pool"] != want {
+				t.Errorf("inspect shows pool %v, want %s", got.Volume.Status["pool"], want)
 			}
 		})
 	}
