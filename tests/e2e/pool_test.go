@@ -27,7 +27,7 @@ func TestPool(t *testing.T) {
 	const pool = "pool__gtpool" // the gluster volume of pool gtpool
 
 	t.Run("two pooled volumes share one gluster volume and one FUSE client", func(t *testing.T) {
-		b.create(t, "poola", "pool=gtpool", "replica=2", "size=5M", "uid=1000", "gid=1000", "mode=0700")
+		b.create(t, "poola", "pool=gtpool", "replica=2", "size=5M", "uid=1000", "gid=1000", "mode=0700", "on-remove=retain")
 		b.create(t, "poolb", "pool=gtpool", "size=10M", "uid=2000", "gid=2000", "mode=0750", "on-remove=delete")
 		if _, err := b.cluster.Volume(ctx, pool); err != nil {
 			t.Fatalf("the pool's gluster volume: %v", err)
@@ -127,7 +127,7 @@ true`)
 		if got := b.run(t, "poola", "ls /data"); !strings.Contains(got, "big") {
 			t.Errorf("poola after poolb's removal: %q, want its file", got)
 		}
-		testbed.MustDocker(t, "volume", "rm", "poola") // the default, retain
+		testbed.MustDocker(t, "volume", "rm", "poola") // on-remove=retain
 		for _, s := range b.cluster.Servers {
 			if _, err := os.Stat(filepath.Join(s.BrickDir(pool), "poola", "big")); err != nil {
 				t.Errorf("poola's data in the brick on %s after its removal under retain: %v", s.Name, err)
