@@ -219,7 +219,7 @@ func (d *Driver) List() (*volume.ListResponse, error) {
 	}
 	for _, v := range d.states() {
 		cv, listed := cluster[v.Gluster]
-		if err == nil && (!listed || control.Retained(cv.Options)) && d.forgetIfRemoved(ctx, v.Name, v.Gluster) {
+		if err == nil && (!listed || control.Retained(cv.Options) || droppedFromPool(v, cv)) && d.forgetIfRemoved(ctx, v.Name, v.Gluster) {
 			continue
 		}
 		seen[v.Name] = d.describe(v, false)
@@ -269,7 +269,8 @@ func (d *Driver) lookup(ctx context.Context, name string) (volumeState, error) {
 }
 
 // forgetIfRemoved forgets a volume of this host's state whose gluster
-// volume is gone or retained, removed by `docker volume rm` on another host: one the
+// volume is gone or retained, or a pooled volume its pool no longer
+// records, removed by `docker volume rm` on another host: one the
 // plugin created and no container uses here. Docker then sees it gone here
 // too, and creates it anew when asked instead of mounting a volume that no
 // longer exists.
@@ -278,19 +279,23 @@ func (d *Driver) forgetIfRemoved(ctx context.Context, name, gluster string) bool
 	if !ok || known.references() > 0 {
 		return false
 	}
-	if opts, err := ParseOptions(known.Options); err != nil || opts.Existing() {
+	if opts, err := ParseOptions(known.Options); err != nil || (opts.Existing() && opts.Pool == "") {
 		return false
+	}
+	removed := func(cv control.Volume, err error) bool {
+		return gone(cv, err) || (err == nil && droppedFromPool(known, cv))
 	}
 	// The cached answer picks the candidates; the cluster itself decides,
 	// under the lock that Create and Mount hold.
-	if !gone(d.cache.detail(ctx, gluster)) {
+	if !removed(d.cache.detail(ctx, gluster)) {
 		return false
 	}
 	defer d.ops.lock(gluster)()
-	if known, ok := d.state(name); !ok || known.references() > 0 || known.Gluster != gluster {
+	known, ok = d.state(name)
+	if !ok || known.references() > 0 || known.Gluster != gluster {
 		return false
 	}
-	if !gone(d.cluster.Volume(ctx, gluster)) {
+	if !removed(d.cluster.Volume(ctx, gluster)) {
 		return false
 	}
 	if err := d.update(func() { delete(d.volumes, name) }); err != nil {

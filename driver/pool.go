@@ -195,3 +195,10 @@ func (d *Driver) pooledPolicy(opts Options) string {
 	}
 	return d.cfg.OnRemove
 }
+
+// droppedFromPool reports whether a pooled volume is no longer recorded on
+// its pool's gluster volume cv: it was removed, on any host.
+func droppedFromPool(v volumeState, cv control.Volume) bool {
+	_, recorded := control.Subvolumes(cv.Options)[v.Name]
+	return v.Options["pool"] != "" && !recorded
+}

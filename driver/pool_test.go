@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -177,5 +178,19 @@ func TestPooledRemovedElsewhere(t *testing.T) {
 	}
 	if subs := control.Subvolumes(f.cluster.volumes["pool__web"].Options); len(subs) != 0 {
 		t.Errorf("pooled volumes still recorded: %v", subs)
+	}
+	// The creating host forgets it too, so that Docker agrees on every host.
+	f.driver.cache.invalidate()
+	list, err := f.driver.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range list.Volumes {
+		if v.Name == "a" {
+			t.Error("the creating host still lists a, removed elsewhere")
+		}
+	}
+	if _, err := f.driver.Get(&volume.GetRequest{Name: "a"}); !errors.Is(err, control.ErrNotFound) {
+		t.Errorf("Get of a on the creating host after its removal elsewhere: %v, want not found", err)
 	}
 }

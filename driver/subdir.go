@@ -221,7 +221,8 @@ func findSubvolume(vols map[string]control.Volume, name string) (volumeState, bo
 		return volumeState{}, false
 	}
 	for _, gluster := range slices.Sorted(maps.Keys(vols)) {
-		if subdir, ok := vols[gluster].Options[key]; ok {
+		// A removed one keeps its option, with a value no subdir has.
+		if subdir, ok := vols[gluster].Options[key]; ok && control.ValidateSubdir(subdir) == nil {
 			return fromSubvolume(name, vols[gluster], subdir), true
 		}
 	}

@@ -120,6 +120,9 @@ true`)
 
 	t.Run("removing one pooled volume leaves the other's data and the pool", func(t *testing.T) {
 		testbed.MustDocker(t, "volume", "rm", "poolb") // on-remove=delete
+		if _, err := testbed.Docker(ctx, "volume", "inspect", "poolb"); err == nil {
+			t.Error("docker volume inspect finds poolb after its removal")
+		}
 		for _, s := range b.cluster.Servers {
 			if _, err := os.Stat(filepath.Join(s.BrickDir(pool), "poolb")); err == nil {
 				t.Errorf("poolb's directory left in the brick on %s under on-remove=delete", s.Name)
