@@ -129,7 +129,7 @@ func (d *Driver) Create(req *volume.CreateRequest) error {
 	}
 	var createdAt string
 	if opts.Existing() {
-		vol, err := d.existing(ctx, opts)
+		vol, newPool, err := d.existing(ctx, opts)
 		if err != nil {
 			return err
 		}
@@ -137,6 +137,9 @@ func (d *Driver) Create(req *volume.CreateRequest) error {
 		if opts.Subdir != "" {
 			sub := control.SubvolumeRequest{Subdir: opts.Subdir, Size: d.size(opts), OnRemove: d.pooledPolicy(opts)}
 			if err := d.cluster.AddSubvolume(ctx, gluster, req.Name, sub); err != nil {
+				if newPool {
+					d.dropNewPool(ctx, opts)
+				}
 				return fmt.Errorf("volume %s: recording it on gluster volume %s: %w", req.Name, gluster, err)
 			}
 		}
@@ -166,16 +169,17 @@ func (d *Driver) Create(req *volume.CreateRequest) error {
 }
 
 // existing is the gluster volume a volume made of an existing one uses:
-// its pool's, made on first use, or the one volume= names.
-func (d *Driver) existing(ctx context.Context, opts Options) (control.Volume, error) {
+// its pool's, made on first use (then newPool is true), or the one
+// volume= names.
+func (d *Driver) existing(ctx context.Context, opts Options) (vol control.Volume, newPool bool, err error) {
 	if opts.Pool != "" {
 		return d.ensurePool(ctx, opts)
 	}
-	vol, err := d.cluster.Volume(ctx, opts.Volume)
+	vol, err = d.cluster.Volume(ctx, opts.Volume)
 	if err != nil {
-		return control.Volume{}, fmt.Errorf("volume=%s: %w", opts.Volume, err)
+		return control.Volume{}, false, fmt.Errorf("volume=%s: %w", opts.Volume, err)
 	}
-	return vol, nil
+	return vol, false, nil
 }
 
 func (d *Driver) createRequest(name, gluster string, opts Options) control.CreateRequest {

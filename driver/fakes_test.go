@@ -27,6 +27,9 @@ type fakeCluster struct {
 	onCreate func(v *control.Volume, req control.CreateRequest)
 	// subvolumes are the AddSubvolume requests, "docker subdir size".
 	subvolumes []string
+	// subvolumeErr, if set, is what AddSubvolume answers, as the servers
+	// do for a size the bricks cannot hold.
+	subvolumeErr error
 }
 
 func newFakeCluster() *fakeCluster {
@@ -113,7 +116,11 @@ func (f *fakeCluster) Retain(_ context.Context, name string) error {
 func (f *fakeCluster) AddSubvolume(_ context.Context, gluster, docker string, req control.SubvolumeRequest) error {
 	f.mu.Lock()
 	f.subvolumes = append(f.subvolumes, fmt.Sprintf("%s %s %d", docker, req.Subdir, req.Size))
+	refused := f.subvolumeErr
 	f.mu.Unlock()
+	if refused != nil {
+		return refused
+	}
 	return f.label(gluster, docker, func(options map[string]string, key string) {
 		options[key] = req.Subdir
 		if req.Size > 0 {

@@ -87,23 +87,25 @@ func (d *Driver) pooledOptions(name string, raw map[string]string) (map[string]s
 }
 
 // ensurePool returns the gluster volume of a pooled volume's pool, made
-// with the volume's replica, arbiter and servers if it does not exist yet.
-// An existing pool must fit what the volume asks for: its layout is shared.
-func (d *Driver) ensurePool(ctx context.Context, opts Options) (control.Volume, error) {
+// with the volume's replica, arbiter and servers if it does not exist yet
+// (then created is true). An existing pool must fit what the volume asks
+// for: its layout is shared.
+func (d *Driver) ensurePool(ctx context.Context, opts Options) (cv control.Volume, created bool, err error) {
 	docker, _ := poolVolume(opts.Pool) // validated by ParseOptions
-	cv, err := d.cluster.Volume(ctx, opts.Volume)
+	cv, err = d.cluster.Volume(ctx, opts.Volume)
 	switch {
 	case errors.Is(err, control.ErrNotFound):
+		created = true
 	case err != nil:
-		return control.Volume{}, fmt.Errorf("pool %s: %w", opts.Pool, err)
+		return control.Volume{}, false, fmt.Errorf("pool %s: %w", opts.Pool, err)
 	case cv.Options[DockerVolumeOption] != docker:
-		return control.Volume{}, fmt.Errorf("%w: pool %s needs gluster volume %s, which exists for something else: choose another pool name", control.ErrConflict, opts.Pool, opts.Volume)
+		return control.Volume{}, false, fmt.Errorf("%w: pool %s needs gluster volume %s, which exists for something else: choose another pool name", control.ErrConflict, opts.Pool, opts.Volume)
 	default:
 		if err := fitsPool(cv, opts); err != nil {
-			return control.Volume{}, err
+			return control.Volume{}, false, err
 		}
 		if !control.Retained(cv.Options) {
-			return cv, nil
+			return cv, false, nil
 		}
 		// Removed with docker volume rm earlier, and retained: a create
 		// with its own layout adopts it again.
@@ -114,10 +116,23 @@ func (d *Driver) ensurePool(ctx context.Context, opts Options) (control.Volume, 
 	req.Size = 0 // each pooled volume has its own limit; the pool none
 	cv, err = d.cluster.Create(ctx, req)
 	if err != nil {
-		return control.Volume{}, fmt.Errorf("creating the gluster volume %s of pool %s: %w", opts.Volume, opts.Pool, err)
+		return control.Volume{}, false, fmt.Errorf("creating the gluster volume %s of pool %s: %w", opts.Volume, opts.Pool, err)
 	}
 	d.logger.Info("pool ready", "pool", opts.Pool, "gluster", cv.Name, "replica", cv.Replica, "bricks", brickList(cv))
-	return cv, nil
+	return cv, created, nil
+}
+
+// dropNewPool deletes the pool that the create of a pooled volume made a
+// moment ago when the volume itself was refused (a size too large, say),
+// so that a refused create leaves nothing. The servers refuse to delete it
+// once another pooled volume is recorded on it or a client uses it: then
+// it stays.
+func (d *Driver) dropNewPool(ctx context.Context, opts Options) {
+	if err := d.cluster.Delete(ctx, opts.Volume); err != nil {
+		d.logger.Warn("keeping the pool made for a refused volume", "pool", opts.Pool, "gluster", opts.Volume, "error", err)
+		return
+	}
+	d.logger.Info("pool made for a refused volume deleted", "pool", opts.Pool, "gluster", opts.Volume)
 }
 
 // fitsPool refuses replica, arbiter or servers that differ from those of

@@ -194,3 +194,39 @@ func TestPooledRemovedElsewhere(t *testing.T) {
 		t.Errorf("Get of a on the creating host after its removal elsewhere: %v, want not found", err)
 	}
 }
+
+// TestPooledRefusedLeavesNothing: a pooled volume the servers refuse (a
+// size the bricks cannot hold) takes back the pool its create made, but
+// never a pool that existed before.
+func TestPooledRefusedLeavesNothing(t *testing.T) {
+	tests := []struct {
+		name     string
+		existing bool
+		deletes  []string
+	}{
+		{"[Error] the pool made for it is deleted", false, []string{"pool__web"}},
+		{"[Error] an existing pool stays", true, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			if tc.existing {
+				f.cluster.volumes["pool__web"] = control.Volume{Name: "pool__web", Replica: 2, Options: map[string]string{DockerVolumeOption: "pool.web"}}
+			}
+			f.cluster.subvolumeErr = fmt.Errorf("%w: size 100T is more than brick 10.0.0.1:/bricks/pool__web can hold", control.ErrNoSpace)
+			err := f.driver.Create(&volume.CreateRequest{Name: "a", Options: map[string]string{"pool": "web", "size": "100T"}})
+			if err == nil || !strings.Contains(err.Error(), "can hold") {
+				t.Fatalf("Create = %v, want the servers' refusal", err)
+			}
+			if !slices.Equal(f.cluster.deletes, tc.deletes) {
+				t.Errorf("deletes = %v, want %v", f.cluster.deletes, tc.deletes)
+			}
+			if _, ok := f.cluster.volumes["pool__web"]; ok == !tc.existing {
+				t.Errorf("pool's gluster volume there: %t, want %t", ok, tc.existing)
+			}
+			if len(f.driver.volumes) != 0 {
+				t.Errorf("state after a refused create: %v", f.driver.volumes)
+			}
+		})
+	}
+}

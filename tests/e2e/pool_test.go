@@ -19,8 +19,9 @@ import (
 // pool are directories of one gluster volume served by one FUSE client on
 // the host, each with its own size limit, owner and mode; a container of
 // one cannot reach the other through links or ".."; a replica setting
-// other than the pool's creates nothing; and removing one leaves the
-// other's data, under delete deleting only its own directory.
+// other than the pool's, or a size the bricks cannot hold, creates nothing
+// (not even a new pool); and removing one leaves the other's data, under
+// delete deleting only its own directory.
 func TestPool(t *testing.T) {
 	start := time.Now()
 	b := newPluginBed(t, "gte2e-pool", 240)
@@ -115,6 +116,24 @@ true`)
 			if strings.Contains(k, "poolc") {
 				t.Errorf("poolc recorded on the pool: %s", k)
 			}
+		}
+	})
+
+	t.Run("a size the bricks cannot hold leaves no pool behind", func(t *testing.T) {
+		_, err := testbed.Docker(ctx, "volume", "create", "-d", b.plugin.Name, "-o", "pool=gthuge", "-o", "size=100T", "poolhuge")
+		if err == nil || !strings.Contains(err.Error(), "free of") {
+			t.Fatalf("create with size=100T in a new pool: %v; want refused with the bricks' numbers", err)
+		}
+		if _, err := b.cluster.Volume(ctx, "pool__gthuge"); err == nil {
+			t.Error("the pool's gluster volume pool__gthuge left behind")
+		}
+		for _, s := range b.cluster.Servers {
+			if _, err := os.Stat(s.BrickDir("pool__gthuge")); err == nil {
+				t.Errorf("brick directory of pool__gthuge left on %s", s.Name)
+			}
+		}
+		if _, err := testbed.Docker(ctx, "volume", "inspect", "poolhuge"); err == nil {
+			t.Error("Docker volume poolhuge exists")
 		}
 	})
 
