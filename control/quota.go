@@ -155,6 +155,9 @@ func subvolumeRecord(key string, req SubvolumeRequest) map[string]string {
 	if req.Size > 0 {
 		record[SubvolumeSizeOptionPrefix+key[len(SubvolumeOptionPrefix):]] = strconv.FormatUint(req.Size, 10)
 	}
+	if req.OnRemove != "" {
+		record[SubvolumeOnRemoveOptionPrefix+key[len(SubvolumeOptionPrefix):]] = req.OnRemove
+	}
 	return record
 }
 

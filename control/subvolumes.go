@@ -31,6 +31,28 @@ type SubvolumeRequest struct {
 	Subdir string `json:"subdir"`
 	// Size, in bytes, is the subdirectory's hard limit; zero sets none.
 	Size uint64 `json:"size,omitempty"`
+	// OnRemove is what removing a pooled volume does to its directory,
+	// recorded so that every host applies the same; "" records nothing.
+	OnRemove string `json:"on_remove,omitempty"`
+}
+
+// SubvolumeOnRemoveOptionPrefix starts the options that record the
+// removal policy of a pooled volume (user.docker-subvolume-on-remove.<NAME
+// as a gluster name> = retain or delete).
+const SubvolumeOnRemoveOptionPrefix = "user.docker-subvolume-on-remove."
+
+// SubvolumeOnRemove is the removal policy recorded for Docker volume
+// docker, "" if none.
+func SubvolumeOnRemove(options map[string]string, docker string) string {
+	key, err := SubvolumeOption(docker)
+	if err != nil {
+		return ""
+	}
+	policy := options[SubvolumeOnRemoveOptionPrefix+strings.TrimPrefix(key, SubvolumeOptionPrefix)]
+	if ValidateOnRemove(policy) != nil {
+		return ""
+	}
+	return policy
 }
 
 // maxSubdir bounds a subdirectory path, stored as an option value.
@@ -99,6 +121,9 @@ func (s *Service) AddSubvolume(ctx context.Context, volume, docker string, req S
 	if err := ValidateSubdir(req.Subdir); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
+	if err := ValidateOnRemove(req.OnRemove); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	v, err := s.volume(ctx, volume)
@@ -106,7 +131,7 @@ func (s *Service) AddSubvolume(ctx context.Context, volume, docker string, req S
 		return err
 	}
 	switch got := v.Options[key]; {
-	case got == req.Subdir && SubvolumeSize(v.Options, docker) == req.Size:
+	case got == req.Subdir && SubvolumeSize(v.Options, docker) == req.Size && SubvolumeOnRemove(v.Options, docker) == req.OnRemove:
 		// Asked again, by the host that made the directory at its first
 		// mount, say: the limit may have waited for it.
 		return s.limitSubvolume(ctx, v, docker, req)
@@ -119,7 +144,7 @@ func (s *Service) AddSubvolume(ctx context.Context, volume, docker string, req S
 	if err := s.gluster.Set(ctx, volume, subvolumeRecord(key, req)); err != nil {
 		return fmt.Errorf("recording subdirectory volume %s on volume %s: %w", docker, volume, err)
 	}
-	s.logger.Info("subdirectory volume recorded", "volume", volume, "docker", docker, "subdir", req.Subdir, "size", req.Size)
+	s.logger.Info("subdirectory volume recorded", "volume", volume, "docker", docker, "subdir", req.Subdir, "size", req.Size, "on_remove", req.OnRemove)
 	return nil
 }
 

@@ -21,27 +21,38 @@ func TestSubvolumes(t *testing.T) {
 	if got := ts.gluster.vols["shared"].Options["user.docker-subvolume.web__data"]; got != "apps/web" {
 		t.Errorf("label of web.data = %q, want apps/web", got)
 	}
+	if err := ts.client.AddSubvolume(ctx, "shared", "pooled", SubvolumeRequest{Subdir: "pooled", OnRemove: OnRemoveDelete}); err != nil {
+		t.Fatal(err)
+	}
+	if got := SubvolumeOnRemove(ts.gluster.vols["shared"].Options, "pooled"); got != OnRemoveDelete {
+		t.Errorf("removal policy recorded for pooled = %q, want delete", got)
+	}
+	if err := ts.client.RemoveSubvolume(ctx, "shared", "pooled"); err != nil {
+		t.Fatal(err)
+	}
 
 	t.Run("[Error] refused requests change nothing", func(t *testing.T) {
 		tests := []struct {
-			name, volume, docker, subdir string
-			want                         error
+			name, volume, docker, subdir, onRemove string
+			want                                   error
 		}{
-			{"other subdir for a recorded volume", "shared", "api", "apps/other", ErrConflict},
-			{"missing volume", "nope", "x", "a", ErrNotFound},
-			{"volume starting with '-'", "-shared", "x", "a", ErrInvalid},
-			{"Docker name starting with '-'", "shared", "-x", "a", ErrInvalid},
-			{"unmappable Docker name", "shared", "a__b", "a", ErrInvalid},
-			{"subdir starting with '-'", "shared", "x", "-rf", ErrInvalid},
-			{"subdir with '..'", "shared", "x", "a/../../etc", ErrInvalid},
-			{"absolute subdir", "shared", "x", "/etc", ErrInvalid},
-			{"empty subdir", "shared", "x", "", ErrInvalid},
-			{"control character", "shared", "x", "a\nb", ErrInvalid},
+			{"other subdir for a recorded volume", "shared", "api", "apps/other", "", ErrConflict},
+			{"missing volume", "nope", "x", "a", "", ErrNotFound},
+			{"volume starting with '-'", "-shared", "x", "a", "", ErrInvalid},
+			{"Docker name starting with '-'", "shared", "-x", "a", "", ErrInvalid},
+			{"unmappable Docker name", "shared", "a__b", "a", "", ErrInvalid},
+			{"subdir starting with '-'", "shared", "x", "-rf", "", ErrInvalid},
+			{"subdir with '..'", "shared", "x", "a/../../etc", "", ErrInvalid},
+			{"absolute subdir", "shared", "x", "/etc", "", ErrInvalid},
+			{"empty subdir", "shared", "x", "", "", ErrInvalid},
+			{"control character", "shared", "x", "a\nb", "", ErrInvalid},
+			{"unknown removal policy", "shared", "x", "a", "archive", ErrInvalid},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
 				before := len(ts.gluster.vols["shared"].Options)
-				if err := ts.client.AddSubvolume(ctx, tc.volume, tc.docker, SubvolumeRequest{Subdir: tc.subdir}); !errors.Is(err, tc.want) {
+				req := SubvolumeRequest{Subdir: tc.subdir, OnRemove: tc.onRemove}
+				if err := ts.client.AddSubvolume(ctx, tc.volume, tc.docker, req); !errors.Is(err, tc.want) {
 					t.Errorf("AddSubvolume(%q, %q, %q) = %v, want %v", tc.volume, tc.docker, tc.subdir, err, tc.want)
 				}
 				if after := len(ts.gluster.vols["shared"].Options); after != before {

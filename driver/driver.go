@@ -40,6 +40,7 @@ type Config struct {
 	MountTimeout   time.Duration // how long a mount may retry, below Docker's 2 minutes; 0 adapts to Docker's wait
 	DefaultReplica int           // replica count when a create request sets none; 0 lets the servers choose
 	DefaultSize    uint64        // size limit in bytes when a create request sets none; 0 sets none
+	DefaultPool    string        // pool of volumes created with neither pool= nor volume=; "" makes dedicated volumes
 	OnRemove       string        // removal policy of volumes created without on-remove: control.OnRemoveRetain or OnRemoveDelete
 	CacheTTL       time.Duration // how long the cluster's volume list is reused
 	// DetachClients makes FUSE clients outlive the plugin, so that
@@ -101,7 +102,11 @@ func (d *Driver) Capabilities() *volume.CapabilitiesResponse {
 // Create creates the gluster volume behind a Docker volume, or adopts the
 // one another host created. Bad options create nothing.
 func (d *Driver) Create(req *volume.CreateRequest) error {
-	opts, err := ParseOptions(req.Options)
+	raw, err := d.pooledOptions(req.Name, req.Options)
+	if err != nil {
+		return err
+	}
+	opts, err := ParseOptions(raw)
 	if err != nil {
 		return err
 	}
@@ -119,19 +124,22 @@ func (d *Driver) Create(req *volume.CreateRequest) error {
 	// Known with these options: nothing to do. Known from a mount only (it
 	// was created elsewhere), or with other options: the cluster decides
 	// whether the options fit the volume as it is.
-	if known, ok := d.state(req.Name); ok && maps.Equal(known.Options, req.Options) {
+	if known, ok := d.state(req.Name); ok && maps.Equal(known.Options, raw) {
 		return nil
 	}
 	var createdAt string
 	if opts.Existing() {
-		vol, err := d.cluster.Volume(ctx, gluster)
+		vol, newPool, err := d.existing(ctx, opts)
 		if err != nil {
-			return fmt.Errorf("volume=%s: %w", gluster, err)
+			return err
 		}
 		createdAt = vol.CreatedAt
 		if opts.Subdir != "" {
-			sub := control.SubvolumeRequest{Subdir: opts.Subdir, Size: d.size(opts)}
+			sub := control.SubvolumeRequest{Subdir: opts.Subdir, Size: d.size(opts), OnRemove: d.pooledPolicy(opts)}
 			if err := d.cluster.AddSubvolume(ctx, gluster, req.Name, sub); err != nil {
+				if newPool {
+					d.dropNewPool(ctx, opts)
+				}
 				return fmt.Errorf("volume %s: recording it on gluster volume %s: %w", req.Name, gluster, err)
 			}
 		}
@@ -152,12 +160,26 @@ func (d *Driver) Create(req *volume.CreateRequest) error {
 	}
 	d.cache.invalidate()
 	return d.update(func() {
-		v := &volumeState{Name: req.Name, Gluster: gluster, Options: maps.Clone(req.Options), CreatedAt: createdAt}
+		v := &volumeState{Name: req.Name, Gluster: gluster, Options: maps.Clone(raw), CreatedAt: createdAt}
 		if known := d.volumes[req.Name]; known != nil {
 			v.Mounts, v.Prepared = known.Mounts, known.Prepared
 		}
 		d.volumes[req.Name] = v
 	})
+}
+
+// existing is the gluster volume a volume made of an existing one uses:
+// its pool's, made on first use (then newPool is true), or the one
+// volume= names.
+func (d *Driver) existing(ctx context.Context, opts Options) (vol control.Volume, newPool bool, err error) {
+	if opts.Pool != "" {
+		return d.ensurePool(ctx, opts)
+	}
+	vol, err = d.cluster.Volume(ctx, opts.Volume)
+	if err != nil {
+		return control.Volume{}, false, fmt.Errorf("volume=%s: %w", opts.Volume, err)
+	}
+	return vol, false, nil
 }
 
 func (d *Driver) createRequest(name, gluster string, opts Options) control.CreateRequest {
@@ -201,7 +223,7 @@ func (d *Driver) List() (*volume.ListResponse, error) {
 	}
 	for _, v := range d.states() {
 		cv, listed := cluster[v.Gluster]
-		if err == nil && (!listed || control.Retained(cv.Options)) && d.forgetIfRemoved(ctx, v.Name, v.Gluster) {
+		if err == nil && (!listed || control.Retained(cv.Options) || droppedFromPool(v, cv)) && d.forgetIfRemoved(ctx, v.Name, v.Gluster) {
 			continue
 		}
 		seen[v.Name] = d.describe(v, false)
@@ -251,7 +273,8 @@ func (d *Driver) lookup(ctx context.Context, name string) (volumeState, error) {
 }
 
 // forgetIfRemoved forgets a volume of this host's state whose gluster
-// volume is gone or retained, removed by `docker volume rm` on another host: one the
+// volume is gone or retained, or a pooled volume its pool no longer
+// records, removed by `docker volume rm` on another host: one the
 // plugin created and no container uses here. Docker then sees it gone here
 // too, and creates it anew when asked instead of mounting a volume that no
 // longer exists.
@@ -260,19 +283,23 @@ func (d *Driver) forgetIfRemoved(ctx context.Context, name, gluster string) bool
 	if !ok || known.references() > 0 {
 		return false
 	}
-	if opts, err := ParseOptions(known.Options); err != nil || opts.Existing() {
+	if opts, err := ParseOptions(known.Options); err != nil || (opts.Existing() && opts.Pool == "") {
 		return false
+	}
+	removed := func(cv control.Volume, err error) bool {
+		return gone(cv, err) || (err == nil && droppedFromPool(known, cv))
 	}
 	// The cached answer picks the candidates; the cluster itself decides,
 	// under the lock that Create and Mount hold.
-	if cached, err := d.cache.detail(ctx, gluster); !gone(cached.volume, err) {
+	if cached, err := d.cache.detail(ctx, gluster); !removed(cached.volume, err) {
 		return false
 	}
 	defer d.ops.lock(gluster)()
-	if known, ok := d.state(name); !ok || known.references() > 0 || known.Gluster != gluster {
+	known, ok = d.state(name)
+	if !ok || known.references() > 0 || known.Gluster != gluster {
 		return false
 	}
-	if !gone(d.cluster.Volume(ctx, gluster)) {
+	if !removed(d.cluster.Volume(ctx, gluster)) {
 		return false
 	}
 	if err := d.update(func() { delete(d.volumes, name) }); err != nil {
@@ -313,10 +340,13 @@ func (d *Driver) Remove(req *volume.RemoveRequest) error {
 		return fmt.Errorf("removing volume %s: %w", req.Name, err)
 	case cv.Options[DockerVolumeOption] != req.Name:
 		kept = true
+		if err := d.removeFromPool(ctx, v, cv); err != nil {
+			return err
+		}
 		if err := d.forgetSubvolume(ctx, v); err != nil {
 			return err
 		}
-		log.Info("keeping gluster volume the plugin did not create")
+		log.Info("keeping the gluster volume: the plugin did not create it for this Docker volume", "pool", v.Options["pool"])
 	default:
 		if subs := control.Subvolumes(cv.Options); len(subs) > 0 {
 			return fmt.Errorf("%w: volume %s: gluster volume %s holds the subdirectory volumes %s: docker volume rm them first, on any host",

@@ -28,6 +28,9 @@ type fakeCluster struct {
 	// subvolumes are the AddSubvolume requests, "docker subdir size".
 	subvolumes []string
 	heal       control.Heal // what Heal answers for every volume
+	// subvolumeErr, if set, is what AddSubvolume answers, as the servers
+	// do for a size the bricks cannot hold.
+	subvolumeErr error
 }
 
 func newFakeCluster() *fakeCluster {
@@ -120,11 +123,18 @@ func (f *fakeCluster) Retain(_ context.Context, name string) error {
 func (f *fakeCluster) AddSubvolume(_ context.Context, gluster, docker string, req control.SubvolumeRequest) error {
 	f.mu.Lock()
 	f.subvolumes = append(f.subvolumes, fmt.Sprintf("%s %s %d", docker, req.Subdir, req.Size))
+	refused := f.subvolumeErr
 	f.mu.Unlock()
+	if refused != nil {
+		return refused
+	}
 	return f.label(gluster, docker, func(options map[string]string, key string) {
 		options[key] = req.Subdir
 		if req.Size > 0 {
 			options[control.SubvolumeSizeOptionPrefix+strings.TrimPrefix(key, control.SubvolumeOptionPrefix)] = fmt.Sprint(req.Size)
+		}
+		if req.OnRemove != "" {
+			options[control.SubvolumeOnRemoveOptionPrefix+strings.TrimPrefix(key, control.SubvolumeOptionPrefix)] = req.OnRemove
 		}
 	})
 }
@@ -161,6 +171,11 @@ type fakeMounter struct {
 	mounts  []mounter.Request
 	binds   map[string]string // target -> the directory bound there
 	fail    error
+	// onMount, if set, runs on each new mount's target, as content the
+	// volume holds.
+	onMount func(target string)
+	// wiped are the paths an unmount hid.
+	wiped []string
 
 	forwarding int // ForwardLog calls running
 }
@@ -186,6 +201,9 @@ func (f *fakeMounter) Mount(_ context.Context, req mounter.Request) (int, error)
 	f.mounts = append(f.mounts, req)
 	f.mounted[req.Target] = true
 	delete(f.stale, req.Target)
+	if f.onMount != nil {
+		f.onMount(req.Target)
+	}
 	return 1000 + len(f.mounts), nil
 }
 
@@ -224,6 +242,7 @@ func (f *fakeMounter) Unmount(_ context.Context, target string) error {
 	if f.mounted[target] {
 		entries, _ := os.ReadDir(target)
 		for _, e := range entries {
+			f.wiped = append(f.wiped, filepath.Join(target, e.Name()))
 			if err := os.RemoveAll(filepath.Join(target, e.Name())); err != nil {
 				return err
 			}

@@ -32,6 +32,7 @@ type Options struct {
 	Arbiter bool              // the last brick holds metadata only
 	Servers []string          // restrict bricks to these servers
 	Gluster map[string]string // gluster volume options
+	Pool    string            // a directory of this pool's shared gluster volume, made on first use
 	Volume  string            // use this existing gluster volume instead of creating one
 	Subdir  string            // use this subdirectory of the gluster volume, created on first mount
 	UID     *uint32           // owner of the volume's root directory
@@ -47,7 +48,7 @@ type Options struct {
 // plugin did not create.
 func (o Options) Existing() bool { return o.Volume != "" }
 
-var validOptions = []string{"replica", "bricks", "arbiter", "servers", "uid", "gid", "mode", "size", "on-remove", "volume", "subdir", glusterOptionPrefix + "<option>"}
+var validOptions = []string{"replica", "bricks", "arbiter", "servers", "uid", "gid", "mode", "size", "on-remove", "pool", "volume", "subdir", glusterOptionPrefix + "<option>"}
 
 // maxID is the largest uid or gid: ids are 32 bits, and 4294967295 is
 // (uid_t)-1, which chown reads as "leave unchanged".
@@ -62,7 +63,11 @@ func ParseOptions(raw map[string]string) (Options, error) {
 			return Options{}, fmt.Errorf("%w: %s=%s: %w", ErrBadOption, key, value, err)
 		}
 	}
-	if o.Existing() {
+	if o.Pool != "" {
+		if err := o.checkPooled(); err != nil {
+			return Options{}, err
+		}
+	} else if o.Existing() {
 		var creation []string
 		if o.Replica != 0 {
 			creation = append(creation, "replica")
@@ -174,6 +179,15 @@ func (o *Options) set(key, value string) error {
 			return err
 		}
 		o.OnRemove = value
+	case key == "pool":
+		if value == "" {
+			// -o pool= asks for a dedicated volume despite DEFAULT_POOL.
+			return nil
+		}
+		if _, err := poolVolume(value); err != nil {
+			return err
+		}
+		o.Pool = value
 	case key == "volume":
 		if err := names.ValidateVolume(value); err != nil {
 			return err

@@ -61,11 +61,13 @@ func (d *Driver) applyPendingSize(ctx context.Context, v volumeState) error {
 	if err != nil {
 		return fmt.Errorf("reading the size of volume %s: %w", v.Name, err)
 	}
-	size := control.SubvolumeSize(vols[v.Gluster].Options, v.Name)
+	recorded := vols[v.Gluster].Options
+	size := control.SubvolumeSize(recorded, v.Name)
 	if size == 0 {
 		return nil
 	}
-	if err := d.cluster.AddSubvolume(ctx, v.Gluster, v.Name, control.SubvolumeRequest{Subdir: subdir, Size: size}); err != nil {
+	req := control.SubvolumeRequest{Subdir: subdir, Size: size, OnRemove: control.SubvolumeOnRemove(recorded, v.Name)}
+	if err := d.cluster.AddSubvolume(ctx, v.Gluster, v.Name, req); err != nil {
 		return fmt.Errorf("applying size %s to volume %s: %w", FormatSize(size), v.Name, err)
 	}
 	return nil

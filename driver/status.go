@@ -29,6 +29,9 @@ func (d *Driver) describe(v volumeState, withStatus bool) *volume.Volume {
 	if sub := v.Options["subdir"]; sub != "" {
 		status["subdir"] = sub
 	}
+	if pool := v.Options["pool"]; pool != "" {
+		status["pool"] = pool
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), statusTimeout)
 	defer cancel()
 	if detail, err := d.cache.detail(ctx, v.Gluster); err != nil {

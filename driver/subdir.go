@@ -221,7 +221,8 @@ func findSubvolume(vols map[string]control.Volume, name string) (volumeState, bo
 		return volumeState{}, false
 	}
 	for _, gluster := range slices.Sorted(maps.Keys(vols)) {
-		if subdir, ok := vols[gluster].Options[key]; ok {
+		// A removed one keeps its option, with a value no subdir has.
+		if subdir, ok := vols[gluster].Options[key]; ok && control.ValidateSubdir(subdir) == nil {
 			return fromSubvolume(name, vols[gluster], subdir), true
 		}
 	}
@@ -231,6 +232,9 @@ func findSubvolume(vols map[string]control.Volume, name string) (volumeState, bo
 func fromSubvolume(name string, cv control.Volume, subdir string) volumeState {
 	v := fromCluster(name, cv)
 	v.Options = map[string]string{"volume": cv.Name, "subdir": subdir}
+	if pool, ok := strings.CutPrefix(cv.Options[DockerVolumeOption], poolPrefix); ok {
+		v.Options["pool"] = pool
+	}
 	return v
 }
 

@@ -23,6 +23,7 @@ type config struct {
 	MountTimeout   string   `toml:"mount_timeout" env:"MOUNT_TIMEOUT"` // a duration, or autoMountTimeout
 	DefaultReplica int      `toml:"default_replica" env:"DEFAULT_REPLICA"`
 	DefaultSize    string   `toml:"default_size" env:"DEFAULT_SIZE"`
+	DefaultPool    string   `toml:"default_pool" env:"DEFAULT_POOL"`
 	OnRemove       string   `toml:"on_remove" env:"ON_REMOVE"`
 	Socket         string   `toml:"socket" env:"SOCKET"`
 	LogLevel       string   `toml:"log_level" env:"LOG_LEVEL"`
@@ -106,6 +107,9 @@ func (c config) validate() error {
 	}
 	if _, err := c.defaultSize(); err != nil {
 		errs = append(errs, fmt.Errorf("DEFAULT_SIZE: %w, or nothing for no limit", err))
+	}
+	if _, err := driver.ParseOptions(map[string]string{"pool": c.DefaultPool}); err != nil {
+		errs = append(errs, fmt.Errorf("DEFAULT_POOL: %w, or nothing for dedicated volumes", err))
 	}
 	if err := metrics.ValidateAddress(c.MetricsAddress); err != nil {
 		errs = append(errs, fmt.Errorf("METRICS_ADDRESS: %w: use HOST:PORT, such as 127.0.0.1:9474, or nothing to turn metrics off", err))

@@ -32,6 +32,8 @@ func TestLoadConfig(t *testing.T) {
 		{"[Error] missing token file", map[string]string{"SERVERS": "a", "TOKEN": "", "TOKEN_FILE": filepath.Join(dir, "none")}, "", "/etc/docker-gluster/token"},
 		{"[Success] default size", map[string]string{"SERVERS": "a,b", "TOKEN": tok, "DEFAULT_SIZE": "10GiB"}, "127.0.0.1:9474", ""},
 		{"[Error] default size without a unit we know", map[string]string{"SERVERS": "a", "TOKEN": tok, "DEFAULT_SIZE": "10 gallons"}, "", "DEFAULT_SIZE"},
+		{"[Success] default pool", map[string]string{"SERVERS": "a,b", "TOKEN": tok, "DEFAULT_POOL": "small"}, "127.0.0.1:9474", ""},
+		{"[Error] default pool that is no Docker name", map[string]string{"SERVERS": "a", "TOKEN": tok, "DEFAULT_POOL": "-x"}, "", "DEFAULT_POOL"},
 		{"[Success] delete on remove", map[string]string{"SERVERS": "a,b", "TOKEN": tok, "ON_REMOVE": "delete"}, "127.0.0.1:9474", ""},
 		{"[Error] unknown removal policy", map[string]string{"SERVERS": "a", "TOKEN": tok, "ON_REMOVE": "archive"}, "", "ON_REMOVE"},
 		{"[Error] no servers", map[string]string{"TOKEN": tok}, "", "SERVERS is empty"},

@@ -71,6 +71,7 @@ func run(cfg config, logger *slog.Logger) error {
 		MountTimeout:   mountTimeout,
 		DefaultReplica: cfg.DefaultReplica,
 		DefaultSize:    defaultSize,
+		DefaultPool:    cfg.DefaultPool,
 		OnRemove:       cfg.OnRemove,
 		CacheTTL:       2 * time.Second,
 		DetachClients:  cfg.DetachClients,

@@ -24,6 +24,9 @@ type config struct {
 	LogLevel       string   `toml:"log_level" env:"LOG_LEVEL"`
 	LogFormat      string   `toml:"log_format" env:"LOG_FORMAT"`
 	MetricsAddress string   `toml:"metrics_address" env:"METRICS_ADDRESS"`
+	// BrickMultiplex is the pool-wide cluster.brick-multiplex, on or
+	// off, set once the pool formed.
+	BrickMultiplex string `toml:"brick_multiplex" env:"BRICK_MULTIPLEX"`
 	// ExtraVolumeOptions extends the volume options callers may set:
 	// option names, or prefixes ending in '*'.
 	ExtraVolumeOptions []string `toml:"extra_volume_options" env:"EXTRA_VOLUME_OPTIONS"`
@@ -41,6 +44,9 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 		GlusterdSocket: glustercli.DefaultSocket,
 		LogLevel:       "info",
 		LogFormat:      "text",
+		// A brick process that crashes takes every brick it serves with
+		// it: many volumes on one host should share a pool instead.
+		BrickMultiplex: "off",
 	}
 	if err := settings.Load(&cfg, defaultConfigFile, lookup); err != nil {
 		return cfg, err
@@ -81,6 +87,9 @@ func (c config) validate() error {
 	}
 	if err := control.ValidateToken(c.Token); err != nil {
 		return fmt.Errorf("TOKEN/TOKEN_FILE: %w", err)
+	}
+	if c.BrickMultiplex != "on" && c.BrickMultiplex != "off" {
+		return fmt.Errorf("BRICK_MULTIPLEX %q: use on (one brick process per server for all volumes) or off (one per volume)", c.BrickMultiplex)
 	}
 	if c.ControlPort <= 0 || c.ControlPort > 65535 {
 		return fmt.Errorf("CONTROL_PORT %d is not a port number", c.ControlPort)

@@ -41,6 +41,7 @@ func TestLoadConfig(t *testing.T) {
 		{"[Error] missing config file", map[string]string{"CONFIG": "/nonexistent.toml"}, nil, "", "", "nonexistent"},
 		{"[Error] extra volume option covering the plugin's labels", map[string]string{"ADDRESS": "h1", "TOKEN": tok, "EXTRA_VOLUME_OPTIONS": "features.foo,user.*"}, nil, "", "", "EXTRA_VOLUME_OPTIONS"},
 		{"[Error] extra volume option starting with a dash", map[string]string{"ADDRESS": "h1", "TOKEN": tok, "EXTRA_VOLUME_OPTIONS": "--log-file"}, nil, "", "", "EXTRA_VOLUME_OPTIONS"},
+		{"[Error] brick multiplexing neither on nor off", map[string]string{"ADDRESS": "h1", "TOKEN": tok, "BRICK_MULTIPLEX": "yes"}, nil, "", "", "BRICK_MULTIPLEX"},
 		{"[Error] brick root /", map[string]string{"ADDRESS": "h1", "TOKEN": tok, "BRICK_ROOT": "/"}, nil, "", "", "BRICK_ROOT"},
 		{"[Error] relative brick root", map[string]string{"ADDRESS": "h1", "TOKEN": tok, "BRICK_ROOT": "bricks"}, nil, "", "", "BRICK_ROOT"},
 		{"[Error] unclean brick root", map[string]string{"ADDRESS": "h1", "TOKEN": tok, "BRICK_ROOT": "/srv/../bricks/"}, nil, "", "", "BRICK_ROOT"},

@@ -14,7 +14,13 @@ import (
 type pool interface {
 	Probe(ctx context.Context, host string) error
 	Peers(ctx context.Context) ([]glustercli.Peer, error)
+	Set(ctx context.Context, volume string, options map[string]string) error
 }
+
+// brickMultiplexOption is gluster's pool-wide switch that serves the
+// compatible bricks of all volumes on a server from one process. It
+// applies to bricks started after it is set.
+const brickMultiplexOption = "cluster.brick-multiplex"
 
 // formPool probes every peer until the pool lists it under the address it
 // was given, whatever order the servers start in: a peer that is not up yet
@@ -24,15 +30,30 @@ type pool interface {
 // peer only once the two are befriended: such a peer is probed again until
 // it is listed under its address. Probing a member again is harmless, so a
 // restarted server runs the same loop.
-func formPool(ctx context.Context, p pool, peers []string, maxDelay time.Duration, logger *slog.Logger) {
+//
+// Once the pool formed, it sets the pool-wide options (every server sets
+// the same, so whichever sets them last changes nothing), retrying while
+// glusterd refuses, as it does while a peer is still joining.
+func formPool(ctx context.Context, p pool, peers []string, options map[string]string, maxDelay time.Duration, logger *slog.Logger) {
 	pending := append([]string(nil), peers...)
 	retry := backoff.Policy{First: maxDelay / 32, Max: maxDelay, Jitter: 0.25}
 	for attempt := range retry.Attempts(ctx) {
-		pending = probe(ctx, p, pending, attempt, logger)
-		if len(pending) == 0 {
+		if len(pending) > 0 {
+			pending = probe(ctx, p, pending, attempt, logger)
+			if len(pending) > 0 {
+				continue
+			}
 			logger.Info("pool formed", "peers", peers)
+		}
+		if len(options) == 0 {
 			return
 		}
+		err := p.Set(ctx, "all", options)
+		if err == nil {
+			logger.Info("pool-wide options set", "options", options)
+			return
+		}
+		logger.Info("pool-wide options not set yet", "attempt", attempt, "error", err)
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"slices"
@@ -20,10 +21,24 @@ type flakyPool struct {
 	unlisted map[string]int
 	probes   []string
 	members  []string // in the pool: answered a probe
+	// setFailures is how many times setting pool-wide options fails;
+	// events are the probes and sets, in order.
+	setFailures int
+	events      []string
+}
+
+func (f *flakyPool) Set(_ context.Context, volume string, options map[string]string) error {
+	f.events = append(f.events, "set "+volume+" "+fmt.Sprint(options))
+	if f.setFailures > 0 {
+		f.setFailures--
+		return errors.New("volume set: failed: another transaction is in progress")
+	}
+	return nil
 }
 
 func (f *flakyPool) Probe(_ context.Context, host string) error {
 	f.probes = append(f.probes, host)
+	f.events = append(f.events, "probe "+host)
 	if f.failures[host] > 0 {
 		f.failures[host]--
 		return errors.New("Probe returned with Transport endpoint is not connected")
@@ -64,7 +79,7 @@ func TestFormPool(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			pool := &flakyPool{failures: tc.failures, unlisted: tc.unlisted}
-			formPool(context.Background(), pool, []string{"b", "c"}, 32*time.Millisecond, logger)
+			formPool(context.Background(), pool, []string{"b", "c"}, nil, 32*time.Millisecond, logger)
 			if !slices.Equal(pool.probes, tc.want) {
 				t.Errorf("probes = %v, want %v", pool.probes, tc.want)
 			}
@@ -76,8 +91,20 @@ func TestFormPoolStopsWithContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	pool := &flakyPool{failures: map[string]int{"b": 1000}}
-	formPool(ctx, pool, []string{"b"}, time.Hour, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	formPool(ctx, pool, []string{"b"}, nil, time.Hour, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if len(pool.probes) != 1 {
 		t.Errorf("probes = %v, want one before giving up", pool.probes)
+	}
+}
+
+// TestFormPoolSetsPoolOptions: the pool-wide options are set once every
+// peer is listed, again while glusterd refuses, and then no more.
+func TestFormPoolSetsPoolOptions(t *testing.T) {
+	pool := &flakyPool{failures: map[string]int{"c": 1}, setFailures: 2}
+	formPool(context.Background(), pool, []string{"b", "c"}, map[string]string{brickMultiplexOption: "on"}, 32*time.Millisecond, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	set := "set all map[cluster.brick-multiplex:on]"
+	want := []string{"probe b", "probe c", "probe c", set, set, set}
+	if !slices.Equal(pool.events, want) {
+		t.Errorf("events = %q, want %q", pool.events, want)
 	}
 }

@@ -68,6 +68,8 @@ type Server struct {
 	Peers []string
 	// Image is the server image Run runs; ServerImage if empty.
 	Image string
+	// Env are more settings of the server, KEY=VALUE.
+	Env []string
 }
 
 // NewCluster prepares n servers on the network 172.30.<octet>.0/24 (the
@@ -220,7 +222,11 @@ func (s *Server) Run(t testing.TB) {
 	if s.hostBound {
 		network = []string{"--network", "host", "--restart", "unless-stopped"}
 	}
-	s.must(t, append(append([]string{"run", "-d", "--name", s.Name}, network...),
+	var env []string
+	for _, kv := range s.Env {
+		env = append(env, "-e", kv)
+	}
+	s.must(t, append(append(append([]string{"run", "-d", "--name", s.Name}, network...), env...),
 		"--cap-add", "SYS_ADMIN", "--tmpfs", "/run", "--device", "/dev/fuse",
 		"--label", "gluster-testbed="+s.cluster.Name,
 		"-e", "ADDRESS="+s.Address,

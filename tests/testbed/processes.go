@@ -87,3 +87,38 @@ func readPid(file string) (int, error) {
 	}
 	return pid, nil
 }
+
+// BrickProcesses lists the brick processes (glusterfsd) of server s,
+// as the host sees them.
+func (s *Server) BrickProcesses(ctx context.Context) ([]int, error) {
+	out, err := s.docker(ctx, "top", s.Name, "-o", "pid,comm")
+	if err != nil {
+		return nil, fmt.Errorf("listing the processes of %s: %w", s.Name, err)
+	}
+	var pids []int
+	for _, line := range strings.Split(out, "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 2 && fields[1] == "glusterfsd" {
+			if pid, err := strconv.Atoi(fields[0]); err == nil {
+				pids = append(pids, pid)
+			}
+		}
+	}
+	return pids, nil
+}
+
+// ResidentBytes sums the resident memory of processes; those gone count
+// nothing.
+func ResidentBytes(pids []int) uint64 {
+	var sum uint64
+	for _, pid := range pids {
+		p, err := procfs.NewProc(pid)
+		if err != nil {
+			continue
+		}
+		if stat, err := p.Stat(); err == nil {
+			sum += uint64(stat.ResidentMemory())
+		}
+	}
+	return sum
+}
