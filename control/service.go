@@ -87,6 +87,22 @@ func (s *Service) List(ctx context.Context) ([]Volume, error) {
 	return out, nil
 }
 
+// Find lists the volume of that name, without status: an empty list if it
+// does not exist.
+func (s *Service) Find(ctx context.Context, name string) ([]Volume, error) {
+	if err := names.ValidateVolume(name); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	v, err := s.volume(ctx, name)
+	if errors.Is(err, ErrNotFound) {
+		return []Volume{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return []Volume{fromGluster(v)}, nil
+}
+
 // Get describes one volume with the online state of its bricks and the
 // hosts of its connected clients.
 func (s *Service) Get(ctx context.Context, name string) (Volume, error) {
