@@ -10,8 +10,9 @@
 // operations on one gluster volume (create, mount, unmount, remove, forget,
 // restore) are ordered by that volume's operation lock (d.ops), taken
 // before d.mu and never while holding it, so that operations on different
-// gluster volumes never wait on each other. The volume cache has its own
-// lock, taken neither inside d.mu nor around it.
+// gluster volumes never wait on each other. The volume cache (the
+// cluster's volumes as last listed, cache.go) has its own lock, taken
+// neither inside d.mu nor around it, and never held across I/O either.
 package driver
 
 import (
@@ -39,7 +40,7 @@ type Config struct {
 	StateDir       string        // state file and client logs; a host directory that outlives the plugin
 	MountTimeout   time.Duration // how long a mount may retry, below Docker's 2 minutes; 0 adapts to Docker's wait
 	DefaultReplica int           // replica count when a create request sets none; 0 lets the servers choose
-	CacheTTL       time.Duration // how long the cluster's volume list is reused
+	CacheTTL       time.Duration // age of the cluster's volume list after which a call refreshes it in the background
 	// DetachClients makes FUSE clients outlive the plugin, so that
 	// running containers keep their volumes when it stops.
 	DetachClients bool
@@ -82,7 +83,7 @@ func New(cfg Config, cluster Cluster, m Mounter, clients Clients, logger *slog.L
 		mounter:    m,
 		clients:    clients,
 		logger:     logger,
-		cache:      &volumeCache{cluster: cluster, ttl: cfg.CacheTTL},
+		cache:      &volumeCache{cluster: cluster, ttl: cfg.CacheTTL, logger: logger},
 		wait:       loadMountWait(cfg.MountTimeout, filepath.Join(cfg.StateDir, mountWaitFile), logger),
 		volumes:    volumes,
 		forwarders: map[string]context.CancelFunc{},
@@ -122,7 +123,7 @@ func (d *Driver) Create(req *volume.CreateRequest) error {
 	}
 	var createdAt string
 	if opts.Existing() {
-		vol, err := d.cluster.Volume(ctx, gluster)
+		vol, err := d.cluster.Lookup(ctx, gluster)
 		if err != nil {
 			return fmt.Errorf("volume=%s: %w", gluster, err)
 		}
@@ -131,6 +132,7 @@ func (d *Driver) Create(req *volume.CreateRequest) error {
 			if err := d.cluster.AddSubvolume(ctx, gluster, req.Name, opts.Subdir); err != nil {
 				return fmt.Errorf("volume %s: recording it on gluster volume %s: %w", req.Name, gluster, err)
 			}
+			d.cache.relabel(gluster, func(options map[string]string) { setSubvolume(options, req.Name, opts.Subdir) })
 		}
 		log.Info("using existing gluster volume", "subdir", opts.Subdir)
 	} else {
@@ -142,12 +144,12 @@ func (d *Driver) Create(req *volume.CreateRequest) error {
 			return fmt.Errorf("creating volume %s: %w", req.Name, err)
 		}
 		createdAt = vol.CreatedAt
-		log.Info("volume ready", "replica", vol.Replica, "bricks", brickList(vol))
+		d.cache.put(vol)
+		log.Info("volume ready", "replica", vol.Replica, "bricks", brickList(vol, false))
 	}
 	if createdAt == "" {
 		createdAt = time.Now().UTC().Format(time.RFC3339)
 	}
-	d.cache.invalidate()
 	return d.update(func() {
 		v := &volumeState{Name: req.Name, Gluster: gluster, Options: maps.Clone(req.Options), CreatedAt: createdAt}
 		if known := d.volumes[req.Name]; known != nil {
@@ -221,7 +223,11 @@ func (d *Driver) List() (*volume.ListResponse, error) {
 }
 
 // lookup finds a volume in this host's state or, failing that, among the
-// volumes the plugin created elsewhere in the cluster.
+// volumes the plugin created elsewhere in the cluster: in the snapshot of
+// the cluster's list, then by asking the servers for the gluster volume of
+// that name, which another host may have created since the snapshot. A
+// subdirectory volume recorded elsewhere since is found once the snapshot
+// refreshed: its name says nothing of the gluster volume it is part of.
 func (d *Driver) lookup(ctx context.Context, name string) (volumeState, error) {
 	if v, ok := d.state(name); ok {
 		return v, nil
@@ -234,11 +240,21 @@ func (d *Driver) lookup(ctx context.Context, name string) (volumeState, error) {
 	if err != nil {
 		return volumeState{}, fmt.Errorf("looking up volume %s: %w", name, err)
 	}
-	if cv, ok := vols[gluster]; ok && cv.Options[DockerVolumeOption] == name {
+	cv, listed := vols[gluster]
+	if listed && cv.Options[DockerVolumeOption] == name {
 		return fromCluster(name, cv), nil
 	}
 	if v, ok := findSubvolume(vols, name); ok {
 		return v, nil
+	}
+	if !listed {
+		cv, err := d.cache.lookup(ctx, gluster)
+		if err == nil && cv.Options[DockerVolumeOption] == name {
+			return fromCluster(name, cv), nil
+		}
+		if err != nil && !errors.Is(err, control.ErrNotFound) {
+			return volumeState{}, fmt.Errorf("looking up volume %s: %w", name, err)
+		}
 	}
 	return volumeState{}, fmt.Errorf("volume %s: %w", name, control.ErrNotFound)
 }
@@ -256,16 +272,16 @@ func (d *Driver) forgetIfRemoved(ctx context.Context, name, gluster string) bool
 	if opts, err := ParseOptions(known.Options); err != nil || opts.Existing() {
 		return false
 	}
-	// The cached answer picks the candidates; the cluster itself decides,
-	// under the lock that Create and Mount hold.
-	if _, err := d.cache.detail(ctx, gluster); !errors.Is(err, control.ErrNotFound) {
+	// The snapshot picks the candidates; the cluster itself decides, under
+	// the lock that Create and Mount hold.
+	if _, listed, ready := d.cache.listed(gluster); listed || !ready {
 		return false
 	}
 	defer d.ops.lock(gluster)()
 	if known, ok := d.state(name); !ok || known.references() > 0 || known.Gluster != gluster {
 		return false
 	}
-	if _, err := d.cluster.Volume(ctx, gluster); !errors.Is(err, control.ErrNotFound) {
+	if _, err := d.cache.lookup(ctx, gluster); !errors.Is(err, control.ErrNotFound) {
 		return false
 	}
 	if err := d.update(func() { delete(d.volumes, name) }); err != nil {
@@ -295,10 +311,11 @@ func (d *Driver) Remove(req *volume.RemoveRequest) error {
 	if v, ok := d.state(req.Name); ok && v.references() > 0 {
 		return fmt.Errorf("volume %s is in use by %d mount(s) on this host: stop the containers using it first", req.Name, v.references())
 	}
-	cv, err := d.cluster.Volume(ctx, v.Gluster)
+	cv, err := d.cluster.Lookup(ctx, v.Gluster)
 	kept := false
 	switch {
 	case errors.Is(err, control.ErrNotFound):
+		d.cache.remove(v.Gluster)
 		log.Info("gluster volume already gone")
 	case err != nil:
 		return fmt.Errorf("removing volume %s: %w", req.Name, err)
@@ -316,9 +333,9 @@ func (d *Driver) Remove(req *volume.RemoveRequest) error {
 		if err := d.deleteWhenIdle(ctx, v.Gluster); err != nil && !errors.Is(err, control.ErrNotFound) {
 			return fmt.Errorf("removing volume %s: %w", req.Name, err)
 		}
+		d.cache.remove(v.Gluster)
 		log.Info("gluster volume deleted")
 	}
-	d.cache.invalidate()
 	if err := d.update(func() { delete(d.volumes, req.Name) }); err != nil {
 		return err
 	}
@@ -360,8 +377,11 @@ func (d *Driver) Path(req *volume.PathRequest) (*volume.PathResponse, error) {
 
 // Restore checks the mounts the state says this host holds, mounts again
 // what is missing or stale, binds subdirectory volumes again, and removes
-// what nothing references. It runs before the plugin answers Docker.
+// what nothing references. It runs before the plugin answers Docker, and
+// asks for the first list of the cluster's volumes without waiting for it.
 func (d *Driver) Restore(ctx context.Context) {
+	// Docker's first calls then find the cluster's volumes listed already.
+	d.cache.refreshInBackground()
 	wanted := map[string][]volumeState{} // by gluster volume: the volumes in use
 	for _, v := range d.states() {
 		if v.references() > 0 {

@@ -21,6 +21,8 @@ type fakeCluster struct {
 	clients map[string][]string // volume -> client hosts, makes Delete refuse
 	creates []control.CreateRequest
 	deletes []string
+	lists   int // Volumes calls
+	lookups int // Lookup calls
 }
 
 func newFakeCluster() *fakeCluster {
@@ -56,9 +58,36 @@ func (f *fakeCluster) Volume(_ context.Context, name string) (control.Volume, er
 	return v, nil
 }
 
+// add adds a volume, as another host creates one.
+func (f *fakeCluster) add(v control.Volume) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.volumes[v.Name] = v
+}
+
+// counts returns how often the volumes were listed and looked up.
+func (f *fakeCluster) counts() (lists, lookups int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.lists, f.lookups
+}
+
+// Lookup is Volume without the status, as the servers answer it.
+func (f *fakeCluster) Lookup(_ context.Context, name string) (control.Volume, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lookups++
+	v, ok := f.volumes[name]
+	if !ok {
+		return v, fmt.Errorf("%w: %s", control.ErrNotFound, name)
+	}
+	return v, nil
+}
+
 func (f *fakeCluster) Volumes(context.Context) ([]control.Volume, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.lists++
 	var out []control.Volume
 	for _, v := range f.volumes {
 		out = append(out, v)

@@ -1,7 +1,6 @@
 package driver
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/docker/go-plugins-helpers/volume"
@@ -29,28 +28,41 @@ func (d *Driver) describe(v volumeState, withStatus bool) *volume.Volume {
 	if sub := v.Options["subdir"]; sub != "" {
 		status["subdir"] = sub
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), statusTimeout)
-	defer cancel()
-	if cv, err := d.cache.detail(ctx, v.Gluster); err != nil {
-		status["error"] = err.Error()
-	} else {
-		status["status"] = cv.Status
-		status["replica"] = cv.Replica
-		status["bricks"] = brickList(cv)
-		if len(cv.Clients) > 0 {
-			status["clients"] = cv.Clients
+	switch st, ok := d.cache.status(v.Gluster); {
+	case ok && st.err != nil:
+		status["error"] = st.err.Error()
+	case ok:
+		addStatus(status, st.volume, true)
+	default:
+		// Until its status arrives: the volume as the cluster lists it.
+		if cv, listed, _ := d.cache.listed(v.Gluster); listed {
+			addStatus(status, cv, false)
 		}
 	}
 	out.Status = status
 	return out
 }
 
-func brickList(v control.Volume) []string {
+func addStatus(status map[string]interface{}, cv control.Volume, checked bool) {
+	status["status"] = cv.Status
+	status["replica"] = cv.Replica
+	status["bricks"] = brickList(cv, checked)
+	if len(cv.Clients) > 0 {
+		status["clients"] = cv.Clients
+	}
+}
+
+// brickList describes a volume's bricks; checked says whether their state
+// is known.
+func brickList(v control.Volume, checked bool) []string {
 	out := make([]string, len(v.Bricks))
 	for i, b := range v.Bricks {
-		state := "offline"
-		if b.Online {
+		state := "state not checked yet"
+		switch {
+		case checked && b.Online:
 			state = "online"
+		case checked:
+			state = "offline"
 		}
 		if b.Arbiter {
 			state += ", arbiter"

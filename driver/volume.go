@@ -105,8 +105,8 @@ func (d *Driver) mountGluster(ctx context.Context, gluster, target string) error
 	servers := slices.Clone(d.cluster.Servers())
 	var bricks []string
 	// The brick hosts are servers too, and tell the mounter which brick
-	// index is which; the last list is enough for that.
-	if vol, err := d.cache.lastListed(ctx, gluster); err == nil {
+	// index is which; the snapshot is enough for that.
+	if vol, err := d.cache.volume(ctx, gluster); err == nil {
 		for _, b := range vol.Bricks {
 			bricks = append(bricks, b.Server)
 			if !slices.Contains(servers, b.Server) {
