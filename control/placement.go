@@ -2,9 +2,13 @@ package control
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+
+	"github.com/glusterdocker/gluster/glustercli"
 )
 
 // placeBricks picks replica distinct servers among candidates, fewest bricks
@@ -25,22 +29,48 @@ func placeBricks(replica int, candidates []string, load map[string]int) ([]strin
 	return sorted[:replica], nil
 }
 
-// placement chooses the servers for a new volume's bricks among the
-// connected members of the pool.
-func (s *Service) placement(ctx context.Context, req CreateRequest) ([]string, error) {
-	peers, addressOf, err := s.pool(ctx)
-	if err != nil {
-		return nil, err
+// survey is what a create needs to know of the pool: its members, the
+// addresses gluster's names for them stand for, and every volume with its
+// bricks.
+type survey struct {
+	peers     []Peer
+	addressOf func(string) string
+	volumes   []glustercli.Volume
+}
+
+// survey reads the pool and the volumes at once: two commands that change
+// nothing and need not wait for each other.
+func (s *Service) survey(ctx context.Context) (survey, error) {
+	var sv survey
+	var poolErr, volumesErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { sv.peers, sv.addressOf, poolErr = s.pool(ctx) })
+	wg.Go(func() { sv.volumes, volumesErr = s.gluster.Volumes(ctx) })
+	wg.Wait()
+	return sv, errors.Join(poolErr, volumesErr)
+}
+
+// volume returns the volume of that name, if there is one.
+func (sv survey) volume(name string) (glustercli.Volume, bool) {
+	i := slices.IndexFunc(sv.volumes, func(v glustercli.Volume) bool { return v.Name == name })
+	if i < 0 {
+		return glustercli.Volume{}, false
 	}
+	return sv.volumes[i], true
+}
+
+// placement chooses the servers for the bricks, at path, of a new volume
+// among the connected members of the pool.
+func (sv survey) placement(req CreateRequest, path string) ([]string, error) {
 	var connected []string
-	for _, p := range peers {
+	for _, p := range sv.peers {
 		if p.Connected && (len(req.Servers) == 0 || slices.Contains(req.Servers, p.Address)) {
 			connected = append(connected, p.Address)
 		}
 	}
 	for _, want := range req.Servers {
-		if !slices.ContainsFunc(peers, func(p Peer) bool { return p.Address == want }) {
-			return nil, fmt.Errorf("%w: server %s is not a member of the pool (members: %s)", ErrInvalid, want, addresses(peers))
+		if !slices.ContainsFunc(sv.peers, func(p Peer) bool { return p.Address == want }) {
+			return nil, fmt.Errorf("%w: server %s is not a member of the pool (members: %s)", ErrInvalid, want, addresses(sv.peers))
 		}
 	}
 	replica := req.Replica
@@ -50,29 +80,24 @@ func (s *Service) placement(ctx context.Context, req CreateRequest) ([]string, e
 			replica = 3
 		}
 	}
-	vols, err := s.gluster.Volumes(ctx)
-	if err != nil {
-		return nil, err
-	}
 	load := map[string]int{}
-	for _, v := range vols {
+	for _, v := range sv.volumes {
 		for _, b := range v.Bricks {
-			load[addressOf(b.Host)]++
+			load[sv.addressOf(b.Host)]++
 		}
 	}
 	servers, err := placeBricks(max(replica, 1), connected, load)
 	if err != nil {
 		return nil, err
 	}
-	path := s.brickPath(req.Name)
-	for _, v := range vols {
+	for _, v := range sv.volumes {
 		if v.Name == req.Name {
 			// Created through another server since Create looked: the
 			// brick directories or gluster say so, and Create waits for it.
 			continue
 		}
 		for _, b := range v.Bricks {
-			if server := addressOf(b.Host); slices.Contains(servers, server) && overlaps(b.Path, path) {
+			if server := sv.addressOf(b.Host); slices.Contains(servers, server) && overlaps(b.Path, path) {
 				return nil, fmt.Errorf("%w: brick %s:%s of volume %s would hold or lie inside brick %s of volume %s: choose another name or move that volume's brick",
 					ErrConflict, server, path, req.Name, b.Path, v.Name)
 			}
