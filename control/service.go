@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/glusterdocker/gluster/glustercli"
+	"github.com/glusterdocker/gluster/logging"
 	"github.com/glusterdocker/gluster/names"
 )
 
@@ -252,7 +253,7 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (vol Volume, cr
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	log := s.logger.With("volume", req.Name)
-	took := newTimings()
+	took := logging.StartSteps()
 
 	sv, err := s.survey(ctx)
 	if err != nil {
@@ -265,14 +266,14 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (vol Volume, cr
 	if err != nil {
 		return Volume{}, false, err
 	}
-	took.step("placement")
+	took.Step("placement")
 	owner := newOwner()
 	if err := s.makeBricks(ctx, req.Name, owner, servers); errors.Is(err, ErrInUse) {
 		return s.awaitConcurrentCreate(ctx, req, err)
 	} else if err != nil {
 		return Volume{}, false, err
 	}
-	took.step("bricks")
+	took.Step("bricks")
 	replica := len(servers)
 	bricks := make([]glustercli.Brick, len(servers))
 	for i, server := range servers {
@@ -290,7 +291,7 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (vol Volume, cr
 	if err != nil {
 		return Volume{}, false, fmt.Errorf("creating volume %s on %s: %w", req.Name, strings.Join(servers, ", "), err)
 	}
-	took.step("create")
+	took.Step("create")
 	if err := s.configureAndStart(ctx, req, owner, took); err != nil {
 		log.Warn("rolling back volume", "error", err)
 		if rerr := s.destroy(ctx, req.Name, owner, servers, false); rerr != nil {
@@ -303,26 +304,9 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (vol Volume, cr
 	if err != nil {
 		return Volume{}, false, err
 	}
-	took.step("describe")
-	log.Info("volume created", append([]any{"id", v.ID}, took.attrs...)...)
+	took.Step("describe")
+	log.Info("volume created", append([]any{"id", v.ID}, took.Attrs()...)...)
 	return fromGluster(v), true, nil
-}
-
-// timings records how long each step of an operation took, for its log
-// line: where the time of a create goes, next to the gluster commands'
-// own.
-type timings struct {
-	last  time.Time
-	attrs []any
-}
-
-func newTimings() *timings { return &timings{last: time.Now()} }
-
-// step records the time since the step before.
-func (t *timings) step(name string) {
-	now := time.Now()
-	t.attrs = append(t.attrs, name, now.Sub(t.last).Round(time.Millisecond))
-	t.last = now
 }
 
 // concurrentCreateWait bounds how long a create waits for the volume that
@@ -359,7 +343,7 @@ func (s *Service) awaitConcurrentCreate(ctx context.Context, req CreateRequest, 
 	}
 }
 
-func (s *Service) configureAndStart(ctx context.Context, req CreateRequest, owner string, took *timings) error {
+func (s *Service) configureAndStart(ctx context.Context, req CreateRequest, owner string, took *logging.Steps) error {
 	// One transaction for all options: each costs glusterd as much as a
 	// volume start.
 	options := maps.Clone(req.Options)
@@ -371,11 +355,11 @@ func (s *Service) configureAndStart(ctx context.Context, req CreateRequest, owne
 	if err := s.gluster.Set(ctx, req.Name, options); err != nil {
 		return fmt.Errorf("%w: setting the options of volume %s: %w", ErrInvalid, req.Name, err)
 	}
-	took.step("options")
+	took.Step("options")
 	if err := s.gluster.Start(ctx, req.Name); err != nil {
 		return fmt.Errorf("starting volume %s: %w", req.Name, err)
 	}
-	took.step("start")
+	took.Step("start")
 	return nil
 }
 
