@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -180,6 +181,7 @@ func (l *baselineLaneBed) listAndGet(t *testing.T) {
 		}
 	}
 	l.mu.Unlock()
+	l.memory(t, p, api)
 	// The plugin's own removal would remove every volume it lists, one by
 	// one; the cluster's removal takes them all at once.
 	testbed.MustDocker(t, "plugin", "rm", "-f", p.Name)
@@ -233,4 +235,79 @@ func (l *baselineLaneBed) makeVolume(t *testing.T, names ...string) {
 	if ok := strings.Count(out, "success"); ok != len(cmds) {
 		t.Fatalf("%d of %d gluster commands succeeded:\n%s", ok, len(cmds), out)
 	}
+}
+
+// memory: item 9. The first volumes of the List and Get measures started
+// and mounted through the plugin, more and more of them; the resident
+// memory of the plugin and of each FUSE client with each count mounted.
+func (l *baselineLaneBed) memory(t *testing.T, p *testbed.Plugin, api *pluginAPI) {
+	most := slices.Max(l.cfg.mountCounts)
+	if most > slices.Max(l.cfg.volumeCounts) {
+		t.Fatalf("%d volumes to mount, %d made", most, slices.Max(l.cfg.volumeCounts))
+	}
+	t.Logf("memory with up to %d mounted volumes", most)
+	vols := make([]string, most)
+	starts := make([]string, most)
+	for i := range vols {
+		vols[i] = volumeName(i)
+		starts[i] = "volume start " + vols[i]
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	if out, err := l.cluster.Servers[0].GlusterBatch(ctx, starts); err != nil || strings.Count(out, "success") != most {
+		t.Fatalf("starting %d volumes: %v\n%s", most, err, out)
+	}
+	mount := func(method string, names []string) {
+		err := parallel(mountWorkers, names, func(v string) error {
+			return api.call(ctx, method, map[string]string{"Name": v, "ID": "gbench-memory"}, nil)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer mount("VolumeDriver.Unmount", vols)
+	mounted := 0
+	for i, n := range l.cfg.mountCounts {
+		mount("VolumeDriver.Mount", vols[mounted:n])
+		mounted = n
+		var clients []float64
+		for _, v := range vols[:n] {
+			for _, pid := range testbed.FUSEClientPIDs(v) {
+				clients = append(clients, rssMiB(pid))
+			}
+		}
+		l.record(&l.m.pluginRSS[i].Plugin, rssMiB(p.PID(t)))
+		l.record(&l.m.clientRSS[i].Plugin, Summarize(clients).Median)
+	}
+}
+
+// mountWorkers is how many volumes the memory measure mounts at once: as
+// many as a few containers starting together would.
+const mountWorkers = 4
+
+// parallel calls f for every item, workers at a time, and returns the
+// first error.
+func parallel(workers int, items []string, f func(string) error) error {
+	work := make(chan string)
+	errs := make(chan error, len(items))
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for item := range work {
+				errs <- f(item)
+			}
+		})
+	}
+	for _, item := range items {
+		work <- item
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
