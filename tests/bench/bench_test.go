@@ -107,6 +107,7 @@ type measures struct {
 	manySlowest, manyWaited, manyFUSE, manySaved       *Measure   // the plugin's Mount calls, split
 	list, listExpired, get, getFirst, getElsewhere     []*Measure // by cfg.volumeCounts
 	create                                             *Measure
+	createSteps                                        []*Measure // by createSteps
 	write, read, small                                 *Measure
 	pluginRSS, clientRSS                               []*Measure // by cfg.mountCounts
 	pluginCPU                                          *Measure
@@ -173,6 +174,9 @@ func (b *bench) defineMeasures() *measures {
 	}
 	m.create = b.measure(Measure{Item: 6, Name: "docker volume create (replica 2, started)", Baseline: "gluster volume create + start",
 		Unit: Seconds, Figure: Ratio, Target: AtMost(OnFigure, 1.2, "≤ 1.2×")})
+	for _, step := range createSteps {
+		m.createSteps = append(m.createSteps, b.measure(Measure{Item: 6, Name: "docker volume create, on the server: " + step.name, Unit: Milliseconds}))
+	}
 	data := func(name string) *Measure {
 		return b.measure(Measure{Item: 7, Name: name + ", in a container", Baseline: "raw FUSE mount", Unit: Seconds, Figure: Ratio,
 			Target: Between(OnFigure, 0.95, 1.05, "0.95–1.05×")})
@@ -262,6 +266,16 @@ func (b *bench) write(t *testing.T) {
 	}
 	abs, _ := filepath.Abs(b.cfg.results)
 	fmt.Printf("results in %s: %s.json, %s.{json,md,svg}\n", abs, name, latest)
+}
+
+// createSteps are the steps of a create the control API logs (control/service.go).
+var createSteps = []struct{ key, name string }{
+	{"placement", "reading the pool and the volumes"},
+	{"bricks", "making the brick directories"},
+	{"create", "gluster volume create"},
+	{"options", "gluster volume set (labels and options, one transaction)"},
+	{"start", "gluster volume start"},
+	{"describe", "gluster volume info (the answer)"},
 }
 
 // secondsText writes a duration as the table does: "60 s".

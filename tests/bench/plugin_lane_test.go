@@ -420,6 +420,13 @@ func (l *pluginLaneBed) create(t *testing.T, run int) {
 	}
 	l.seconds(&l.m.create.Base, base)
 	l.seconds(&l.m.create.Plugin, plugin)
+	logged := serverTimes(t, l.cluster, "volume created", docker)
+	if len(logged) != 1 {
+		t.Fatalf("%d servers logged the create of %s, want 1", len(logged), docker)
+	}
+	for i, step := range createSteps {
+		l.record(&l.m.createSteps[i].Plugin, milliseconds(logged[0][step.key]))
+	}
 	testbed.MustDocker(t, "volume", "rm", docker)
 	// Made with the gluster CLI, so removed with it: the control API
 	// changes only volumes the plugin created.

@@ -69,30 +69,50 @@ var durationField = regexp.MustCompile(`(\w+)=([0-9][0-9.]*(?:ns|µs|ms|s|m|h)(?
 func loggedTimes(t testing.TB, mark testbed.DaemonLogMark, p *testbed.Plugin, msg, volume string, want int) []map[string]time.Duration {
 	t.Helper()
 	id := p.ID(t)
-	quoted := "msg=" + msg
-	if strings.Contains(msg, " ") {
-		quoted = `msg=\"` + msg + `\"`
-	}
 	var found []map[string]time.Duration
 	testbed.Eventually(t, logCopyTimeout, fmt.Sprintf("%d %q lines of %s in the daemon's log", want, msg, volume), func() error {
-		found = nil
-		for _, line := range strings.Split(testbed.DaemonLogSince(t, mark), "\n") {
-			if !strings.Contains(line, "plugin="+id) || !strings.Contains(line, quoted+" ") || !strings.Contains(line, " volume="+volume+" ") {
-				continue
-			}
-			times := map[string]time.Duration{}
-			for _, m := range durationField.FindAllStringSubmatch(line, -1) {
-				if d, err := time.ParseDuration(m[2]); err == nil {
-					times[m[1]] = d
-				}
-			}
-			found = append(found, times)
-		}
+		found = timesIn(testbed.DaemonLogSince(t, mark), msg, volume, "plugin="+id)
 		if len(found) < want {
 			return fmt.Errorf("%d found", len(found))
 		}
 		return nil
 	})
+	return found
+}
+
+// serverTimes returns the durations of every line a server of c logged
+// with message msg about volume.
+func serverTimes(t testing.TB, c *testbed.Cluster, msg, volume string) []map[string]time.Duration {
+	t.Helper()
+	var found []map[string]time.Duration
+	for _, s := range c.Servers {
+		found = append(found, timesIn(testbed.MustDocker(t, "logs", s.Name), msg, volume, "")...)
+	}
+	return found
+}
+
+// timesIn returns the durations of each line of text, as slog writes it,
+// with message msg about volume that contains also.
+func timesIn(text, msg, volume, also string) []map[string]time.Duration {
+	quoted := "msg=" + msg
+	if strings.Contains(msg, " ") {
+		quoted = `msg="` + msg + `"`
+	}
+	var found []map[string]time.Duration
+	for _, line := range strings.Split(text, "\n") {
+		// dockerd quotes a plugin's line inside its own.
+		line = strings.ReplaceAll(line, `\"`, `"`)
+		if !strings.Contains(line, quoted+" ") || !strings.Contains(line, " volume="+volume+" ") || !strings.Contains(line, also) {
+			continue
+		}
+		times := map[string]time.Duration{}
+		for _, m := range durationField.FindAllStringSubmatch(line, -1) {
+			if d, err := time.ParseDuration(m[2]); err == nil {
+				times[m[1]] = d
+			}
+		}
+		found = append(found, times)
+	}
 	return found
 }
 
