@@ -292,7 +292,9 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (vol Volume, cr
 		return Volume{}, false, fmt.Errorf("creating volume %s on %s: %w", req.Name, strings.Join(servers, ", "), err)
 	}
 	took.Step("create")
-	if err := s.configureAndStart(ctx, req, owner, took); err != nil {
+	v, err := s.configureAndStart(ctx, req, owner, took)
+	var startErr *startError
+	if errors.As(err, &startErr) {
 		log.Warn("rolling back volume", "error", err)
 		if rerr := s.destroy(ctx, req.Name, owner, servers, false); rerr != nil {
 			log.Error("rollback failed", "error", rerr)
@@ -300,14 +302,19 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (vol Volume, cr
 		}
 		return Volume{}, false, err
 	}
-	v, err := s.volume(ctx, req.Name)
 	if err != nil {
 		return Volume{}, false, err
 	}
-	took.Step("describe")
 	log.Info("volume created", append([]any{"id", v.ID}, took.Attrs()...)...)
 	return fromGluster(v), true, nil
 }
+
+// startError is a failure to configure or start a new volume, which the
+// create rolls back.
+type startError struct{ err error }
+
+func (e *startError) Error() string { return e.err.Error() }
+func (e *startError) Unwrap() error { return e.err }
 
 // concurrentCreateWait bounds how long a create waits for the volume that
 // another create of the same name, through another server, is making: that
@@ -343,7 +350,11 @@ func (s *Service) awaitConcurrentCreate(ctx context.Context, req CreateRequest, 
 	}
 }
 
-func (s *Service) configureAndStart(ctx context.Context, req CreateRequest, owner string, took *logging.Steps) error {
+// configureAndStart sets a new volume's options and starts it, and returns
+// it as glusterd describes it. The description is asked for while the
+// volume starts: reading it needs no transaction, and a start takes
+// longer than a read, so the answer costs no time of its own.
+func (s *Service) configureAndStart(ctx context.Context, req CreateRequest, owner string, took *logging.Steps) (glustercli.Volume, error) {
 	// One transaction for all options: each costs glusterd as much as a
 	// volume start.
 	options := maps.Clone(req.Options)
@@ -353,14 +364,25 @@ func (s *Service) configureAndStart(ctx context.Context, req CreateRequest, owne
 	options[CreatedAtOption] = time.Now().UTC().Format(time.RFC3339)
 	options[BrickOwnerOption] = owner
 	if err := s.gluster.Set(ctx, req.Name, options); err != nil {
-		return fmt.Errorf("%w: setting the options of volume %s: %w", ErrInvalid, req.Name, err)
+		return glustercli.Volume{}, &startError{fmt.Errorf("%w: setting the options of volume %s: %w", ErrInvalid, req.Name, err)}
 	}
 	took.Step("options")
-	if err := s.gluster.Start(ctx, req.Name); err != nil {
-		return fmt.Errorf("starting volume %s: %w", req.Name, err)
-	}
+	var described glustercli.Volume
+	var describeErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { described, describeErr = s.volume(ctx, req.Name) })
+	err := s.gluster.Start(ctx, req.Name)
+	wg.Wait()
 	took.Step("start")
-	return nil
+	if err != nil {
+		return glustercli.Volume{}, &startError{fmt.Errorf("starting volume %s: %w", req.Name, err)}
+	}
+	if describeErr != nil {
+		return glustercli.Volume{}, describeErr
+	}
+	// Read while it started: it is started now.
+	described.Status = "Started"
+	return described, nil
 }
 
 // adopt returns an existing volume if it has the requested layout, and

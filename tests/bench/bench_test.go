@@ -274,8 +274,7 @@ var createSteps = []struct{ key, name string }{
 	{"bricks", "making the brick directories"},
 	{"create", "gluster volume create"},
 	{"options", "gluster volume set (labels and options, one transaction)"},
-	{"start", "gluster volume start"},
-	{"describe", "gluster volume info (the answer)"},
+	{"start", "gluster volume start, and volume info (the answer) meanwhile"},
 }
 
 // secondsText writes a duration as the table does: "60 s".
