@@ -59,6 +59,18 @@ func (sv survey) volume(name string) (glustercli.Volume, bool) {
 	return sv.volumes[i], true
 }
 
+// subvolume finds the volume that records the Docker volume of gluster
+// name name as one of its subdirectory volumes.
+func (sv survey) subvolume(name string) (parent, subdir string, ok bool) {
+	key := SubvolumeOptionPrefix + name
+	for _, v := range sv.volumes {
+		if subdir := v.Options[key]; ValidateSubdir(subdir) == nil {
+			return v.Name, subdir, true
+		}
+	}
+	return "", "", false
+}
+
 // placement chooses the servers for the bricks, at path, of a new volume
 // among the connected members of the pool.
 func (sv survey) placement(req CreateRequest, path string) ([]string, error) {

@@ -262,6 +262,11 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (vol Volume, cr
 	if existing, ok := sv.volume(req.Name); ok {
 		return s.adopt(ctx, req, existing)
 	}
+	if parent, subdir, ok := sv.subvolume(req.Name); ok {
+		// Docker volume names are unique in the cluster: a plugin that
+		// did not know of it yet is told, not given a second volume.
+		return Volume{}, false, fmt.Errorf("%w: Docker volume %s is subdirectory %s of volume %s", ErrConflict, req.Name, subdir, parent)
+	}
 	servers, err := sv.placement(req, s.brickPath(req.Name))
 	if err != nil {
 		return Volume{}, false, err

@@ -304,6 +304,35 @@ func volumeNames(vols []*volume.Volume) []string {
 	return out
 }
 
+// TestSubvolumeCreatedElsewhere: a subdirectory volume recorded on another
+// host after this one listed the cluster is not found by Get, whose name
+// says nothing of its gluster volume; Docker then creates it without
+// options, and it is that subdirectory volume, not a new gluster volume.
+func TestSubvolumeCreatedElsewhere(t *testing.T) {
+	f := newFixture(t)
+	other := newFixture(t)
+	other.cluster = f.cluster
+	other.restart(t)
+	f.cluster.add(control.Volume{Name: "shared", Options: map[string]string{}})
+	relist(t, f.driver)
+	mustCreate(t, other.driver, &volume.CreateRequest{Name: "app.data", Options: map[string]string{"volume": "shared", "subdir": "app"}})
+
+	if _, err := f.driver.Get(&volume.GetRequest{Name: "app.data"}); !errors.Is(err, control.ErrNotFound) {
+		t.Fatalf("Get before the snapshot refreshed = %v, want ErrNotFound", err)
+	}
+	mustCreate(t, f.driver, &volume.CreateRequest{Name: "app.data"})
+	if _, ok := f.cluster.volumes["app__data"]; ok {
+		t.Error("a gluster volume was created for a subdirectory volume")
+	}
+	resp, err := f.driver.Mount(&volume.MountRequest{Name: "app.data", ID: "c1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := f.driver.bindpoint("app.data"); resp.Mountpoint != want {
+		t.Errorf("mounted at %s, want the subdirectory's bind %s", resp.Mountpoint, want)
+	}
+}
+
 // TestGetStatusArrivesInTheBackground: the first Get of a volume shows it
 // as listed, its bricks' state unknown, and does not wait for the status,
 // which a later Get shows.

@@ -137,6 +137,19 @@ func (d *Driver) Create(req *volume.CreateRequest) error {
 		log.Info("using existing gluster volume", "subdir", opts.Subdir)
 	} else {
 		vol, err := d.cluster.Create(ctx, d.createRequest(req.Name, gluster, opts))
+		if errors.Is(err, control.ErrConflict) && len(req.Options) == 0 {
+			// Docker creates a volume its Get did not find: one recorded
+			// as a subdirectory elsewhere since this host last listed the
+			// cluster is that volume.
+			if sub, ok := d.subvolumeElsewhere(ctx, req.Name); ok {
+				log.Info("subdirectory volume created elsewhere", "gluster", sub.Gluster, "subdir", sub.Options["subdir"])
+				return d.update(func() {
+					if d.volumes[req.Name] == nil {
+						d.volumes[req.Name] = &sub
+					}
+				})
+			}
+		}
 		if errors.Is(err, control.ErrConflict) {
 			return fmt.Errorf("gluster volume %s already exists for another Docker volume or with another layout: %w", gluster, err)
 		}
@@ -257,6 +270,17 @@ func (d *Driver) lookup(ctx context.Context, name string) (volumeState, error) {
 		}
 	}
 	return volumeState{}, fmt.Errorf("volume %s: %w", name, control.ErrNotFound)
+}
+
+// subvolumeElsewhere finds a subdirectory volume in a list of the cluster
+// asked for now, however long that takes: the servers said the name is
+// one, and only a list says of which volume.
+func (d *Driver) subvolumeElsewhere(ctx context.Context, name string) (volumeState, bool) {
+	vols, err := d.cache.awaitList(ctx)
+	if err != nil {
+		return volumeState{}, false
+	}
+	return findSubvolume(vols, name)
 }
 
 // forgetIfRemoved forgets a volume of this host's state whose gluster

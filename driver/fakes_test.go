@@ -41,6 +41,12 @@ func (f *fakeCluster) Create(_ context.Context, req control.CreateRequest) (cont
 		}
 		return v, nil
 	}
+	key, _ := control.SubvolumeOption(req.Options[DockerVolumeOption])
+	for _, v := range f.volumes {
+		if control.ValidateSubdir(v.Options[key]) == nil {
+			return control.Volume{}, fmt.Errorf("%w: a subdirectory of volume %s", control.ErrConflict, v.Name)
+		}
+	}
 	v := control.Volume{Name: req.Name, Status: "Started", Replica: 2, CreatedAt: "2026-01-02T03:04:05Z", Options: req.Options,
 		Bricks: []control.Brick{{Server: "10.0.0.1", Path: "/bricks/" + req.Name, Online: true}, {Server: "10.0.0.3", Path: "/bricks/" + req.Name}}}
 	f.volumes[req.Name] = v
