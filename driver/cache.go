@@ -36,7 +36,7 @@ type volumeCache struct {
 	volumes map[string]control.Volume // by gluster name; nil before the first list; replaced, never changed
 	asked   time.Time                 // when a list was last asked for, answered or not
 	seq     uint64                    // numbers the changes
-	changes map[string]change         // by gluster name: made here since the last list was asked for
+	changes map[string]change         // by gluster name: made here, not yet in a list asked for after them
 	details map[string]detail         // by gluster name
 }
 
@@ -80,6 +80,8 @@ func (c *volumeCache) list(ctx context.Context) (map[string]control.Volume, erro
 	return vols, nil
 }
 
+// awaitList waits, for at most ctx, for the list under way or else a new
+// one, and returns it.
 func (c *volumeCache) awaitList(ctx context.Context) (map[string]control.Volume, error) {
 	select {
 	case r := <-c.fetches.DoChan(listKey, c.refresh):
