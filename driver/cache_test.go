@@ -259,6 +259,21 @@ func TestListAndGetNeverWaitForAList(t *testing.T) {
 	}
 }
 
+// TestVolumeListedHalfMade: a volume another host was creating when the
+// snapshot was listed, before its labels were set, is found by Get.
+func TestVolumeListedHalfMade(t *testing.T) {
+	f := newFixture(t)
+	f.cluster.add(control.Volume{Name: "made__elsewhere"})
+	relist(t, f.driver)
+	f.cluster.add(control.Volume{Name: "made__elsewhere", Options: map[string]string{DockerVolumeOption: "made.elsewhere"}})
+	if _, err := f.driver.Get(&volume.GetRequest{Name: "made.elsewhere"}); err != nil {
+		t.Errorf("Get of a volume listed before its labels: %v", err)
+	}
+	if _, err := f.driver.Get(&volume.GetRequest{Name: "nowhere"}); !errors.Is(err, control.ErrNotFound) {
+		t.Errorf("Get of a volume that exists nowhere: %v, want ErrNotFound", err)
+	}
+}
+
 // TestOwnChangesShowAtOnce: a create or remove on this host shows in the
 // snapshot at once, without a list of the cluster.
 func TestOwnChangesShowAtOnce(t *testing.T) {

@@ -260,7 +260,9 @@ func (d *Driver) lookup(ctx context.Context, name string) (volumeState, error) {
 	if v, ok := findSubvolume(vols, name); ok {
 		return v, nil
 	}
-	if !listed {
+	// Not listed, or listed between its create and its labels (the
+	// servers set them in a transaction after the create): ask.
+	if !listed || cv.Options[DockerVolumeOption] == "" {
 		cv, err := d.cache.lookup(ctx, gluster)
 		if err == nil && cv.Options[DockerVolumeOption] == name {
 			return fromCluster(name, cv), nil
