@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -34,7 +35,9 @@ type config struct {
 
 // loadConfig reads BENCH_QUICK=1 (one run of everything, small sizes: a
 // check that the harness works, for make test) and BENCH_RUNS (at least 5
-// for figures worth reporting). BENCH_RESULTS overrides the results
+// for figures worth reporting). BENCH_VOLUMES and BENCH_MOUNTS override the
+// volume counts of item 5 and item 9 (comma-separated, rising), to measure
+// those alone in a quick run. BENCH_RESULTS overrides the results
 // directory.
 func loadConfig(t *testing.T) config {
 	t.Helper()
@@ -62,10 +65,31 @@ func loadConfig(t *testing.T) config {
 		}
 		cfg.runs = n
 	}
+	for _, o := range []struct {
+		name   string
+		counts *[]int
+	}{{"BENCH_VOLUMES", &cfg.volumeCounts}, {"BENCH_MOUNTS", &cfg.mountCounts}} {
+		if v := os.Getenv(o.name); v != "" {
+			*o.counts = parseCounts(t, o.name, v)
+		}
+	}
 	if v := os.Getenv("BENCH_RESULTS"); v != "" {
 		cfg.results = v
 	}
 	return cfg
+}
+
+// parseCounts reads a comma-separated list of rising positive counts.
+func parseCounts(t *testing.T, name, value string) []int {
+	var counts []int
+	for _, f := range strings.Split(value, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || (len(counts) > 0 && n <= counts[len(counts)-1]) {
+			t.Fatalf("%s=%q: want rising positive counts, such as 10,100,500", name, value)
+		}
+		counts = append(counts, n)
+	}
+	return counts
 }
 
 // bench collects the values both lanes measure.
