@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/glusterdocker/gluster/names"
 )
@@ -175,20 +176,34 @@ func (s *Service) refuseOwnBrick(ctx context.Context, volume string) error {
 	return nil
 }
 
-// makeBricks makes the volume's brick directory on every server for owner.
-// On failure it removes those it made and returns the first error.
+// makeBricks makes the volume's brick directory on every server for owner,
+// on all of them at once. On failure it removes those it made and returns
+// the first error, in server order.
 func (s *Service) makeBricks(ctx context.Context, volume, owner string, servers []string) error {
+	errs := make([]error, len(servers))
+	var wg sync.WaitGroup
 	for i, server := range servers {
-		var err error
-		if server == s.self {
-			err = s.MakeLocalBrick(ctx, volume, owner)
-		} else {
-			err = s.peers.MakeBrick(ctx, server, volume, owner)
+		wg.Go(func() {
+			if server == s.self {
+				errs[i] = s.MakeLocalBrick(ctx, volume, owner)
+			} else {
+				errs[i] = s.peers.MakeBrick(ctx, server, volume, owner)
+			}
+		})
+	}
+	wg.Wait()
+	var made []string
+	var first error
+	for i, err := range errs {
+		if err == nil {
+			made = append(made, servers[i])
+		} else if first == nil {
+			first = err
 		}
-		if err != nil {
-			s.removeBricks(ctx, volume, owner, servers[:i])
-			return fmt.Errorf("making brick directories of volume %s: %w", volume, err)
-		}
+	}
+	if first != nil {
+		s.removeBricks(ctx, volume, owner, made)
+		return fmt.Errorf("making brick directories of volume %s: %w", volume, first)
 	}
 	return nil
 }

@@ -59,6 +59,25 @@ func (c *Client) Volumes(ctx context.Context) ([]Volume, error) {
 	return vols, err
 }
 
+// Lookup describes one volume without status, as Volumes lists it: one
+// `gluster volume info`, where Volume also asks every brick for its state.
+// The error wraps ErrNotFound if the volume does not exist.
+func (c *Client) Lookup(ctx context.Context, name string) (Volume, error) {
+	var vols []Volume
+	if err := c.do(ctx, http.MethodGet, "/v1/volumes?name="+url.QueryEscape(name), nil, &vols); err != nil {
+		return Volume{}, err
+	}
+	// A server older than the query lists every volume.
+	for _, v := range vols {
+		if v.Name == name {
+			return v, nil
+		}
+	}
+	// As the server reports a missing volume: an answer, not an
+	// unreachable server, to Cluster.
+	return Volume{}, &APIError{Server: c.base, Code: http.StatusNotFound, Message: fmt.Sprintf("%s: %s", ErrNotFound, name)}
+}
+
 // Delete stops and deletes a volume and its bricks.
 func (c *Client) Delete(ctx context.Context, name string) error {
 	return c.do(ctx, http.MethodDelete, "/v1/volumes/"+url.PathEscape(name), nil, nil)

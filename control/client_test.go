@@ -3,6 +3,7 @@ package control
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -60,4 +61,44 @@ func TestClientBoundsAnswers(t *testing.T) {
 			tc.check(t, peers, err)
 		})
 	}
+}
+
+func TestLookup(t *testing.T) {
+	ts := newTestServer(t, "a1", "a2")
+	ctx := context.Background()
+	for _, name := range []string{"v1", "v2"} {
+		if _, err := ts.client.Create(ctx, CreateRequest{Name: name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A server that predates ?name= answers with every volume.
+	old := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = json.NewEncoder(w).Encode([]Volume{{Name: "v1"}, {Name: "v2", Replica: 2}})
+	}))
+	t.Cleanup(old.Close)
+	oldHost, oldPort := splitURL(t, old.URL)
+	clients := []struct {
+		name   string
+		client *Client
+	}{
+		{"[Success] a server that looks up one volume", ts.client},
+		{"[Success] a server that lists them all", NewClient(oldHost, oldPort, token, nil)},
+	}
+	for _, c := range clients {
+		t.Run(c.name, func(t *testing.T) {
+			vol, err := c.client.Lookup(ctx, "v2")
+			if err != nil || vol.Name != "v2" || vol.Replica != 2 {
+				t.Errorf("Lookup(v2) = %+v, %v", vol, err)
+			}
+			var apiErr *APIError
+			if _, err := c.client.Lookup(ctx, "missing"); !errors.Is(err, ErrNotFound) || !errors.As(err, &apiErr) {
+				t.Errorf("Lookup(missing) = %v, want the server's not-found answer", err)
+			}
+		})
+	}
+	t.Run("[Error] an invalid name", func(t *testing.T) {
+		if _, err := ts.client.Lookup(ctx, "-bad"); !errors.Is(err, ErrInvalid) {
+			t.Errorf("Lookup(-bad) = %v, want ErrInvalid", err)
+		}
+	})
 }

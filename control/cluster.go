@@ -86,6 +86,13 @@ func (c *Cluster) Volume(ctx context.Context, name string) (vol Volume, err erro
 	return vol, err
 }
 
+// Lookup describes one volume without status; the error wraps ErrNotFound
+// if it does not exist.
+func (c *Cluster) Lookup(ctx context.Context, name string) (vol Volume, err error) {
+	err = c.each(ctx, func(cl *Client) error { vol, err = cl.Lookup(ctx, name); return err })
+	return vol, err
+}
+
 // Volumes lists every volume.
 func (c *Cluster) Volumes(ctx context.Context) (vols []Volume, err error) {
 	err = c.each(ctx, func(cl *Client) error { vols, err = cl.Volumes(ctx); return err })

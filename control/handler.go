@@ -68,7 +68,15 @@ func requireToken(token string, refusals *refusalLog, next http.Handler) http.Ha
 	})
 }
 
+// list lists every volume, or with ?name=NAME the one volume of that name
+// (none if it does not exist): a lookup as cheap as one `volume info`, and
+// an answer an older server, which ignores the query, gives in full.
 func (h *handler) list(w http.ResponseWriter, r *http.Request) {
+	if name := r.URL.Query().Get("name"); name != "" {
+		vols, err := h.svc.Find(r.Context(), name)
+		reply(w, http.StatusOK, vols, err)
+		return
+	}
 	vols, err := h.svc.List(r.Context())
 	reply(w, http.StatusOK, vols, err)
 }

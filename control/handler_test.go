@@ -186,6 +186,26 @@ func TestCreateIsIdempotent(t *testing.T) {
 	}
 }
 
+// TestCreateOfARecordedSubvolume: a Docker volume recorded as a
+// subdirectory of another volume is not created as a volume of its own.
+func TestCreateOfARecordedSubvolume(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestServer(t, "a1", "a2")
+	if _, err := ts.client.Create(ctx, CreateRequest{Name: "shared", Options: map[string]string{DockerVolumeOption: "shared"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.client.AddSubvolume(ctx, "shared", "app.data", SubvolumeRequest{Subdir: "app"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ts.client.Create(ctx, CreateRequest{Name: "app__data", Options: map[string]string{DockerVolumeOption: "app.data"}})
+	if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "subdirectory app of volume shared") {
+		t.Errorf("create of a recorded subdirectory volume: %v, want ErrConflict naming its volume", err)
+	}
+	if _, ok := ts.gluster.vols["app__data"]; ok {
+		t.Error("a volume was created for it")
+	}
+}
+
 func TestCreateRollsBackOnBadOption(t *testing.T) {
 	ts := newTestServer(t, "a1", "a2")
 	ts.gluster.badKeys["performance.bogus"] = true

@@ -2,9 +2,11 @@ package control
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/glusterdocker/gluster/glustercli"
 )
@@ -36,22 +38,46 @@ type poolLoad struct {
 	load      map[string]int // bricks by server address
 }
 
+// poolLoad reads the pool and the volumes at once: two commands that change
+// nothing and need not wait for each other.
 func (s *Service) poolLoad(ctx context.Context) (poolLoad, error) {
-	peers, addressOf, err := s.pool(ctx)
-	if err != nil {
+	var p poolLoad
+	var poolErr, volumesErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { p.peers, p.addressOf, poolErr = s.pool(ctx) })
+	wg.Go(func() { p.vols, volumesErr = s.gluster.Volumes(ctx) })
+	wg.Wait()
+	if err := errors.Join(poolErr, volumesErr); err != nil {
 		return poolLoad{}, err
 	}
-	vols, err := s.gluster.Volumes(ctx)
-	if err != nil {
-		return poolLoad{}, err
-	}
-	load := map[string]int{}
-	for _, v := range vols {
+	p.load = map[string]int{}
+	for _, v := range p.vols {
 		for _, b := range v.Bricks {
-			load[addressOf(b.Host)]++
+			p.load[p.addressOf(b.Host)]++
 		}
 	}
-	return poolLoad{peers: peers, addressOf: addressOf, vols: vols, load: load}, nil
+	return p, nil
+}
+
+// volume returns the volume of that name, if there is one.
+func (p poolLoad) volume(name string) (glustercli.Volume, bool) {
+	i := slices.IndexFunc(p.vols, func(v glustercli.Volume) bool { return v.Name == name })
+	if i < 0 {
+		return glustercli.Volume{}, false
+	}
+	return p.vols[i], true
+}
+
+// subvolume finds the volume that records the Docker volume of gluster
+// name name as one of its subdirectory volumes.
+func (p poolLoad) subvolume(name string) (parent, subdir string, ok bool) {
+	key := SubvolumeOptionPrefix + name
+	for _, v := range p.vols {
+		if subdir := v.Options[key]; ValidateSubdir(subdir) == nil {
+			return v.Name, subdir, true
+		}
+	}
+	return "", "", false
 }
 
 // connected lists the connected members, only those in only if it is set,
@@ -109,11 +135,7 @@ func (p poolLoad) checkNesting(volume, path string, servers []string) error {
 // connected members of the pool, one brick per server, and the replica
 // count. Bricks in brick order form the replica sets, so that no set has
 // two bricks on one server.
-func (s *Service) placement(ctx context.Context, req CreateRequest) (servers []string, replica int, err error) {
-	p, err := s.poolLoad(ctx)
-	if err != nil {
-		return nil, 0, err
-	}
+func (s *Service) placement(p poolLoad, req CreateRequest) (servers []string, replica int, err error) {
 	if err := p.checkMembers(req.Servers); err != nil {
 		return nil, 0, err
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/glusterdocker/gluster/glustercli"
+	"github.com/glusterdocker/gluster/logging"
 	"github.com/glusterdocker/gluster/names"
 )
 
@@ -96,6 +97,22 @@ func (s *Service) List(ctx context.Context) ([]Volume, error) {
 		out = append(out, fromGluster(v))
 	}
 	return out, nil
+}
+
+// Find lists the volume of that name, without status: an empty list if it
+// does not exist.
+func (s *Service) Find(ctx context.Context, name string) ([]Volume, error) {
+	if err := names.ValidateVolume(name); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	v, err := s.volume(ctx, name)
+	if errors.Is(err, ErrNotFound) {
+		return []Volume{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return []Volume{fromGluster(v)}, nil
 }
 
 // Get describes one volume with the online state of its bricks and the
@@ -246,23 +263,32 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (vol Volume, cr
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	log := s.logger.With("volume", req.Name)
+	took := logging.StartSteps()
 
-	if existing, err := s.volume(ctx, req.Name); err == nil {
-		return s.adopt(ctx, req, existing)
-	} else if !errors.Is(err, ErrNotFound) {
-		return Volume{}, false, err
-	}
-
-	servers, replica, err := s.placement(ctx, req)
+	p, err := s.poolLoad(ctx)
 	if err != nil {
 		return Volume{}, false, err
 	}
+	if existing, ok := p.volume(req.Name); ok {
+		return s.adopt(ctx, req, existing)
+	}
+	if parent, subdir, ok := p.subvolume(req.Name); ok {
+		// Docker volume names are unique in the cluster: a plugin that
+		// did not know of it yet is told, not given a second volume.
+		return Volume{}, false, fmt.Errorf("%w: Docker volume %s is subdirectory %s of volume %s", ErrConflict, req.Name, subdir, parent)
+	}
+	servers, replica, err := s.placement(p, req)
+	if err != nil {
+		return Volume{}, false, err
+	}
+	took.Step("placement")
 	owner := newOwner()
 	if err := s.makeBricks(ctx, req.Name, owner, servers); errors.Is(err, ErrInUse) {
 		return s.awaitConcurrentCreate(ctx, req, err)
 	} else if err != nil {
 		return Volume{}, false, err
 	}
+	took.Step("bricks")
 	bricks := make([]glustercli.Brick, len(servers))
 	for i, server := range servers {
 		bricks[i] = glustercli.Brick{Host: server, Path: s.brickPath(req.Name)}
@@ -279,7 +305,10 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (vol Volume, cr
 	if err != nil {
 		return Volume{}, false, fmt.Errorf("creating volume %s on %s: %w", req.Name, strings.Join(servers, ", "), err)
 	}
-	if err := s.configureAndStart(ctx, req, owner); err != nil {
+	took.Step("create")
+	v, err := s.configureAndStart(ctx, req, owner, took)
+	var startErr *startError
+	if errors.As(err, &startErr) {
 		log.Warn("rolling back volume", "error", err)
 		if rerr := s.destroy(ctx, req.Name, owner, servers, false); rerr != nil {
 			log.Error("rollback failed", "error", rerr)
@@ -287,13 +316,19 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (vol Volume, cr
 		}
 		return Volume{}, false, err
 	}
-	v, err := s.volume(ctx, req.Name)
 	if err != nil {
 		return Volume{}, false, err
 	}
-	log.Info("volume created", "id", v.ID)
+	log.Info("volume created", append([]any{"id", v.ID}, took.Attrs()...)...)
 	return fromGluster(v), true, nil
 }
+
+// startError is a failure to configure or start a new volume, which the
+// create rolls back.
+type startError struct{ err error }
+
+func (e *startError) Error() string { return e.err.Error() }
+func (e *startError) Unwrap() error { return e.err }
 
 // concurrentCreateWait bounds how long a create waits for the volume that
 // another create of the same name, through another server, is making: that
@@ -329,7 +364,11 @@ func (s *Service) awaitConcurrentCreate(ctx context.Context, req CreateRequest, 
 	}
 }
 
-func (s *Service) configureAndStart(ctx context.Context, req CreateRequest, owner string) error {
+// configureAndStart sets a new volume's options and starts it, and returns
+// it as glusterd describes it. The description is asked for while the
+// volume starts: reading it needs no transaction, and a start takes
+// longer than a read, so the answer costs no time of its own.
+func (s *Service) configureAndStart(ctx context.Context, req CreateRequest, owner string, took *logging.Steps) (glustercli.Volume, error) {
 	// One transaction for all options: each costs glusterd as much as a
 	// volume start.
 	options := maps.Clone(req.Options)
@@ -342,12 +381,33 @@ func (s *Service) configureAndStart(ctx context.Context, req CreateRequest, owne
 		options[OnRemoveOption] = req.OnRemove
 	}
 	if err := s.gluster.Set(ctx, req.Name, options); err != nil {
-		return fmt.Errorf("%w: setting the options of volume %s: %w", ErrInvalid, req.Name, err)
+		return glustercli.Volume{}, &startError{fmt.Errorf("%w: setting the options of volume %s: %w", ErrInvalid, req.Name, err)}
 	}
-	if err := s.gluster.Start(ctx, req.Name); err != nil {
-		return fmt.Errorf("starting volume %s: %w", req.Name, err)
+	took.Step("options")
+	var described glustercli.Volume
+	var describeErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { described, describeErr = s.volume(ctx, req.Name) })
+	err := s.gluster.Start(ctx, req.Name)
+	wg.Wait()
+	took.Step("start")
+	if err != nil {
+		return glustercli.Volume{}, &startError{fmt.Errorf("starting volume %s: %w", req.Name, err)}
 	}
-	return s.limitRoot(ctx, req, options)
+	if req.Size > 0 {
+		if err := s.limitRoot(ctx, req, options); err != nil {
+			return glustercli.Volume{}, &startError{err}
+		}
+		took.Step("size")
+		// Its limit turned quota on since it was read: read it again.
+		return s.volume(ctx, req.Name)
+	}
+	if describeErr != nil {
+		return glustercli.Volume{}, describeErr
+	}
+	// Read while it started: it is started now.
+	described.Status = "Started"
+	return described, nil
 }
 
 // adopt returns an existing volume if it has the requested layout, and

@@ -15,7 +15,11 @@ import (
 // Cluster is the control API of the gluster servers.
 type Cluster interface {
 	Create(ctx context.Context, req control.CreateRequest) (control.Volume, error)
+	// Volume describes a volume with its bricks' state and its clients,
+	// which glusterd asks every brick for; Lookup only as Volumes lists
+	// it. Both fail with control.ErrNotFound for a missing volume.
 	Volume(ctx context.Context, name string) (control.Volume, error)
+	Lookup(ctx context.Context, name string) (control.Volume, error)
 	Volumes(ctx context.Context) ([]control.Volume, error)
 	Delete(ctx context.Context, name string) error
 	// Retain marks a volume retained: no Docker volume stands for it

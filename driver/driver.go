@@ -10,8 +10,9 @@
 // operations on one gluster volume (create, mount, unmount, remove, forget,
 // restore) are ordered by that volume's operation lock (d.ops), taken
 // before d.mu and never while holding it, so that operations on different
-// gluster volumes never wait on each other. The volume cache has its own
-// lock, taken neither inside d.mu nor around it.
+// gluster volumes never wait on each other. The volume cache (the
+// cluster's volumes as last listed, cache.go) has its own lock, taken
+// neither inside d.mu nor around it, and never held across I/O either.
 package driver
 
 import (
@@ -42,7 +43,7 @@ type Config struct {
 	DefaultSize    uint64        // size limit in bytes when a create request sets none; 0 sets none
 	DefaultPool    string        // pool of volumes created with neither pool= nor volume=; "" makes dedicated volumes
 	OnRemove       string        // removal policy of volumes created without on-remove: control.OnRemoveRetain or OnRemoveDelete
-	CacheTTL       time.Duration // how long the cluster's volume list is reused
+	CacheTTL       time.Duration // age of the cluster's volume list after which a call refreshes it in the background
 	// DetachClients makes FUSE clients outlive the plugin, so that
 	// running containers keep their volumes when it stops.
 	DetachClients bool
@@ -85,7 +86,7 @@ func New(cfg Config, cluster Cluster, m Mounter, clients Clients, logger *slog.L
 		mounter:    m,
 		clients:    clients,
 		logger:     logger,
-		cache:      &volumeCache{cluster: cluster, ttl: cfg.CacheTTL},
+		cache:      &volumeCache{cluster: cluster, ttl: cfg.CacheTTL, logger: logger},
 		wait:       loadMountWait(cfg.MountTimeout, filepath.Join(cfg.StateDir, mountWaitFile), logger),
 		volumes:    volumes,
 		forwarders: map[string]context.CancelFunc{},
@@ -142,10 +143,24 @@ func (d *Driver) Create(req *volume.CreateRequest) error {
 				}
 				return fmt.Errorf("volume %s: recording it on gluster volume %s: %w", req.Name, gluster, err)
 			}
+			d.cache.relabel(gluster, func(options map[string]string) { setSubvolume(options, req.Name, opts.Subdir) })
 		}
 		log.Info("using existing gluster volume", "subdir", opts.Subdir)
 	} else {
 		vol, err := d.cluster.Create(ctx, d.createRequest(req.Name, gluster, opts))
+		if errors.Is(err, control.ErrConflict) && len(req.Options) == 0 {
+			// Docker creates a volume its Get did not find: one recorded
+			// as a subdirectory elsewhere since this host last listed the
+			// cluster is that volume.
+			if sub, ok := d.subvolumeElsewhere(ctx, req.Name); ok {
+				log.Info("subdirectory volume created elsewhere", "gluster", sub.Gluster, "subdir", sub.Options["subdir"])
+				return d.update(func() {
+					if d.volumes[req.Name] == nil {
+						d.volumes[req.Name] = &sub
+					}
+				})
+			}
+		}
 		if errors.Is(err, control.ErrConflict) {
 			return fmt.Errorf("gluster volume %s already exists for another Docker volume or with another layout: %w", gluster, err)
 		}
@@ -153,12 +168,12 @@ func (d *Driver) Create(req *volume.CreateRequest) error {
 			return fmt.Errorf("creating volume %s: %w", req.Name, err)
 		}
 		createdAt = vol.CreatedAt
-		log.Info("volume ready", "replica", vol.Replica, "bricks", brickList(vol))
+		d.cache.put(vol)
+		log.Info("volume ready", "replica", vol.Replica, "bricks", brickList(vol, false))
 	}
 	if createdAt == "" {
 		createdAt = time.Now().UTC().Format(time.RFC3339)
 	}
-	d.cache.invalidate()
 	return d.update(func() {
 		v := &volumeState{Name: req.Name, Gluster: gluster, Options: maps.Clone(raw), CreatedAt: createdAt}
 		if known := d.volumes[req.Name]; known != nil {
@@ -175,7 +190,7 @@ func (d *Driver) existing(ctx context.Context, opts Options) (vol control.Volume
 	if opts.Pool != "" {
 		return d.ensurePool(ctx, opts)
 	}
-	vol, err = d.cluster.Volume(ctx, opts.Volume)
+	vol, err = d.cluster.Lookup(ctx, opts.Volume)
 	if err != nil {
 		return control.Volume{}, false, fmt.Errorf("volume=%s: %w", opts.Volume, err)
 	}
@@ -250,7 +265,11 @@ func (d *Driver) List() (*volume.ListResponse, error) {
 }
 
 // lookup finds a volume in this host's state or, failing that, among the
-// volumes the plugin created elsewhere in the cluster.
+// volumes the plugin created elsewhere in the cluster: in the snapshot of
+// the cluster's list, then by asking the servers for the gluster volume of
+// that name, which another host may have created since the snapshot. A
+// subdirectory volume recorded elsewhere since is found once the snapshot
+// refreshed: its name says nothing of the gluster volume it is part of.
 func (d *Driver) lookup(ctx context.Context, name string) (volumeState, error) {
 	if v, ok := d.state(name); ok {
 		return v, nil
@@ -263,13 +282,36 @@ func (d *Driver) lookup(ctx context.Context, name string) (volumeState, error) {
 	if err != nil {
 		return volumeState{}, fmt.Errorf("looking up volume %s: %w", name, err)
 	}
-	if cv, ok := vols[gluster]; ok && cv.Options[DockerVolumeOption] == name && !control.Retained(cv.Options) {
+	cv, listed := vols[gluster]
+	if listed && cv.Options[DockerVolumeOption] == name && !control.Retained(cv.Options) {
 		return fromCluster(name, cv), nil
 	}
 	if v, ok := findSubvolume(vols, name); ok {
 		return v, nil
 	}
+	// Not listed, or listed between its create and its labels (the
+	// servers set them in a transaction after the create): ask.
+	if !listed || cv.Options[DockerVolumeOption] == "" {
+		cv, err := d.cache.lookup(ctx, gluster)
+		if err == nil && cv.Options[DockerVolumeOption] == name && !control.Retained(cv.Options) {
+			return fromCluster(name, cv), nil
+		}
+		if err != nil && !errors.Is(err, control.ErrNotFound) {
+			return volumeState{}, fmt.Errorf("looking up volume %s: %w", name, err)
+		}
+	}
 	return volumeState{}, fmt.Errorf("volume %s: %w", name, control.ErrNotFound)
+}
+
+// subvolumeElsewhere finds a subdirectory volume in a list of the cluster
+// asked for now, however long that takes: the servers said the name is
+// one, and only a list says of which volume.
+func (d *Driver) subvolumeElsewhere(ctx context.Context, name string) (volumeState, bool) {
+	vols, err := d.cache.awaitList(ctx)
+	if err != nil {
+		return volumeState{}, false
+	}
+	return findSubvolume(vols, name)
 }
 
 // forgetIfRemoved forgets a volume of this host's state whose gluster
@@ -289,9 +331,9 @@ func (d *Driver) forgetIfRemoved(ctx context.Context, name, gluster string) bool
 	removed := func(cv control.Volume, err error) bool {
 		return gone(cv, err) || (err == nil && droppedFromPool(known, cv))
 	}
-	// The cached answer picks the candidates; the cluster itself decides,
-	// under the lock that Create and Mount hold.
-	if cached, err := d.cache.detail(ctx, gluster); !removed(cached.volume, err) {
+	// The snapshot picks the candidates; the cluster itself decides, under
+	// the lock that Create and Mount hold.
+	if cv, listed, ready := d.cache.listed(gluster); !ready || (listed && !removed(cv, nil)) {
 		return false
 	}
 	defer d.ops.lock(gluster)()
@@ -299,7 +341,7 @@ func (d *Driver) forgetIfRemoved(ctx context.Context, name, gluster string) bool
 	if !ok || known.references() > 0 || known.Gluster != gluster {
 		return false
 	}
-	if !removed(d.cluster.Volume(ctx, gluster)) {
+	if !removed(d.cache.lookup(ctx, gluster)) {
 		return false
 	}
 	if err := d.update(func() { delete(d.volumes, name) }); err != nil {
@@ -331,10 +373,11 @@ func (d *Driver) Remove(req *volume.RemoveRequest) error {
 	if v, ok := d.state(req.Name); ok && v.references() > 0 {
 		return fmt.Errorf("volume %s is in use by %d mount(s) on this host: stop the containers using it first", req.Name, v.references())
 	}
-	cv, err := d.cluster.Volume(ctx, v.Gluster)
+	cv, err := d.cluster.Lookup(ctx, v.Gluster)
 	kept := false
 	switch {
 	case errors.Is(err, control.ErrNotFound):
+		d.cache.remove(v.Gluster)
 		log.Info("gluster volume already gone")
 	case err != nil:
 		return fmt.Errorf("removing volume %s: %w", req.Name, err)
@@ -363,9 +406,9 @@ func (d *Driver) Remove(req *volume.RemoveRequest) error {
 		if err := d.deleteWhenIdle(ctx, v.Gluster); err != nil && !errors.Is(err, control.ErrNotFound) {
 			return fmt.Errorf("removing volume %s: %w", req.Name, err)
 		}
+		d.cache.remove(v.Gluster)
 		log.Info("gluster volume deleted")
 	}
-	d.cache.invalidate()
 	if err := d.update(func() { delete(d.volumes, req.Name) }); err != nil {
 		return err
 	}
@@ -407,8 +450,11 @@ func (d *Driver) Path(req *volume.PathRequest) (*volume.PathResponse, error) {
 
 // Restore checks the mounts the state says this host holds, mounts again
 // what is missing or stale, binds subdirectory volumes again, and removes
-// what nothing references. It runs before the plugin answers Docker.
+// what nothing references. It runs before the plugin answers Docker, and
+// asks for the first list of the cluster's volumes without waiting for it.
 func (d *Driver) Restore(ctx context.Context) {
+	// Docker's first calls then find the cluster's volumes listed already.
+	d.cache.refreshInBackground()
 	wanted := map[string][]volumeState{} // by gluster volume: the volumes in use
 	for _, v := range d.states() {
 		if v.references() > 0 {

@@ -156,7 +156,7 @@ func TestGetAndList(t *testing.T) {
 	// Created on another host, and a gluster volume Docker does not own.
 	f.cluster.volumes["else__where"] = control.Volume{Name: "else__where", Options: map[string]string{DockerVolumeOption: "else.where"}}
 	f.cluster.volumes["foreign"] = control.Volume{Name: "foreign"}
-	f.driver.cache.invalidate()
+	relist(t, f.driver)
 
 	if got, want := listedNames(t, f.driver), []string{"else.where", "here"}; !slices.Equal(got, want) {
 		t.Errorf("List() = %v, want %v", got, want)
@@ -461,7 +461,7 @@ func TestVolumeRemovedElsewhere(t *testing.T) {
 	// Gone behind the plugins' backs: in use here, so kept.
 	delete(f.cluster.volumes, "used")
 	delete(f.cluster.volumes, "shared")
-	f.driver.cache.invalidate()
+	relist(t, f.driver)
 
 	if got, want := listedNames(t, f.driver), []string{"sub", "used"}; !slices.Equal(got, want) {
 		t.Errorf("List() = %v, want %v", got, want)
@@ -703,7 +703,7 @@ func TestParentWithSubvolumes(t *testing.T) {
 		t.Fatalf("parent deleted under its subdirectory volumes: %v", f.cluster.deletes)
 	}
 	// The other host knows web.data from the cluster only.
-	other.driver.cache.invalidate()
+	relist(t, other.driver)
 	if got, want := listedNames(t, other.driver), []string{"api", "shared", "web.data"}; !slices.Equal(got, want) {
 		t.Errorf("List() on the other host = %v, want %v", got, want)
 	}

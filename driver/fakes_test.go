@@ -31,6 +31,8 @@ type fakeCluster struct {
 	// subvolumeErr, if set, is what AddSubvolume answers, as the servers
 	// do for a size the bricks cannot hold.
 	subvolumeErr error
+	lists        int // Volumes calls
+	lookups      int // Lookup calls
 }
 
 func newFakeCluster() *fakeCluster {
@@ -48,6 +50,12 @@ func (f *fakeCluster) Create(_ context.Context, req control.CreateRequest) (cont
 			return control.Volume{}, fmt.Errorf("%w: other layout", control.ErrConflict)
 		}
 		return v, nil
+	}
+	key, _ := control.SubvolumeOption(req.Options[DockerVolumeOption])
+	for _, v := range f.volumes {
+		if control.ValidateSubdir(v.Options[key]) == nil {
+			return control.Volume{}, fmt.Errorf("%w: a subdirectory of volume %s", control.ErrConflict, v.Name)
+		}
 	}
 	v := control.Volume{Name: req.Name, Status: "Started", Replica: 2, CreatedAt: "2026-01-02T03:04:05Z", Options: req.Options,
 		Bricks: []control.Brick{{Server: "10.0.0.1", Path: "/bricks/" + req.Name, Online: true}, {Server: "10.0.0.3", Path: "/bricks/" + req.Name}}}
@@ -76,9 +84,36 @@ func (f *fakeCluster) Heal(context.Context, string) (control.Heal, error) {
 	return f.heal, nil
 }
 
+// add adds a volume, as another host creates one.
+func (f *fakeCluster) add(v control.Volume) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.volumes[v.Name] = v
+}
+
+// counts returns how often the volumes were listed and looked up.
+func (f *fakeCluster) counts() (lists, lookups int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.lists, f.lookups
+}
+
+// Lookup is Volume without the status, as the servers answer it.
+func (f *fakeCluster) Lookup(_ context.Context, name string) (control.Volume, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lookups++
+	v, ok := f.volumes[name]
+	if !ok {
+		return v, fmt.Errorf("%w: %s", control.ErrNotFound, name)
+	}
+	return v, nil
+}
+
 func (f *fakeCluster) Volumes(context.Context) ([]control.Volume, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.lists++
 	var out []control.Volume
 	for _, v := range f.volumes {
 		out = append(out, v)

@@ -92,7 +92,7 @@ func (d *Driver) pooledOptions(name string, raw map[string]string) (map[string]s
 // for: its layout is shared.
 func (d *Driver) ensurePool(ctx context.Context, opts Options) (cv control.Volume, created bool, err error) {
 	docker, _ := poolVolume(opts.Pool) // validated by ParseOptions
-	cv, err = d.cluster.Volume(ctx, opts.Volume)
+	cv, err = d.cluster.Lookup(ctx, opts.Volume)
 	switch {
 	case errors.Is(err, control.ErrNotFound):
 		created = true
@@ -118,7 +118,7 @@ func (d *Driver) ensurePool(ctx context.Context, opts Options) (cv control.Volum
 	if err != nil {
 		return control.Volume{}, false, fmt.Errorf("creating the gluster volume %s of pool %s: %w", opts.Volume, opts.Pool, err)
 	}
-	d.logger.Info("pool ready", "pool", opts.Pool, "gluster", cv.Name, "replica", cv.Replica, "bricks", brickList(cv))
+	d.logger.Info("pool ready", "pool", opts.Pool, "gluster", cv.Name, "replica", cv.Replica, "bricks", brickList(cv, false))
 	return cv, created, nil
 }
 

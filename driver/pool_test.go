@@ -191,7 +191,7 @@ func TestPooledRemovedElsewhere(t *testing.T) {
 		t.Errorf("pooled volumes still recorded: %v", subs)
 	}
 	// The creating host forgets it too, so that Docker agrees on every host.
-	f.driver.cache.invalidate()
+	relist(t, f.driver)
 	list, err := f.driver.List()
 	if err != nil {
 		t.Fatal(err)

@@ -62,7 +62,7 @@ func TestRetainedElsewhereIsForgotten(t *testing.T) {
 	if err := f.cluster.Retain(t.Context(), "v"); err != nil {
 		t.Fatal(err)
 	}
-	f.driver.cache.invalidate()
+	relist(t, f.driver)
 	if list, _ := f.driver.List(); len(list.Volumes) != 1 {
 		t.Errorf("listed %+v while a container uses it here, want it kept", list.Volumes)
 	}

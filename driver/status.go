@@ -1,7 +1,6 @@
 package driver
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/docker/go-plugins-helpers/volume"
@@ -32,21 +31,19 @@ func (d *Driver) describe(v volumeState, withStatus bool) *volume.Volume {
 	if pool := v.Options["pool"]; pool != "" {
 		status["pool"] = pool
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), statusTimeout)
-	defer cancel()
-	if detail, err := d.cache.detail(ctx, v.Gluster); err != nil {
-		status["error"] = err.Error()
-	} else {
-		cv := detail.volume
-		status["status"] = cv.Status
-		status["replica"] = cv.Replica
-		status["bricks"] = brickList(cv)
-		if len(cv.Clients) > 0 {
-			status["clients"] = cv.Clients
+	switch st, ok := d.cache.status(v.Gluster); {
+	case ok && st.err != nil:
+		status["error"] = st.err.Error()
+	case ok:
+		addStatus(status, st.volume, true)
+		addCapacity(status, st.volume, v.Options["subdir"])
+		if st.heal != "" {
+			status["heal"] = st.heal
 		}
-		addCapacity(status, cv, v.Options["subdir"])
-		if detail.heal != "" {
-			status["heal"] = detail.heal
+	default:
+		// Until its status arrives: the volume as the cluster lists it.
+		if cv, listed, _ := d.cache.listed(v.Gluster); listed {
+			addStatus(status, cv, false)
 		}
 	}
 	out.Status = status
@@ -77,12 +74,26 @@ func healStatus(gluster string, h control.Heal, err error) string {
 	return fmt.Sprintf("%d entries to heal", h.Pending)
 }
 
-func brickList(v control.Volume) []string {
+func addStatus(status map[string]interface{}, cv control.Volume, checked bool) {
+	status["status"] = cv.Status
+	status["replica"] = cv.Replica
+	status["bricks"] = brickList(cv, checked)
+	if len(cv.Clients) > 0 {
+		status["clients"] = cv.Clients
+	}
+}
+
+// brickList describes a volume's bricks; checked says whether their state
+// is known.
+func brickList(v control.Volume, checked bool) []string {
 	out := make([]string, len(v.Bricks))
 	for i, b := range v.Bricks {
-		state := "offline"
-		if b.Online {
+		state := "state not checked yet"
+		switch {
+		case checked && b.Online:
 			state = "online"
+		case checked:
+			state = "offline"
 		}
 		if b.Arbiter {
 			state += ", arbiter"

@@ -26,11 +26,17 @@ func TestInspectShowsHeal(t *testing.T) {
 			if err := f.driver.Create(&volume.CreateRequest{Name: "data"}); err != nil {
 				t.Fatal(err)
 			}
-			got, err := f.driver.Get(&volume.GetRequest{Name: "data"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if heal := got.Volume.Status["heal"]; heal != tc.want {
+			// The status, heal included, arrives in the background.
+			var heal any
+			eventually(t, "the heal status", func() bool {
+				got, err := f.driver.Get(&volume.GetRequest{Name: "data"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				heal = got.Volume.Status["heal"]
+				return heal != nil
+			})
+			if heal != tc.want {
 				t.Errorf("status heal = %v, want %q", heal, tc.want)
 			}
 		})

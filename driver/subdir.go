@@ -248,5 +248,20 @@ func (d *Driver) forgetSubvolume(ctx context.Context, v volumeState) error {
 	if err != nil && !errors.Is(err, control.ErrNotFound) {
 		return fmt.Errorf("removing volume %s: taking it off gluster volume %s: %w", v.Name, v.Gluster, err)
 	}
+	d.cache.relabel(v.Gluster, func(options map[string]string) { setSubvolume(options, v.Name, "") })
 	return nil
+}
+
+// setSubvolume records in a gluster volume's options, as the servers do,
+// that Docker volume docker is its subdirectory subdir; "" forgets it.
+func setSubvolume(options map[string]string, docker, subdir string) {
+	key, err := control.SubvolumeOption(docker)
+	if err != nil {
+		return
+	}
+	if subdir == "" {
+		delete(options, key)
+	} else {
+		options[key] = subdir
+	}
 }

@@ -20,12 +20,10 @@ const (
 	// and its bricks: all Docker waits for it.
 	removeTimeout = time.Minute
 	// callTimeout bounds Get, List and Path, which ask the cluster at most
-	// for its volume list: well within Docker's minute, so that a hung
+	// for its volume list (before the first one arrived) or for one volume:
+	// well within Docker's minute, so that a hung
 	// server shows as an error rather than a hung `docker volume ls`.
 	callTimeout = 20 * time.Second
-	// statusTimeout bounds the status `docker volume inspect` adds to Get:
-	// it is extra, and a server slow to answer must not hold Get up long.
-	statusTimeout = 5 * time.Second
 	// unmountTimeout bounds removing a mount once its last reference is
 	// gone. A healthy unmount takes milliseconds; a hung one must not hold
 	// the volume's operation lock past the minute Docker waits for Unmount.
@@ -36,9 +34,13 @@ const (
 	// once by `docker volume rm`.
 	clientGoneWait = 10 * time.Second
 	// listTimeout bounds one refresh of the cluster's volume list. It runs
-	// in the background for every waiting caller, so it may outlast
-	// callTimeout and still serve the next call.
+	// in the background, so it may outlast callTimeout and still serve the
+	// next call.
 	listTimeout = 30 * time.Second
+	// lookupTimeout bounds asking the servers for one volume the snapshot
+	// of the cluster's list does not show: one `gluster volume info`, tens
+	// of milliseconds, unless the first server tried is gone.
+	lookupTimeout = 10 * time.Second
 	// detailTimeout bounds fetching one volume's status, which glusterd
 	// gathers from every brick: a few hundred milliseconds when they
 	// answer, and a dead brick's host costs seconds.

@@ -13,6 +13,7 @@ import (
 	"github.com/docker/go-plugins-helpers/volume"
 
 	"github.com/glusterdocker/gluster/control"
+	"github.com/glusterdocker/gluster/logging"
 	"github.com/glusterdocker/gluster/mounter"
 )
 
@@ -36,11 +37,14 @@ func (d *Driver) MountContext(caller context.Context, req *volume.MountRequest) 
 	// one ever releases.
 	ctx, cancel := context.WithTimeout(caller, d.wait.timeout())
 	defer cancel()
+	took := logging.StartSteps()
 	v, err := d.lookup(ctx, req.Name)
 	if err != nil {
 		return nil, err
 	}
+	took.Step("lookup")
 	defer d.ops.lock(v.Gluster)()
+	took.Step("waited")
 	log := d.logger.With("volume", req.Name, "id", req.ID)
 	if known, ok := d.state(req.Name); ok {
 		v = known
@@ -50,10 +54,13 @@ func (d *Driver) MountContext(caller context.Context, req *volume.MountRequest) 
 	d.mu.Lock()
 	shared := d.glusterReferences(v.Gluster) > 0
 	d.mu.Unlock()
-	if !shared || !d.healthy(root) {
+	needed := !shared || !d.healthy(root)
+	took.Step("checked")
+	if needed {
 		if err := d.mountGluster(ctx, v.Gluster, root); err != nil {
 			return nil, fmt.Errorf("mounting volume %s: %w", req.Name, err)
 		}
+		took.Step("fuse")
 	}
 	if err := d.attach(v, root); err != nil {
 		d.releaseUnused(v)
@@ -87,7 +94,9 @@ func (d *Driver) MountContext(caller context.Context, req *volume.MountRequest) 
 	if err != nil {
 		return nil, err
 	}
-	log.Info("volume mounted", "references", refs, "path", d.volumePath(v))
+	took.Step("saved")
+	log.Info("volume mounted", append([]any{"references", refs, "path", d.volumePath(v),
+		"elapsed", time.Since(start).Round(time.Millisecond)}, took.Attrs()...)...)
 	return &volume.MountResponse{Mountpoint: d.volumePath(v)}, nil
 }
 
@@ -109,8 +118,8 @@ func (d *Driver) mountGluster(ctx context.Context, gluster, target string) error
 	servers := slices.Clone(d.cluster.Servers())
 	var bricks []string
 	// The brick hosts are servers too, and tell the mounter which brick
-	// index is which; the last list is enough for that.
-	if vol, err := d.cache.lastListed(ctx, gluster); err == nil {
+	// index is which; the snapshot is enough for that.
+	if vol, err := d.cache.volume(ctx, gluster); err == nil {
 		for _, b := range vol.Bricks {
 			bricks = append(bricks, b.Server)
 			if !slices.Contains(servers, b.Server) {

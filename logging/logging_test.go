@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestNew(t *testing.T) {
@@ -36,5 +37,20 @@ func TestNew(t *testing.T) {
 				t.Errorf("logged %q, want %q", buf.String(), tc.want)
 			}
 		})
+	}
+}
+
+func TestSteps(t *testing.T) {
+	s := StartSteps()
+	s.Step("first")
+	s.Step("second")
+	attrs := s.Attrs()
+	if len(attrs) != 4 || attrs[0] != "first" || attrs[2] != "second" {
+		t.Fatalf("Attrs() = %v, want first and second with their durations", attrs)
+	}
+	for _, d := range []any{attrs[1], attrs[3]} {
+		if d, ok := d.(time.Duration); !ok || d < 0 || d%time.Millisecond != 0 {
+			t.Errorf("duration %v: want a whole number of milliseconds", d)
+		}
 	}
 }

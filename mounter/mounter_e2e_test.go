@@ -245,12 +245,11 @@ func TestE2E(t *testing.T) {
 		}()
 		// A probe that takes the frozen server for live makes mount hang on
 		// its volume file, as when a server freezes right after the probe.
-		fooled := *m
-		fooled.Dial = func(ctx context.Context, network, address string) (net.Conn, error) {
+		fooled := &Mounter{Logger: m.Logger, Dial: func(ctx context.Context, network, address string) (net.Conn, error) {
 			client, server := net.Pipe()
 			go answerPings(server)
 			return client, nil
-		}
+		}}
 		req := e2eRequest(t, m, c, e2eVolume, "")
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
@@ -275,9 +274,8 @@ func TestE2E(t *testing.T) {
 		for _, s := range c.Servers {
 			s.Stop(t)
 		}
-		short := *m
-		short.Deadline = 5 * time.Second
-		req := e2eRequest(t, &short, c, e2eVolume, "")
+		short := &Mounter{Logger: m.Logger, Deadline: 5 * time.Second}
+		req := e2eRequest(t, short, c, e2eVolume, "")
 		start := time.Now()
 		_, err := short.Mount(ctx, req)
 		t.Logf("Mount() failed after %s:\n%v", time.Since(start), err)

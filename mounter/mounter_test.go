@@ -47,7 +47,7 @@ func TestMount(t *testing.T) {
 			},
 			wantMounts: 1,
 			wantArgs: []string{"-t", "glusterfs", "-o",
-				"backup-volfile-servers=s3:s1,log-file=LOG,xlator-option=gv-client-0.transport.tcp-user-timeout=2", "s2:/gv", "TARGET"},
+				"backup-volfile-servers=s3:s1,log-file=LOG,xlator-option=gv-client-0.transport.tcp-user-timeout=1", "s2:/gv", "TARGET"},
 		},
 		{
 			name: "[Success] retries until mount works",

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 var volumeName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
@@ -86,13 +87,13 @@ func liveFirst(servers []string, dead map[string]bool) (order, unreachable []str
 
 // mountArgs returns the arguments of mount(8): order[0] serves the volume
 // file, the other servers are its backups.
-func mountArgs(req Request, order []string, dead map[string]bool) []string {
+func mountArgs(req Request, order []string, dead map[string]bool, deadBrickTimeout time.Duration) []string {
 	var opts []string
 	if len(order) > 1 {
 		opts = append(opts, "backup-volfile-servers="+strings.Join(order[1:], ":"))
 	}
 	opts = append(opts, "log-file="+req.LogFile)
-	if x := deadBrickOption(req.Volume, req.Bricks, dead); x != "" {
+	if x := deadBrickOption(req.Volume, req.Bricks, dead, deadBrickTimeout); x != "" {
 		opts = append(opts, "xlator-option="+x)
 	}
 	source := order[0] + ":/" + path.Join(req.Volume, req.Subdir)
@@ -100,8 +101,9 @@ func mountArgs(req Request, order []string, dead map[string]bool) []string {
 }
 
 // deadBrickOption returns an xlator option that gives up connecting to the
-// bricks on dead hosts after 2 s instead of the 42 s TCP timeout that would
-// otherwise delay the mount, or "" when no brick host is dead.
+// bricks on dead hosts after timeout (whole seconds, at least one) instead
+// of the 42 s TCP timeout that would otherwise delay the mount, or "" when
+// no brick host is dead.
 //
 // mount.glusterfs passes on only its last xlator-option, so one fnmatch
 // pattern must name all the bricks, and it must not name a live one: a short
@@ -110,7 +112,7 @@ func mountArgs(req Request, order []string, dead map[string]bool) []string {
 // last digit is exact, so the dead bricks sharing the most common leading
 // digits get the option: all of them in volumes of up to 10 bricks, and the
 // others keep the default timeout, which only makes the mount slower.
-func deadBrickOption(volume string, bricks []string, dead map[string]bool) string {
+func deadBrickOption(volume string, bricks []string, dead map[string]bool, timeout time.Duration) string {
 	var prefixes []string
 	lastDigits := make(map[string]string)
 	for i, host := range bricks {
@@ -137,5 +139,6 @@ func deadBrickOption(volume string, bricks []string, dead map[string]bool) strin
 	if len(digits) > 1 {
 		digits = "[" + digits + "]"
 	}
-	return fmt.Sprintf("%s-client-%s%s.transport.tcp-user-timeout=2", volume, best, digits)
+	seconds := max(int(timeout/time.Second), 1)
+	return fmt.Sprintf("%s-client-%s%s.transport.tcp-user-timeout=%d", volume, best, digits, seconds)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 )
 
 func TestMountArgs(t *testing.T) {
@@ -38,7 +39,7 @@ func TestMountArgs(t *testing.T) {
 			order: []string{"s2", "s3", "s1"},
 			dead:  []string{"s1"},
 			want: []string{"-t", "glusterfs", "-o",
-				"backup-volfile-servers=s3:s1,log-file=/log/gv.log,xlator-option=gv-client-[02].transport.tcp-user-timeout=2",
+				"backup-volfile-servers=s3:s1,log-file=/log/gv.log,xlator-option=gv-client-[02].transport.tcp-user-timeout=1",
 				"s2:/gv", "/mnt/gv"},
 		},
 		{
@@ -51,7 +52,7 @@ func TestMountArgs(t *testing.T) {
 	}
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := mountArgs(tc.req, tc.order, toSet(tc.dead)); !slices.Equal(got, tc.want) {
+			if got := mountArgs(tc.req, tc.order, toSet(tc.dead), time.Second); !slices.Equal(got, tc.want) {
 				t.Errorf("mountArgs() =\n%q\nwant\n%q", got, tc.want)
 			}
 		})
@@ -60,6 +61,7 @@ func TestMountArgs(t *testing.T) {
 
 func TestDeadBrickOption(t *testing.T) {
 	const suffix = ".transport.tcp-user-timeout=2"
+	const timeout = 2 * time.Second
 	testCases := []struct {
 		name   string
 		bricks []string
@@ -76,7 +78,7 @@ func TestDeadBrickOption(t *testing.T) {
 	}
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := deadBrickOption("gv", tc.bricks, toSet(tc.dead)); got != tc.want {
+			if got := deadBrickOption("gv", tc.bricks, toSet(tc.dead), timeout); got != tc.want {
 				t.Errorf("deadBrickOption() = %q, want %q", got, tc.want)
 			}
 		})

@@ -29,25 +29,112 @@ const (
 )
 
 // Probe asks every server in parallel whether its glusterd answers, each
-// within ProbeTimeout, and splits them into live and dead in their given order.
+// within ProbeTimeout, and splits them into live and dead in their given
+// order. It does not wait for the slowest: once one server answered, the
+// others have ProbeGrace to answer too, and a server whose last probe
+// failed within deadMemory is not waited for at all. The probes it stops
+// waiting for go on in the background, and their outcome is remembered for
+// the next mount: a server that came back is used again.
 func (m *Mounter) Probe(ctx context.Context, servers []string) (live, dead []string) {
-	errs := make([]error, len(servers))
-	var wg sync.WaitGroup
-	for i, s := range servers {
-		wg.Go(func() { errs[i] = m.probe(ctx, s) })
+	type answer struct {
+		i   int
+		err error
 	}
-	wg.Wait()
+	answers := make(chan answer, len(servers))
+	known := m.health.recentlyDead(servers)
 	for i, s := range servers {
-		if errs[i] == nil {
+		go func() {
+			// Not ctx: a probe the caller stopped waiting for still
+			// tells the next mount, within ProbeTimeout.
+			err := m.probe(context.WithoutCancel(ctx), s)
+			m.health.record(s, err == nil)
+			if m.Observer != nil {
+				m.Observer.ServerProbed(s, err == nil)
+			}
+			answers <- answer{i, err}
+		}()
+	}
+	alive := make([]bool, len(servers))
+	pending := make(map[int]bool, len(servers))
+	for i := range servers {
+		pending[i] = true
+	}
+	var grace <-chan time.Time
+	anyLive := false
+	for len(pending) > 0 && !(anyLive && onlyKnownDead(pending, servers, known)) {
+		select {
+		case a := <-answers:
+			delete(pending, a.i)
+			alive[a.i] = a.err == nil
+			if a.err == nil && !anyLive {
+				anyLive = true
+				grace = time.After(cmp.Or(m.ProbeGrace, DefaultProbeGrace))
+			}
+		case <-grace:
+			pending = nil
+		case <-ctx.Done():
+			pending = nil
+		}
+	}
+	for i, s := range servers {
+		if alive[i] {
 			live = append(live, s)
 		} else {
 			dead = append(dead, s)
 		}
-		if m.Observer != nil {
-			m.Observer.ServerProbed(s, errs[i] == nil)
-		}
 	}
 	return live, dead
+}
+
+// onlyKnownDead reports whether every server still probed failed its
+// last probe a moment ago.
+func onlyKnownDead(pending map[int]bool, servers []string, known map[string]bool) bool {
+	for i := range pending {
+		if !known[servers[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+// deadMemory is how long a failed probe marks a server as not worth
+// waiting for. Every mount probes it again all the same, so this only
+// bounds how long a server that stays silent is remembered: minutes are
+// more than a burst of container starts needs.
+const deadMemory = 5 * time.Minute
+
+// serverHealth remembers the outcome of each server's last probe.
+type serverHealth struct {
+	mu   sync.Mutex
+	last map[string]probeOutcome
+}
+
+type probeOutcome struct {
+	live bool
+	at   time.Time
+}
+
+func (h *serverHealth) record(server string, live bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.last == nil {
+		h.last = map[string]probeOutcome{}
+	}
+	h.last[server] = probeOutcome{live: live, at: time.Now()}
+}
+
+// recentlyDead returns the servers whose last probe failed within
+// deadMemory.
+func (h *serverHealth) recentlyDead(servers []string) map[string]bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	dead := map[string]bool{}
+	for _, s := range servers {
+		if o, ok := h.last[s]; ok && !o.live && time.Since(o.at) < deadMemory {
+			dead[s] = true
+		}
+	}
+	return dead
 }
 
 // probe sends server's glusterd an RPC ping rather than only connecting: the

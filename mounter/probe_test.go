@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net"
 	"slices"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -111,5 +112,102 @@ func TestProbeCancelled(t *testing.T) {
 	live, dead := m.Probe(ctx, []string{"frozen"})
 	if len(live) != 0 || len(dead) != 1 || time.Since(start) > time.Second {
 		t.Errorf("Probe() = %q, %q after %s; want the frozen server dead at once", live, dead, time.Since(start))
+	}
+}
+
+// switchableServers answer probes as their current state says: "live",
+// "frozen" (accepts, never answers) or anything else (refused).
+type switchableServers struct {
+	mu    sync.Mutex
+	state map[string]string
+}
+
+func (s *switchableServers) set(server, state string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.state[server] = state
+}
+
+func (s *switchableServers) dial(ctx context.Context, network, address string) (net.Conn, error) {
+	host, _, _ := net.SplitHostPort(address)
+	s.mu.Lock()
+	state := s.state[host]
+	s.mu.Unlock()
+	client, server := net.Pipe()
+	switch state {
+	case "live":
+		go answerPings(server)
+	case "frozen":
+		go io.Copy(io.Discard, server)
+	default:
+		return nil, &net.OpError{Op: "dial", Net: network, Err: syscall.ECONNREFUSED}
+	}
+	return client, nil
+}
+
+// TestProbeDoesNotWaitForTheDead: the probe ends a grace after the first
+// answer, and at once for servers that failed a moment ago; a server that
+// comes back is live again for the next mount.
+func TestProbeDoesNotWaitForTheDead(t *testing.T) {
+	servers := &switchableServers{state: map[string]string{"live": "live", "gone": "frozen"}}
+	m := &Mounter{Dial: servers.dial, ProbeTimeout: time.Minute, ProbeGrace: 50 * time.Millisecond, Logger: testLogger(t)}
+	probe := func() (live, dead []string, took time.Duration) {
+		start := time.Now()
+		live, dead = m.Probe(context.Background(), []string{"gone", "live"})
+		return live, dead, time.Since(start)
+	}
+
+	steps := []struct {
+		name     string
+		before   func()
+		wantLive []string
+		within   time.Duration
+	}{
+		{"[Success] a silent server costs the grace, not the probe limit", nil, []string{"live"}, time.Second},
+		{"[Success] a server silent a moment ago costs nothing", func() {
+			// The first probe's timeout, so that the server counts as failed.
+			m.health.record("gone", false)
+			m.ProbeGrace = time.Minute
+		}, []string{"live"}, time.Second},
+		{"[Success] a server that came back is live again", func() {
+			servers.set("gone", "live")
+			// This probe may not wait for it, but records that it answered.
+			probe()
+			waitUntil(t, "the server's answer remembered", func() bool { return len(m.health.recentlyDead([]string{"gone"})) == 0 })
+		}, []string{"gone", "live"}, time.Second},
+	}
+	for _, step := range steps {
+		t.Run(step.name, func(t *testing.T) {
+			if step.before != nil {
+				step.before()
+			}
+			live, dead, took := probe()
+			if !slices.Equal(live, step.wantLive) || took > step.within {
+				t.Errorf("Probe() = live %q, dead %q after %s; want live %q within %s", live, dead, took, step.wantLive, step.within)
+			}
+		})
+	}
+}
+
+// TestProbeRemembersInTheBackground: a probe Mount stopped waiting for
+// still records its outcome.
+func TestProbeRemembersInTheBackground(t *testing.T) {
+	servers := &switchableServers{state: map[string]string{"live": "live", "gone": "frozen"}}
+	m := &Mounter{Dial: servers.dial, ProbeTimeout: 100 * time.Millisecond, ProbeGrace: time.Millisecond, Logger: testLogger(t)}
+	if live, _ := m.Probe(context.Background(), []string{"gone", "live"}); !slices.Equal(live, []string{"live"}) {
+		t.Fatalf("live = %q", live)
+	}
+	waitUntil(t, "the silent server's failed probe remembered", func() bool { return len(m.health.recentlyDead([]string{"gone"})) == 1 })
+}
+
+// waitUntil polls cond for at most 5 s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s within 5 s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

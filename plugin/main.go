@@ -26,6 +26,13 @@ import (
 // Docker, which waits for a starting plugin only so long.
 const restoreLimit = 25 * time.Second
 
+// volumeListAge is the age of the plugin's snapshot of the cluster's volume
+// list after which the next call refreshes it in the background: volumes
+// created or removed on other hosts show within seconds, while a list of
+// hundreds of volumes, about a second of glusterd's time, is asked for at
+// most this often, and only while Docker calls.
+const volumeListAge = 2 * time.Second
+
 func main() {
 	cfg, err := loadConfig(os.LookupEnv)
 	if err != nil {
@@ -73,7 +80,7 @@ func run(cfg config, logger *slog.Logger) error {
 		DefaultSize:    defaultSize,
 		DefaultPool:    cfg.DefaultPool,
 		OnRemove:       cfg.OnRemove,
-		CacheTTL:       2 * time.Second,
+		CacheTTL:       volumeListAge,
 		DetachClients:  cfg.DetachClients,
 	}, cluster, m, detached, logger)
 	if err != nil {

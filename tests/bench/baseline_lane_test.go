@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,11 +24,16 @@ const (
 	baselineVolume    = "gbench-b-data"
 	listPlugin        = "gbench-l"
 	listVolumePrefix  = "gbench-l-v"
+	elsewherePrefix   = "gbench-l-x" // volumes made while the plugin's snapshot is in use
 )
 
-// pluginCacheTTL is how long the plugin reuses the cluster's volume list
-// (plugin/main.go).
-const pluginCacheTTL = 2 * time.Second
+// pluginListAge is the age of the plugin's snapshot of the cluster's volume
+// list after which a call refreshes it in the background (plugin/main.go).
+const pluginListAge = 2 * time.Second
+
+// listSettleTimeout bounds waiting for the plugin to list volumes just
+// made: a list of 500 takes glusterd about a second.
+const listSettleTimeout = time.Minute
 
 // callsPerRun is how many List or Get calls make one run's median.
 const callsPerRun = 10
@@ -128,10 +134,14 @@ func (l *baselineLaneBed) listAndGet(t *testing.T) {
 		t.Logf("List and Get with %d volumes", n)
 		l.makeVolumes(t, made, n)
 		made = n
+		// The plugin shows volumes made elsewhere once its snapshot
+		// refreshed in the background.
+		testbed.Eventually(t, listSettleTimeout, fmt.Sprintf("List showing the %d volumes", n), func() error { return l.list(ctx, api, n) })
 		for run := range l.cfg.runs {
 			// Get of a volume not looked at before: the newest ones.
 			fresh := volumeName(n - 1 - run%n)
-			time.Sleep(pluginCacheTTL + 100*time.Millisecond) // let the plugin's list expire
+			elsewhere := fmt.Sprintf("%s%04d-%d", elsewherePrefix, n, run)
+			time.Sleep(pluginListAge + 100*time.Millisecond) // let the plugin's snapshot age
 			calls := []struct {
 				first, rest *Measure
 				call        func() error
@@ -153,6 +163,14 @@ func (l *baselineLaneBed) listAndGet(t *testing.T) {
 				l.record(&c.first.Plugin, took[0])
 				l.record(&c.rest.Plugin, Summarize(took[1:]).Median)
 			}
+			l.makeVolume(t, elsewhere)
+			took, err := timed(func() error {
+				return api.call(ctx, "VolumeDriver.Get", map[string]string{"Name": elsewhere}, nil)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.record(&l.m.getElsewhere[i].Plugin, float64(took.Microseconds())/1000)
 		}
 	}
 	// The rows of larger counts compare with the smallest.
@@ -163,6 +181,7 @@ func (l *baselineLaneBed) listAndGet(t *testing.T) {
 		}
 	}
 	l.mu.Unlock()
+	l.memory(t, p, api)
 	// The plugin's own removal would remove every volume it lists, one by
 	// one; the cluster's removal takes them all at once.
 	testbed.MustDocker(t, "plugin", "rm", "-f", p.Name)
@@ -190,11 +209,19 @@ func volumeName(i int) string { return fmt.Sprintf("%s%04d", listVolumePrefix, i
 
 // makeVolumes creates the volumes numbered from to to-1.
 func (l *baselineLaneBed) makeVolumes(t *testing.T, from, to int) {
+	var names []string
+	for i := from; i < to; i++ {
+		names = append(names, volumeName(i))
+	}
+	l.makeVolume(t, names...)
+}
+
+// makeVolume creates volumes as the plugin on another host would.
+func (l *baselineLaneBed) makeVolume(t *testing.T, names ...string) {
 	s1, s2 := l.cluster.Servers[0], l.cluster.Servers[1]
 	created := time.Now().UTC().Format(time.RFC3339)
 	var cmds []string
-	for i := from; i < to; i++ {
-		v := volumeName(i)
+	for _, v := range names {
 		cmds = append(cmds,
 			fmt.Sprintf("volume create %s replica 2 %s:/bricks/%s %s:/bricks/%s force", v, s1.Address, v, s2.Address, v),
 			fmt.Sprintf("volume set %s %s %s %s %s", v, driver.DockerVolumeOption, v, control.CreatedAtOption, created))
@@ -208,4 +235,79 @@ func (l *baselineLaneBed) makeVolumes(t *testing.T, from, to int) {
 	if ok := strings.Count(out, "success"); ok != len(cmds) {
 		t.Fatalf("%d of %d gluster commands succeeded:\n%s", ok, len(cmds), out)
 	}
+}
+
+// memory: item 9. The first volumes of the List and Get measures started
+// and mounted through the plugin, more and more of them; the resident
+// memory of the plugin and of each FUSE client with each count mounted.
+func (l *baselineLaneBed) memory(t *testing.T, p *testbed.Plugin, api *pluginAPI) {
+	most := slices.Max(l.cfg.mountCounts)
+	if most > slices.Max(l.cfg.volumeCounts) {
+		t.Fatalf("%d volumes to mount, %d made", most, slices.Max(l.cfg.volumeCounts))
+	}
+	t.Logf("memory with up to %d mounted volumes", most)
+	vols := make([]string, most)
+	starts := make([]string, most)
+	for i := range vols {
+		vols[i] = volumeName(i)
+		starts[i] = "volume start " + vols[i]
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	if out, err := l.cluster.Servers[0].GlusterBatch(ctx, starts); err != nil || strings.Count(out, "success") != most {
+		t.Fatalf("starting %d volumes: %v\n%s", most, err, out)
+	}
+	mount := func(method string, names []string) {
+		err := parallel(mountWorkers, names, func(v string) error {
+			return api.call(ctx, method, map[string]string{"Name": v, "ID": "gbench-memory"}, nil)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer mount("VolumeDriver.Unmount", vols)
+	mounted := 0
+	for i, n := range l.cfg.mountCounts {
+		mount("VolumeDriver.Mount", vols[mounted:n])
+		mounted = n
+		var clients []float64
+		for _, v := range vols[:n] {
+			for _, pid := range testbed.FUSEClientPIDs(v) {
+				clients = append(clients, rssMiB(pid))
+			}
+		}
+		l.record(&l.m.pluginRSS[i].Plugin, rssMiB(p.PID(t)))
+		l.record(&l.m.clientRSS[i].Plugin, Summarize(clients).Median)
+	}
+}
+
+// mountWorkers is how many volumes the memory measure mounts at once: as
+// many as a few containers starting together would.
+const mountWorkers = 4
+
+// parallel calls f for every item, workers at a time, and returns the
+// first error.
+func parallel(workers int, items []string, f func(string) error) error {
+	work := make(chan string)
+	errs := make(chan error, len(items))
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for item := range work {
+				errs <- f(item)
+			}
+		})
+	}
+	for _, item := range items {
+		work <- item
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -38,6 +38,8 @@ func pluginLane(t *testing.T, b *bench, m *measures) {
 	c.StartAll(t)
 	c.WaitPool(t, poolTimeout)
 	p := testbed.InstallPlugin(t, c, pluginLaneName)
+	pid := p.PID(t)
+	cpuBefore := cpuTime(t, pid)
 	l := &pluginLaneBed{bench: b, m: m, cluster: c, plugin: p, api: newPluginAPI(t, p)}
 	l.removeContainers()
 	t.Cleanup(l.removeContainers)
@@ -64,6 +66,10 @@ func pluginLane(t *testing.T, b *bench, m *measures) {
 			s.run(t, run)
 		}
 	}
+	if p.PID(t) != pid {
+		t.Fatal("the plugin restarted during its lane: its CPU time is lost")
+	}
+	l.seconds(&m.pluginCPU.Plugin, cpuTime(t, pid)-cpuBefore)
 }
 
 // containerNames are the names of the lane's containers.
@@ -128,10 +134,12 @@ func (l *pluginLaneBed) startAndMount(t *testing.T, run int) {
 	var plugin, raw time.Duration
 	viaPlugin := func() {
 		id := map[string]string{"Name": dataVolume, "ID": "gbench-mount-" + strconv.Itoa(run)}
+		mark := testbed.MarkDaemonLog(t)
 		var err error
 		if plugin, err = timed(func() error { return l.api.call(ctx, "VolumeDriver.Mount", id, nil) }); err != nil {
 			t.Fatal(err)
 		}
+		l.splitMount(t, mark)
 		if err := l.api.call(ctx, "VolumeDriver.Unmount", id, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -151,18 +159,35 @@ func (l *pluginLaneBed) startAndMount(t *testing.T, run int) {
 	l.seconds(&l.m.mountTutorial.Plugin, plugin)
 }
 
-// serversDown: item 2, the plugin's side. A container started just after a
-// server stopped, then again once the host forgot the server's address.
+// splitMount records where the time of the Mount call made since mark
+// went, as the plugin logged it: the mounter's probe and mount(8), and
+// the rest of the driver's call.
+func (l *pluginLaneBed) splitMount(t *testing.T, mark testbed.DaemonLogMark) {
+	mounter := loggedTimes(t, mark, l.plugin, "mounted", dataVolume, 1)[0]
+	driver := loggedTimes(t, mark, l.plugin, "volume mounted", dataVolume, 1)[0]
+	l.record(&l.m.mountProbe.Plugin, milliseconds(mounter["probe"]))
+	l.record(&l.m.mountRun.Plugin, milliseconds(mounter["mount"]))
+	l.record(&l.m.mountRest.Plugin, milliseconds(driver["elapsed"]-mounter["probe"]-mounter["mount"]))
+}
+
+// serversDown: item 2, the plugin's side. A container started with every
+// server up, then just after a server stopped, then again once the host
+// forgot the server's address.
 func (l *pluginLaneBed) serversDown(t *testing.T, run int) {
 	cases := []struct {
 		server        int
 		fresh, steady []*Measure
 	}{
-		{0, []*Measure{l.m.firstFresh, l.m.tutorialFresh}, []*Measure{l.m.firstSteady, l.m.tutorialSteady}},
-		{1, []*Measure{l.m.secondFresh}, []*Measure{l.m.secondSteady}},
+		{0, []*Measure{l.m.upFirstFresh, l.m.firstFresh, l.m.tutorialFresh}, []*Measure{l.m.upFirstSteady, l.m.firstSteady, l.m.tutorialSteady}},
+		{1, []*Measure{l.m.upSecondFresh, l.m.secondFresh}, []*Measure{l.m.upSecondSteady, l.m.secondSteady}},
 	}
 	for _, c := range cases {
 		srv := l.cluster.Servers[c.server]
+		up := l.timedRun(t, dataVolume, "cat /data/probe.txt")
+		waitNoClient(t, dataVolume)
+		for _, m := range []*Measure{c.fresh[0], c.steady[0]} {
+			l.seconds(&m.Base, up)
+		}
 		testbed.MustDocker(t, "stop", srv.Name)
 		fresh := l.timedRun(t, dataVolume, "cat /data/probe.txt")
 		forgetAddress(t, srv.Address)
@@ -335,7 +360,9 @@ func (l *pluginLaneBed) containersAtOnce(t *testing.T, run int) {
 	var none, with time.Duration
 	clients := 0
 	withVolume := func() {
+		mark := testbed.MarkDaemonLog(t)
 		with = start(true, func() { clients = testbed.FUSEClients(dataVolume) })
+		l.splitMounts(t, mark, len(names))
 		waitNoClient(t, dataVolume)
 	}
 	withoutVolume := func() { none = start(false, func() {}) }
@@ -343,6 +370,21 @@ func (l *pluginLaneBed) containersAtOnce(t *testing.T, run int) {
 	l.seconds(&l.m.manyWall.Base, none)
 	l.seconds(&l.m.manyWall.Plugin, with)
 	l.record(&l.m.manyClients.Plugin, float64(clients))
+}
+
+// splitMounts records where the time of the n Mount calls made at once
+// since mark went, as the plugin logged it.
+func (l *pluginLaneBed) splitMounts(t *testing.T, mark testbed.DaemonLogMark, n int) {
+	var slowest, waited, fuse, saved time.Duration
+	for _, call := range loggedTimes(t, mark, l.plugin, "volume mounted", dataVolume, n) {
+		slowest, waited = max(slowest, call["elapsed"]), max(waited, call["waited"])
+		fuse += call["fuse"]
+		saved += call["saved"]
+	}
+	l.record(&l.m.manySlowest.Plugin, milliseconds(slowest))
+	l.record(&l.m.manyWaited.Plugin, milliseconds(waited))
+	l.record(&l.m.manyFUSE.Plugin, milliseconds(fuse))
+	l.record(&l.m.manySaved.Plugin, milliseconds(saved))
 }
 
 // create: item 6. docker volume create against the gluster CLI's create and
@@ -378,6 +420,13 @@ func (l *pluginLaneBed) create(t *testing.T, run int) {
 	}
 	l.seconds(&l.m.create.Base, base)
 	l.seconds(&l.m.create.Plugin, plugin)
+	logged := serverTimes(t, l.cluster, "volume created", docker)
+	if len(logged) != 1 {
+		t.Fatalf("%d servers logged the create of %s, want 1", len(logged), docker)
+	}
+	for i, step := range createSteps {
+		l.record(&l.m.createSteps[i].Plugin, milliseconds(logged[0][step.key]))
+	}
 	testbed.MustDocker(t, "volume", "rm", docker)
 	// Made with the gluster CLI, so removed with it: the control API
 	// changes only volumes the plugin created.

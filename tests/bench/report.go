@@ -79,6 +79,7 @@ const (
 	Seconds      Unit = "s"
 	Milliseconds Unit = "ms"
 	Count        Unit = "count"
+	MiB          Unit = "MiB"
 	Success      Unit = "success" // 1 for a success, 0 for a failure
 )
 
