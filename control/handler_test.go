@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/glusterdocker/gluster/glustercli"
 	"github.com/glusterdocker/gluster/names"
@@ -243,6 +244,27 @@ func TestDelete(t *testing.T) {
 	assertNoBrick(t, ts.bricks, "v")
 	if err := ts.client.Delete(ctx, "v"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("delete of a missing volume: err = %v, want ErrNotFound", err)
+	}
+}
+
+// TestDeleteWaitsOutAServersQuery: a client on a server of the pool, as a
+// heal query runs for a second, delays a delete instead of refusing it.
+func TestDeleteWaitsOutAServersQuery(t *testing.T) {
+	ctx := context.Background()
+	ts := newTestServer(t, "a1", "a2")
+	if _, err := ts.client.Create(ctx, CreateRequest{Name: "v", Options: map[string]string{DockerVolumeOption: "v"}}); err != nil {
+		t.Fatal(err)
+	}
+	ts.gluster.mu.Lock()
+	ts.gluster.clients["v"] = []string{"a2:49151"}
+	ts.gluster.mu.Unlock()
+	time.AfterFunc(500*time.Millisecond, func() {
+		ts.gluster.mu.Lock()
+		defer ts.gluster.mu.Unlock()
+		ts.gluster.clients["v"] = nil
+	})
+	if err := ts.client.Delete(ctx, "v"); err != nil {
+		t.Fatalf("delete while a server's query was connected: %v", err)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/glusterdocker/gluster/backoff"
 	"github.com/glusterdocker/gluster/glustercli"
 	"github.com/glusterdocker/gluster/logging"
 	"github.com/glusterdocker/gluster/names"
@@ -493,6 +494,41 @@ func (s *Service) pluginVolume(ctx context.Context, name, what string) (glusterc
 	return v, madeByPlugin(name, v.Options, what)
 }
 
+// serverClientWait bounds how long a delete looks again at a volume whose
+// only clients are servers of the pool: gluster's heal queries (behind
+// `docker volume inspect`, a metrics scrape, gluster-admin) run a client on
+// a server for a second or so, longer while a brick is down. A mount on a
+// storage host stays connected and is refused after the wait.
+const serverClientWait = 8 * time.Second
+
+// serverClientRetry spaces out those looks.
+var serverClientRetry = backoff.Policy{First: 250 * time.Millisecond, Max: time.Second}
+
+// settledClients describes a volume for a delete, waiting up to
+// serverClientWait while its only clients are servers of the pool.
+func (s *Service) settledClients(ctx context.Context, name string) (Volume, error) {
+	wait, cancel := context.WithTimeout(ctx, serverClientWait)
+	defer cancel()
+	var v Volume
+	var err error
+	for range serverClientRetry.Attempts(wait) {
+		if v, err = s.Get(ctx, name); err != nil || len(v.Clients) == 0 {
+			return v, err
+		}
+		peers, _, err := s.pool(ctx)
+		if err != nil {
+			return v, err
+		}
+		if slices.ContainsFunc(v.Clients, func(host string) bool {
+			return !slices.ContainsFunc(peers, func(p Peer) bool { return p.Address == host })
+		}) {
+			return v, nil // a client host that is no server: no query of ours
+		}
+		s.logger.Info("volume has clients on servers only, looking again", "volume", name, "clients", v.Clients)
+	}
+	return v, err
+}
+
 // madeByPlugin refuses a change to a volume without the plugin's label:
 // volumes made with the gluster CLI belong to whoever made them.
 func madeByPlugin(name string, options map[string]string, what string) error {
@@ -513,7 +549,7 @@ func (s *Service) Delete(ctx context.Context, name string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v, err := s.Get(ctx, name)
+	v, err := s.settledClients(ctx, name)
 	if err != nil {
 		return err
 	}

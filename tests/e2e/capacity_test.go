@@ -63,31 +63,51 @@ func dfCapacity(t *testing.T, b *pluginBed, volume string) capacity {
 // quota counts a file's blocks a moment after the write returns.
 const dfSlack = 2 * 4096
 
-// scrapedCapacity parses the servers' metrics in Prometheus's text format
-// and returns the figures of a Docker volume, the largest any server
-// reports (every server with a data brick of it reports it).
-func scrapedCapacity(t *testing.T, b *pluginBed, docker string) (capacity, error) {
+// serverCapacities parses the servers' metrics in Prometheus's text format
+// and returns the figures of a Docker volume that each server with a data
+// brick of it reports: each counts its own brick.
+func serverCapacities(t *testing.T, b *pluginBed, docker string) ([]capacity, error) {
 	t.Helper()
-	var c capacity
-	found := false
+	var out []capacity
 	for _, s := range b.cluster.Servers {
 		parser := expfmt.NewTextParser(model.UTF8Validation)
 		families, err := parser.TextToMetricFamilies(strings.NewReader(scrape(t, s.MetricsAddress())))
 		if err != nil {
-			return c, fmt.Errorf("parsing the metrics of %s: %w", s.Name, err)
+			return nil, fmt.Errorf("parsing the metrics of %s: %w", s.Name, err)
 		}
+		var c capacity
+		found := false
 		for name, dst := range map[string]*uint64{"gluster_volume_size_bytes": &c.Size, "gluster_volume_used_bytes": &c.Used, "gluster_volume_free_bytes": &c.Free} {
 			for _, m := range families[name].GetMetric() {
 				for _, l := range m.GetLabel() {
 					if l.GetName() == "docker_volume" && l.GetValue() == docker {
-						*dst, found = max(*dst, uint64(m.GetGauge().GetValue())), true
+						*dst, found = uint64(m.GetGauge().GetValue()), true
 					}
 				}
 			}
 		}
+		if found {
+			out = append(out, c)
+		}
 	}
-	if !found {
-		return c, fmt.Errorf("no server reports the capacity of %s", docker)
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no server reports the capacity of %s", docker)
+	}
+	return out, nil
+}
+
+// scrapedCapacity returns the figures of a Docker volume as a dashboard
+// combines the servers': replicas differ by what one brick refused or has
+// not counted yet, so the largest size and use, and the least free space.
+func scrapedCapacity(t *testing.T, b *pluginBed, docker string) (capacity, error) {
+	t.Helper()
+	servers, err := serverCapacities(t, b, docker)
+	if err != nil {
+		return capacity{}, err
+	}
+	c := servers[0]
+	for _, s := range servers[1:] {
+		c = capacity{Size: max(c.Size, s.Size), Used: max(c.Used, s.Used), Free: min(c.Free, s.Free)}
 	}
 	return c, nil
 }
@@ -150,12 +170,20 @@ func TestCapacitySize(t *testing.T) {
 		if out := writePast(t, "capdb", "d", 7); strings.Contains(out, "exceeded") {
 			t.Errorf("7 MiB into the 10M db: %s; want it written", out)
 		}
-		// Quota counts bytes a moment after they are written: a write
-		// right after another can pass the limit by what is not counted
-		// yet (seen: 12 MiB into this 10M by two containers in a row).
-		testbed.Eventually(t, quotaSettle, "quota counts the 7 MiB of capdb", func() error {
-			if used := inspectCapacity(t, "capdb").Used; used < 7<<20 {
-				return fmt.Errorf("used %d bytes", used)
+		// Quota counts bytes a moment after they are written, each brick
+		// on its own, and a replicated write succeeds when one brick takes
+		// it: a write right after another can pass the limit by what a
+		// brick has not counted yet (seen: 12 MiB into this 10M by two
+		// containers in a row). Every brick counts the 7 MiB first.
+		testbed.Eventually(t, quotaSettle, "every brick counts the 7 MiB of capdb", func() error {
+			servers, err := serverCapacities(t, b, "capdb")
+			if err != nil {
+				return err
+			}
+			for _, c := range servers {
+				if c.Used < 7<<20 {
+					return fmt.Errorf("used %d bytes on a brick", c.Used)
+				}
 			}
 			return nil
 		})

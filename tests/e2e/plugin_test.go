@@ -148,7 +148,8 @@ func TestPluginVolumes(t *testing.T) {
 		cases := []struct {
 			name, option, want string
 		}{
-			{"bad1", "size=1G", "valid options"},
+			{"bad1", "colour=blue", "valid options"},
+			{"bad7", "size=lots", "such as 10GiB"},
 			{"bad2", "replica=two", "replica"},
 			{"bad3", "replica=3", "needs 3 connected servers"},
 			{"bad4", "gluster.no.such.option=1", "no.such.option"},
