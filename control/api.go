@@ -128,7 +128,7 @@ type ExpandRequest struct {
 // Rebalance is the progress of a volume's last rebalance, which moves its
 // files onto the replica sets it has now. Status is gluster's word for the
 // whole ("in progress", "completed", "failed", "stopped", or "not started"
-// when none ran since its servers started); Done means every server's part
+// when gluster knows of none); Done means every server's part
 // completed, Running that some still run.
 type Rebalance struct {
 	Status  string `json:"status"`

@@ -11,8 +11,8 @@ import (
 )
 
 // Words gluster reports a rebalance's state in (`volume rebalance VOL
-// status`, GlusterFS 10 and 11), and the one the service reports when no
-// rebalance ran since the servers started.
+// status`, GlusterFS 10 and 11), and the one the service reports when
+// gluster knows of no rebalance of the volume.
 const (
 	rebalanceCompleted  = "completed"
 	rebalanceInProgress = "in progress" // also ends "fix-layout in progress"

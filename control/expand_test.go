@@ -68,7 +68,7 @@ func TestExpand(t *testing.T) {
 				t.Errorf("bricks on %v, want %v", got, tc.want)
 			}
 			for _, server := range tc.want[before:] {
-				if ts.peers.owners[server+"/v"] != growOwner && server != "10.0.0.1" {
+				if ts.peers.owners[server+"/v"] != growOwner {
 					t.Errorf("no brick directory of v made on %s for its owner: %v", server, ts.peers.owners)
 				}
 			}

@@ -78,8 +78,7 @@ func healStatus(gluster string, h control.Heal, err error) string {
 }
 
 // rebalanceStatus says how far the last rebalance of a distributed volume
-// got, after a replica set was added; nothing if none ran since its servers
-// started.
+// got, after a replica set was added; nothing if gluster knows of none.
 func rebalanceStatus(gluster string, r control.Rebalance, err error) string {
 	switch {
 	case err != nil:

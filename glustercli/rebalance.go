@@ -12,8 +12,8 @@ var (
 	// ErrRebalancing is a change glusterd refuses while a rebalance of
 	// the volume runs ("Volume name VOL rebalance is in progress").
 	ErrRebalancing = errors.New("a rebalance of the gluster volume is in progress")
-	// ErrNoRebalance is a volume no rebalance ran on since glusterd
-	// started ("Rebalance not started for volume VOL.").
+	// ErrNoRebalance is a volume glusterd knows of no rebalance of
+	// ("Rebalance not started for volume VOL.").
 	ErrNoRebalance = errors.New("no rebalance of the gluster volume has run")
 )
 
@@ -64,7 +64,7 @@ func (c *CLI) RebalanceStart(ctx context.Context, name string) error {
 }
 
 // RebalanceStatus reports a volume's last rebalance, running or done. The
-// error wraps ErrNoRebalance if none ran since glusterd started.
+// error wraps ErrNoRebalance if glusterd knows of none.
 func (c *CLI) RebalanceStatus(ctx context.Context, name string) (Rebalance, error) {
 	out, err := c.query(ctx, "volume", "rebalance", name, "status")
 	if err != nil {

@@ -317,7 +317,7 @@ func (a *admin) followRebalance(ctx context.Context, name string) error {
 		case r.Running:
 			fmt.Fprintf(a.out, "%s: rebalancing, %s\n", name, rebalanceProgress(r))
 		case len(r.Servers) == 0:
-			fmt.Fprintf(a.out, "%s: no rebalance ran since its servers started\n", name)
+			fmt.Fprintf(a.out, "%s: gluster knows of no rebalance of it\n", name)
 			return nil
 		default:
 			return fmt.Errorf("%s: rebalance %s, %s: its log is /var/log/glusterfs/%s-rebalance.log on each server; start it again with `gluster volume rebalance %s start`",

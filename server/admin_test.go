@@ -195,7 +195,7 @@ func TestAdminRebalanceEnds(t *testing.T) {
 	}{
 		{"[Error] failed", "failed", "", true},
 		{"[Error] stopped", "stopped", "", true},
-		{"[Success] none ran", "not started", "c: no rebalance ran since its servers started", false},
+		{"[Success] none ran", "not started", "c: gluster knows of no rebalance of it", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
