@@ -118,6 +118,43 @@ type ReplaceRequest struct {
 	To   string `json:"to,omitempty"`
 }
 
+// ExpandRequest adds a replica set to a volume: as many bricks as it has
+// in each set, on connected servers without a brick of it, fewest bricks
+// first. Servers, when set, restricts the new bricks to those servers.
+type ExpandRequest struct {
+	Servers []string `json:"servers,omitempty"`
+}
+
+// Rebalance is the progress of a volume's last rebalance, which moves its
+// files onto the replica sets it has now. Status is gluster's word for the
+// whole ("in progress", "completed", "failed", "stopped", or "not started"
+// when gluster knows of none); Done means every server's part
+// completed, Running that some still run.
+type Rebalance struct {
+	Status  string `json:"status"`
+	Done    bool   `json:"done"`
+	Running bool   `json:"running"`
+	RebalanceCounts
+	Servers []ServerRebalance `json:"servers,omitempty"`
+}
+
+// ServerRebalance is one server's part of a Rebalance.
+type ServerRebalance struct {
+	Server string `json:"server"`
+	Status string `json:"status"`
+	RebalanceCounts
+}
+
+// RebalanceCounts say how far a rebalance got.
+type RebalanceCounts struct {
+	Files    int64   `json:"files"`   // moved
+	Bytes    int64   `json:"bytes"`   // moved
+	Scanned  int64   `json:"scanned"` // looked at
+	Failures int64   `json:"failures"`
+	Skipped  int64   `json:"skipped"`
+	Seconds  float64 `json:"seconds"`
+}
+
 // Heal is a started volume's self-heal progress: the entries its bricks
 // hold that other bricks of their replica set still lack. Done means every
 // brick answered and none holds any.

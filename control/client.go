@@ -133,6 +133,20 @@ func (c *Client) Heal(ctx context.Context, name string) (Heal, error) {
 	return heal, err
 }
 
+// Expand adds a replica set to a volume and starts its rebalance.
+func (c *Client) Expand(ctx context.Context, name string, req ExpandRequest) (Volume, error) {
+	var vol Volume
+	err := c.do(ctx, http.MethodPost, "/v1/volumes/"+url.PathEscape(name)+"/expand", req, &vol)
+	return vol, err
+}
+
+// Rebalance reports the progress of a volume's last rebalance.
+func (c *Client) Rebalance(ctx context.Context, name string) (Rebalance, error) {
+	var rebalance Rebalance
+	err := c.do(ctx, http.MethodGet, "/v1/volumes/"+url.PathEscape(name)+"/rebalance", nil, &rebalance)
+	return rebalance, err
+}
+
 // MakeBrick makes the server's brick directory of a volume about to be
 // created, marked as made by the creation owner.
 func (c *Client) MakeBrick(ctx context.Context, volume, owner string) error {

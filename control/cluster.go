@@ -104,6 +104,12 @@ func (c *Cluster) Delete(ctx context.Context, name string) error {
 	return c.each(ctx, func(cl *Client) error { return cl.Delete(ctx, name) })
 }
 
+// Rebalance reports the progress of a volume's last rebalance.
+func (c *Cluster) Rebalance(ctx context.Context, name string) (rebalance Rebalance, err error) {
+	err = c.each(ctx, func(cl *Client) error { rebalance, err = cl.Rebalance(ctx, name); return err })
+	return rebalance, err
+}
+
 // Heal reports a volume's self-heal progress.
 func (c *Cluster) Heal(ctx context.Context, name string) (heal Heal, err error) {
 	err = c.each(ctx, func(cl *Client) error { heal, err = cl.Heal(ctx, name); return err })

@@ -13,20 +13,22 @@ import (
 // fakeGluster is an in-memory pool: enough of glusterd's behaviour for the
 // service's logic. Real glusterd is exercised by the end-to-end tests.
 type fakeGluster struct {
-	mu         sync.Mutex
-	peers      []glustercli.Peer
-	vols       map[string]glustercli.Volume
-	clients    map[string][]string // volume -> client addresses on its first brick
-	badKeys    map[string]bool     // options Set refuses
-	failCreate error               // what Create answers, if set
-	failDelete error               // what Delete answers, if set
-	failStart  error               // what Start answers, if set
-	dirs       []string            // "volume:/path" of directories quota can limit
-	limits     map[string]uint64   // "volume:/path" -> quota hard limit
-	failLayout error               // what AddBricks and ReplaceBrick answer, if set
-	failProbe  error               // what Probe answers, if set
-	heal       map[string][]glustercli.BrickHeal
-	calls      []string
+	mu            sync.Mutex
+	peers         []glustercli.Peer
+	vols          map[string]glustercli.Volume
+	clients       map[string][]string // volume -> client addresses on its first brick
+	badKeys       map[string]bool     // options Set refuses
+	failCreate    error               // what Create answers, if set
+	failDelete    error               // what Delete answers, if set
+	failStart     error               // what Start answers, if set
+	dirs          []string            // "volume:/path" of directories quota can limit
+	limits        map[string]uint64   // "volume:/path" -> quota hard limit
+	failLayout    error               // what AddBricks and ReplaceBrick answer, if set
+	failProbe     error               // what Probe answers, if set
+	heal          map[string][]glustercli.BrickHeal
+	failRebalance error                           // what RebalanceStart answers, if set
+	rebalance     map[string]glustercli.Rebalance // what RebalanceStatus answers
+	calls         []string
 }
 
 func newFakeGluster(peers ...string) *fakeGluster {
@@ -249,4 +251,37 @@ func (f *fakeGluster) HealSummary(_ context.Context, name string) ([]glustercli.
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.heal[name], nil
+}
+
+func (f *fakeGluster) AddReplicaSets(_ context.Context, name string, bricks []glustercli.Brick) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("add-brick %s %v", name, bricks)
+	if f.failLayout != nil {
+		return f.failLayout
+	}
+	v := f.vols[name]
+	v.Bricks = append(slices.Clone(v.Bricks), bricks...)
+	f.vols[name] = v
+	return nil
+}
+
+func (f *fakeGluster) RebalanceStart(_ context.Context, name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("rebalance %s start", name)
+	return f.failRebalance
+}
+
+func (f *fakeGluster) RebalanceStatus(_ context.Context, name string) (glustercli.Rebalance, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.vols[name]; !ok {
+		return glustercli.Rebalance{}, &glustercli.Error{Message: "Volume " + name + " does not exist"}
+	}
+	r, ok := f.rebalance[name]
+	if !ok {
+		return r, &glustercli.Error{Message: "Rebalance not started for volume " + name + "."}
+	}
+	return r, nil
 }

@@ -148,28 +148,20 @@ func (s *Service) RaiseReplica(ctx context.Context, name string, req ReplicaRequ
 	if req.Replica <= len(v.Bricks) || req.Replica > maxReplica {
 		return Volume{}, fmt.Errorf("%w: volume %s has replica %d: ask for %d to %d", ErrInvalid, name, len(v.Bricks), len(v.Bricks)+1, maxReplica)
 	}
-	if err := p.checkMembers(req.Servers); err != nil {
-		return Volume{}, err
-	}
-	servers, err := placeBricks(req.Replica-len(v.Bricks), p.connected(req.Servers, p.holders(v)), p.load)
+	servers, err := p.newBrickServers(v, req.Replica-len(v.Bricks), req.Servers)
 	if err != nil {
-		return Volume{}, fmt.Errorf("raising volume %s to replica %d: %w without a brick of it", name, req.Replica, err)
-	}
-	if err := p.checkNesting(name, s.brickPath(name), servers); err != nil {
-		return Volume{}, err
-	}
-	if err := s.makeBricks(ctx, name, owner, servers); err != nil {
-		return Volume{}, err
-	}
-	bricks := make([]glustercli.Brick, len(servers))
-	for i, server := range servers {
-		bricks[i] = glustercli.Brick{Host: server, Path: s.brickPath(name)}
+		return Volume{}, fmt.Errorf("raising volume %s to replica %d: %w", name, req.Replica, err)
 	}
 	s.logger.Info("raising replica count", "volume", name, "replica", req.Replica, "servers", servers)
-	if err := s.gluster.AddBricks(ctx, name, req.Replica, bricks); err != nil {
-		s.removeBricks(ctx, name, owner, servers)
-		return Volume{}, fmt.Errorf("adding bricks of volume %s on %s: %w (servers need /dev/fuse: glusterd mounts the volume to mark the files to heal)",
-			name, strings.Join(servers, ", "), err)
+	err = s.withNewBricks(ctx, p, name, owner, servers, func(bricks []glustercli.Brick) error {
+		if err := s.gluster.AddBricks(ctx, name, req.Replica, bricks); err != nil {
+			return fmt.Errorf("adding bricks of volume %s on %s: %w (servers need /dev/fuse: glusterd mounts the volume to mark the files to heal)",
+				name, strings.Join(servers, ", "), err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Volume{}, err
 	}
 	return s.healAfterChange(ctx, name)
 }
@@ -198,47 +190,51 @@ func (s *Service) ReplaceBrick(ctx context.Context, name string, req ReplaceRequ
 	if i < 0 {
 		return Volume{}, fmt.Errorf("%w: volume %s has no brick on server %s (its bricks are on %s)", ErrInvalid, name, req.From, strings.Join(holders, ", "))
 	}
-	to, err := s.replacement(p, v, req)
+	to, err := p.newBrickServers(v, 1, nonEmpty(req.To))
+	if err != nil {
+		return Volume{}, fmt.Errorf("moving the brick of volume %s off %s: %w", name, req.From, err)
+	}
+	s.logger.Info("moving brick", "volume", name, "from", req.From, "to", to[0])
+	err = s.withNewBricks(ctx, p, name, owner, to, func(bricks []glustercli.Brick) error {
+		if err := s.gluster.ReplaceBrick(ctx, name, v.Bricks[i], bricks[0]); err != nil {
+			return fmt.Errorf("moving the brick of volume %s from %s to %s: %w (servers need /dev/fuse: glusterd mounts the volume to mark the files to heal)",
+				name, req.From, to[0], err)
+		}
+		return nil
+	})
 	if err != nil {
 		return Volume{}, err
-	}
-	if err := p.checkNesting(name, s.brickPath(name), []string{to}); err != nil {
-		return Volume{}, err
-	}
-	if err := s.makeBricks(ctx, name, owner, []string{to}); err != nil {
-		return Volume{}, err
-	}
-	s.logger.Info("moving brick", "volume", name, "from", req.From, "to", to)
-	if err := s.gluster.ReplaceBrick(ctx, name, v.Bricks[i], glustercli.Brick{Host: to, Path: s.brickPath(name)}); err != nil {
-		s.removeBricks(ctx, name, owner, []string{to})
-		return Volume{}, fmt.Errorf("moving the brick of volume %s from %s to %s: %w (servers need /dev/fuse: glusterd mounts the volume to mark the files to heal)",
-			name, req.From, to, err)
 	}
 	return s.healAfterChange(ctx, name)
 }
 
-// replacement is the server a brick moves to: the one asked for, if it is
-// connected and holds no brick of the volume yet, or else the connected
-// server with the fewest bricks among those without one.
-func (s *Service) replacement(p poolLoad, v glustercli.Volume, req ReplaceRequest) (string, error) {
-	holders := p.holders(v)
-	if req.To == "" {
-		servers, err := placeBricks(1, p.connected(nil, holders), p.load)
-		if err != nil {
-			return "", fmt.Errorf("moving the brick of volume %s off %s: %w without a brick of it: add a server first", v.Name, req.From, err)
-		}
-		return servers[0], nil
+// withNewBricks makes the brick directories of volume name on servers for
+// owner, runs change with the bricks they stand for, and removes the
+// directories again if change fails: nothing half-made stays behind.
+func (s *Service) withNewBricks(ctx context.Context, p poolLoad, name, owner string, servers []string, change func([]glustercli.Brick) error) error {
+	if err := p.checkNesting(name, s.brickPath(name), servers); err != nil {
+		return err
 	}
-	if err := p.checkMembers([]string{req.To}); err != nil {
-		return "", err
+	if err := s.makeBricks(ctx, name, owner, servers); err != nil {
+		return err
 	}
-	if slices.Contains(holders, req.To) {
-		return "", fmt.Errorf("%w: server %s holds a brick of volume %s already: two bricks of one replica set on one server protect nothing", ErrConflict, req.To, v.Name)
+	bricks := make([]glustercli.Brick, len(servers))
+	for i, server := range servers {
+		bricks[i] = glustercli.Brick{Host: server, Path: s.brickPath(name)}
 	}
-	if len(p.connected([]string{req.To}, nil)) == 0 {
-		return "", fmt.Errorf("%w: server %s is not connected", ErrUnavailable, req.To)
+	if err := change(bricks); err != nil {
+		s.removeBricks(ctx, name, owner, servers)
+		return err
 	}
-	return req.To, nil
+	return nil
+}
+
+// nonEmpty is the list of server, or none if it is empty.
+func nonEmpty(server string) []string {
+	if server == "" {
+		return nil
+	}
+	return []string{server}
 }
 
 // changeableLayout returns a volume whose bricks may be changed, the pool,

@@ -102,14 +102,14 @@ func TestRaiseReplicaRefused(t *testing.T) {
 }
 
 // assertUnchanged checks that a refused change made no brick and ran no
-// gluster change.
+// gluster change or rebalance.
 func assertUnchanged(t *testing.T, ts *testServer) {
 	t.Helper()
 	if len(ts.peers.made) > 0 {
 		t.Errorf("brick directories made: %v", ts.peers.made)
 	}
 	for _, c := range ts.gluster.calls {
-		if strings.HasPrefix(c, "add-brick") || strings.HasPrefix(c, "replace-brick") || strings.HasPrefix(c, "detach") || strings.HasPrefix(c, "probe") {
+		if strings.HasPrefix(c, "add-brick") || strings.HasPrefix(c, "replace-brick") || strings.HasPrefix(c, "detach") || strings.HasPrefix(c, "probe") || strings.HasPrefix(c, "rebalance") {
 			t.Errorf("gluster ran %q", c)
 		}
 	}

@@ -39,6 +39,8 @@ func NewHandler(svc *Service, token string, logger *slog.Logger) http.Handler {
 	mux.HandleFunc("POST /v1/volumes/{name}/replica", h.raiseReplica)
 	mux.HandleFunc("POST /v1/volumes/{name}/replace-brick", h.replaceBrick)
 	mux.HandleFunc("GET /v1/volumes/{name}/heal", h.heal)
+	mux.HandleFunc("POST /v1/volumes/{name}/expand", h.expand)
+	mux.HandleFunc("GET /v1/volumes/{name}/rebalance", h.rebalance)
 	mux.HandleFunc("PUT /v1/bricks/{name}", h.makeBrick)
 	mux.HandleFunc("DELETE /v1/bricks/{name}", h.removeBrick)
 	mux.HandleFunc("PUT /v1/volumes/{name}/subvolumes/{docker}", h.addSubvolume)
@@ -136,6 +138,23 @@ func (h *handler) replaceBrick(w http.ResponseWriter, r *http.Request) {
 func (h *handler) heal(w http.ResponseWriter, r *http.Request) {
 	heal, err := h.svc.Heal(r.Context(), r.PathValue("name"))
 	reply(w, http.StatusOK, heal, err)
+}
+
+func (h *handler) expand(w http.ResponseWriter, r *http.Request) {
+	var req ExpandRequest
+	if err := decodeStrict(r.Body, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	ctx, cancel := changeContext(r)
+	defer cancel()
+	vol, err := h.svc.Expand(ctx, r.PathValue("name"), req)
+	reply(w, http.StatusOK, vol, err)
+}
+
+func (h *handler) rebalance(w http.ResponseWriter, r *http.Request) {
+	rebalance, err := h.svc.Rebalance(r.Context(), r.PathValue("name"))
+	reply(w, http.StatusOK, rebalance, err)
 }
 
 func (h *handler) create(w http.ResponseWriter, r *http.Request) {

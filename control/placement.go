@@ -111,6 +111,30 @@ func (p poolLoad) holders(v glustercli.Volume) []string {
 	return out
 }
 
+// newBrickServers picks count servers for new bricks of v among the
+// connected members without a brick of it, fewest bricks first, or among
+// those named, each of which must be such a server: a server holds one
+// brick of a volume, so that no replica set has two on one host.
+func (p poolLoad) newBrickServers(v glustercli.Volume, count int, named []string) ([]string, error) {
+	if err := p.checkMembers(named); err != nil {
+		return nil, err
+	}
+	holders := p.holders(v)
+	for _, server := range named {
+		if slices.Contains(holders, server) {
+			return nil, fmt.Errorf("%w: server %s holds a brick of volume %s already: two bricks of one replica set on one server protect nothing", ErrConflict, server, v.Name)
+		}
+		if len(p.connected([]string{server}, nil)) == 0 {
+			return nil, fmt.Errorf("%w: server %s is not connected", ErrUnavailable, server)
+		}
+	}
+	servers, err := placeBricks(count, p.connected(named, holders), p.load)
+	if err != nil {
+		return nil, fmt.Errorf("%w without a brick of volume %s: add a server first (gluster-admin add-server)", err, v.Name)
+	}
+	return servers, nil
+}
+
 // checkNesting refuses a brick at path on servers that would hold or lie
 // inside another volume's brick there.
 func (p poolLoad) checkNesting(volume, path string, servers []string) error {

@@ -40,6 +40,9 @@ type Gluster interface {
 	ReplaceBrick(ctx context.Context, name string, from, to glustercli.Brick) error
 	HealFull(ctx context.Context, name string) error
 	HealSummary(ctx context.Context, name string) ([]glustercli.BrickHeal, error)
+	AddReplicaSets(ctx context.Context, name string, bricks []glustercli.Brick) error
+	RebalanceStart(ctx context.Context, name string) error
+	RebalanceStatus(ctx context.Context, name string) (glustercli.Rebalance, error)
 }
 
 var _ Gluster = (*glustercli.CLI)(nil)

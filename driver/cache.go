@@ -49,12 +49,14 @@ type change struct {
 }
 
 // detail is one volume's status: bricks online, clients connected and, for
-// a started replicated volume, its self-heal progress as healStatus says it.
+// a started replicated volume, its self-heal progress as healStatus says it,
+// for a started distributed one its rebalance's as rebalanceStatus says it.
 type detail struct {
-	volume  control.Volume
-	heal    string
-	err     error
-	fetched time.Time
+	volume    control.Volume
+	heal      string
+	rebalance string
+	err       error
+	fetched   time.Time
 }
 
 const (
@@ -251,6 +253,10 @@ func (c *volumeCache) fetchStatus(name string) (any, error) {
 	if err == nil && vol.Status == "Started" && vol.Replica > 1 {
 		heal, err := c.cluster.Heal(ctx, name)
 		d.heal = healStatus(name, heal, err)
+	}
+	if err == nil && vol.Status == "Started" && len(vol.Bricks) > max(vol.Replica, 1) {
+		rebalance, err := c.cluster.Rebalance(ctx, name)
+		d.rebalance = rebalanceStatus(name, rebalance, err)
 	}
 	d.fetched = time.Now()
 	c.mu.Lock()

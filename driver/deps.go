@@ -34,6 +34,8 @@ type Cluster interface {
 	RemoveSubvolume(ctx context.Context, gluster, docker string) error
 	// Heal reports a started volume's self-heal progress.
 	Heal(ctx context.Context, name string) (control.Heal, error)
+	// Rebalance reports the progress of a volume's last rebalance.
+	Rebalance(ctx context.Context, name string) (control.Rebalance, error)
 	Servers() []string
 }
 

@@ -27,7 +27,8 @@ type fakeCluster struct {
 	onCreate func(v *control.Volume, req control.CreateRequest)
 	// subvolumes are the AddSubvolume requests, "docker subdir size".
 	subvolumes []string
-	heal       control.Heal // what Heal answers for every volume
+	heal       control.Heal      // what Heal answers for every volume
+	rebalance  control.Rebalance // what Rebalance answers for every volume
 	// subvolumeErr, if set, is what AddSubvolume answers, as the servers
 	// do for a size the bricks cannot hold.
 	subvolumeErr error
@@ -82,6 +83,12 @@ func (f *fakeCluster) Heal(context.Context, string) (control.Heal, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.heal, nil
+}
+
+func (f *fakeCluster) Rebalance(context.Context, string) (control.Rebalance, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.rebalance, nil
 }
 
 // add adds a volume, as another host creates one.

@@ -40,6 +40,9 @@ func (d *Driver) describe(v volumeState, withStatus bool) *volume.Volume {
 		if st.heal != "" {
 			status["heal"] = st.heal
 		}
+		if st.rebalance != "" {
+			status["rebalance"] = st.rebalance
+		}
 	default:
 		// Until its status arrives: the volume as the cluster lists it.
 		if cv, listed, _ := d.cache.listed(v.Gluster); listed {
@@ -72,6 +75,22 @@ func healStatus(gluster string, h control.Heal, err error) string {
 		return fmt.Sprintf("%d entries to heal, %d bricks not answering", h.Pending, missing)
 	}
 	return fmt.Sprintf("%d entries to heal", h.Pending)
+}
+
+// rebalanceStatus says how far the last rebalance of a distributed volume
+// got, after a replica set was added; nothing if gluster knows of none.
+func rebalanceStatus(gluster string, r control.Rebalance, err error) string {
+	switch {
+	case err != nil:
+		return "unknown: " + err.Error()
+	case r.Done:
+		return fmt.Sprintf("done, %d files moved", r.Files)
+	case r.Running:
+		return fmt.Sprintf("in progress, %d files moved", r.Files)
+	case len(r.Servers) == 0:
+		return ""
+	}
+	return fmt.Sprintf("%s, %d files moved: see /var/log/glusterfs/%s-rebalance.log on the servers", r.Status, r.Files, gluster)
 }
 
 func addStatus(status map[string]interface{}, cv control.Volume, checked bool) {

@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/docker/go-plugins-helpers/volume"
@@ -38,6 +39,49 @@ func TestInspectShowsHeal(t *testing.T) {
 			})
 			if heal != tc.want {
 				t.Errorf("status heal = %v, want %q", heal, tc.want)
+			}
+		})
+	}
+}
+
+func TestInspectShowsRebalance(t *testing.T) {
+	tests := []struct {
+		name      string
+		bricks    int
+		rebalance control.Rebalance
+		want      any
+	}{
+		{"[Success] done", 4, control.Rebalance{Status: "completed", Done: true, RebalanceCounts: control.RebalanceCounts{Files: 40}}, "done, 40 files moved"},
+		{"[Success] in progress", 4, control.Rebalance{Status: "in progress", Running: true, RebalanceCounts: control.RebalanceCounts{Files: 3}}, "in progress, 3 files moved"},
+		{"[Success] failed", 4, control.Rebalance{Status: "failed", Servers: []control.ServerRebalance{{Status: "failed"}}},
+			"failed, 0 files moved: see /var/log/glusterfs/data-rebalance.log on the servers"},
+		{"[Success] none ran", 4, control.Rebalance{Status: "not started"}, nil},
+		{"[Success] one replica set has nothing to rebalance", 2, control.Rebalance{Status: "completed", Done: true}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.cluster.rebalance = tc.rebalance
+			f.cluster.onCreate = func(v *control.Volume, _ control.CreateRequest) {
+				for len(v.Bricks) < tc.bricks {
+					v.Bricks = append(v.Bricks, control.Brick{Server: fmt.Sprint("10.0.0.", 5+len(v.Bricks)), Path: v.Bricks[0].Path})
+				}
+			}
+			if err := f.driver.Create(&volume.CreateRequest{Name: "data"}); err != nil {
+				t.Fatal(err)
+			}
+			// The status arrives in the background, the heal with it.
+			var got map[string]any
+			eventually(t, "the status", func() bool {
+				v, err := f.driver.Get(&volume.GetRequest{Name: "data"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = v.Volume.Status
+				return got["heal"] != nil
+			})
+			if got["rebalance"] != tc.want {
+				t.Errorf("status rebalance = %v, want %v", got["rebalance"], tc.want)
 			}
 		})
 	}

@@ -72,6 +72,10 @@ func (e *Error) Is(target error) bool {
 		return strings.Contains(msg, "already started")
 	case ErrStopped:
 		return strings.Contains(msg, "is not started") || strings.Contains(msg, "not in the started state")
+	case ErrRebalancing:
+		return strings.Contains(msg, "rebalance is in progress")
+	case ErrNoRebalance:
+		return strings.HasPrefix(msg, "Rebalance not started")
 	}
 	return false
 }

@@ -325,7 +325,7 @@ func TestSetArguments(t *testing.T) {
 }
 
 func TestErrorIs(t *testing.T) {
-	sentinels := []error{ErrNotFound, ErrExists, ErrBusy, ErrPeerBehind, ErrStarted, ErrStopped}
+	sentinels := []error{ErrNotFound, ErrExists, ErrBusy, ErrPeerBehind, ErrStarted, ErrStopped, ErrRebalancing, ErrNoRebalance}
 	tests := []struct {
 		message string
 		want    error
@@ -337,6 +337,9 @@ func TestErrorIs(t *testing.T) {
 		{"Staging failed on srv1.net. Error: Volume gv0 does not exist", ErrPeerBehind},
 		{"Volume gv0 already started", ErrStarted},
 		{"Volume gv0 is not started", ErrStopped},
+		{"Rebalance on gv0 is already started", ErrStarted},
+		{"Volume name gv0 rebalance is in progress. Please retry after completion", ErrRebalancing},
+		{"Rebalance not started for volume gv0.", ErrNoRebalance},
 		{"Some of the peers are down", nil},
 	}
 	for _, tc := range tests {

@@ -24,6 +24,7 @@ type cliOutput struct {
 	HealInfo struct {
 		Bricks []xmlBrickHeal `xml:"bricks>brick"`
 	} `xml:"healInfo"`
+	Rebalance xmlRebalance `xml:"volRebalance"`
 	// raw is the whole answer, for the commands whose parts are read
 	// by their own files (quota.go).
 	raw []byte

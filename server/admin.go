@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/docker/go-units"
 	"github.com/glusterdocker/gluster/control"
 	"github.com/glusterdocker/gluster/names"
 )
@@ -28,9 +29,10 @@ const adminName = "gluster-admin"
 // 3 min 30 s), so that the server's own error arrives first.
 const adminRequestTimeout = 4 * time.Minute
 
-// healPoll is how often the admin command shows a heal's progress: each
-// look starts a short-lived gluster client on the server.
-const healPoll = 5 * time.Second
+// progressPoll is how often the admin command shows a heal's or a
+// rebalance's progress: each look at a heal starts a short-lived gluster
+// client on the server, each look at a rebalance asks every server.
+const progressPoll = 5 * time.Second
 
 const adminUsage = `usage: gluster-admin [-wait=false] COMMAND ARGS
 
@@ -48,12 +50,17 @@ TOKEN_FILE of the server container).
                                  onto NEW, take OLD out of the pool, then heal
   drain SERVER                   move every brick of SERVER onto other servers,
                                  take it out of the pool, then heal
+  expand VOLUME [SERVER...]      add a replica set to a volume on servers
+                                 without a brick of it, then rebalance
   heal VOLUME                    show a volume's heal progress until it is done
+  rebalance VOLUME               show a volume's rebalance progress until it
+                                 is done
   retained                       list the volumes docker volume rm retained
   purge VOLUME...                delete retained volumes for good, with their
                                  bricks
 
--wait=false shows the heal's progress once instead of until it is done. VOLUME is a Docker or a gluster volume name.
+-wait=false shows the heal's or rebalance's progress once instead of until
+it is done. VOLUME is a Docker or a gluster volume name.
 `
 
 // adminAPI is what the admin command asks of the control API.
@@ -65,6 +72,8 @@ type adminAPI interface {
 	RaiseReplica(ctx context.Context, name string, req control.ReplicaRequest) (control.Volume, error)
 	ReplaceBrick(ctx context.Context, name string, req control.ReplaceRequest) (control.Volume, error)
 	Heal(ctx context.Context, name string) (control.Heal, error)
+	Expand(ctx context.Context, name string, req control.ExpandRequest) (control.Volume, error)
+	Rebalance(ctx context.Context, name string) (control.Rebalance, error)
 	Purge(ctx context.Context, name string) error
 }
 
@@ -83,7 +92,7 @@ func runAdmin(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	client := control.NewClient(cfg.Address, cfg.ControlPort, cfg.Token, &http.Client{Timeout: adminRequestTimeout})
-	a := admin{api: client, out: stdout, poll: healPoll}
+	a := admin{api: client, out: stdout, poll: progressPoll}
 	err = a.run(ctx, args)
 	switch {
 	case errors.Is(err, errUsage):
@@ -107,7 +116,7 @@ type admin struct {
 func (a *admin) run(ctx context.Context, args []string) error {
 	flags := flag.NewFlagSet(adminName, flag.ContinueOnError)
 	flags.SetOutput(io.Discard)
-	flags.BoolVar(&a.wait, "wait", true, "show the heal's progress until it is done, not once")
+	flags.BoolVar(&a.wait, "wait", true, "show the heal's or rebalance's progress until it is done, not once")
 	if err := flags.Parse(args); err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
@@ -135,6 +144,14 @@ func (a *admin) run(ctx context.Context, args []string) error {
 			return err
 		}
 		return a.followHeals(ctx, []string{name})
+	case cmd == "expand" && len(args) >= 1:
+		return a.expand(ctx, args[0], args[1:])
+	case cmd == "rebalance" && len(args) == 1:
+		name, err := a.volume(ctx, args[0])
+		if err != nil {
+			return err
+		}
+		return a.followRebalance(ctx, name)
 	case cmd == "retained" && len(args) == 0:
 		return a.retained(ctx)
 	case cmd == "purge" && len(args) >= 1:
@@ -193,6 +210,19 @@ func (a *admin) replica(ctx context.Context, volume, count string, servers []str
 	}
 	fmt.Fprintf(a.out, "%s: replica %d, bricks %s\n", name, v.Replica, brickServers(v))
 	return a.followHeals(ctx, []string{name})
+}
+
+func (a *admin) expand(ctx context.Context, volume string, servers []string) error {
+	name, err := a.volume(ctx, volume)
+	if err != nil {
+		return err
+	}
+	v, err := a.api.Expand(ctx, name, control.ExpandRequest{Servers: servers})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.out, "%s: %d replica sets of %d, bricks %s\n", name, len(v.Bricks)/max(v.Replica, 1), v.Replica, brickServers(v))
+	return a.followRebalance(ctx, name)
 }
 
 // moveBricks moves every brick on server from onto server to, or onto
@@ -270,6 +300,47 @@ func (a *admin) followHeals(ctx context.Context, volumes []string) error {
 		}
 	}
 	return nil
+}
+
+// followRebalance shows the progress of a volume's rebalance until it is
+// done, or once without waiting. A rebalance that failed or was stopped is
+// an error: its files stay where they were, readable, and it can run again.
+func (a *admin) followRebalance(ctx context.Context, name string) error {
+	for {
+		r, err := a.api.Rebalance(ctx, name)
+		switch {
+		case err != nil:
+			fmt.Fprintf(a.out, "%s: rebalance progress unknown for now: %v\n", name, err)
+		case r.Done:
+			fmt.Fprintf(a.out, "%s: rebalanced, %s\n", name, rebalanceProgress(r))
+			return nil
+		case r.Running:
+			fmt.Fprintf(a.out, "%s: rebalancing, %s\n", name, rebalanceProgress(r))
+		case len(r.Servers) == 0:
+			fmt.Fprintf(a.out, "%s: gluster knows of no rebalance of it\n", name)
+			return nil
+		default:
+			return fmt.Errorf("%s: rebalance %s, %s: its log is /var/log/glusterfs/%s-rebalance.log on each server; start it again with `gluster volume rebalance %s start`",
+				name, r.Status, rebalanceProgress(r), name, name)
+		}
+		if !a.wait {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("stopped watching; the rebalance goes on (gluster-admin rebalance %s): %w", name, ctx.Err())
+		case <-time.After(a.poll):
+		}
+	}
+}
+
+func rebalanceProgress(r control.Rebalance) string {
+	parts := make([]string, len(r.Servers))
+	for i, s := range r.Servers {
+		parts[i] = fmt.Sprintf("%s %s (%d files)", s.Server, s.Status, s.Files)
+	}
+	return fmt.Sprintf("%d files moved (%s), %d looked at, %d failures, %d skipped in %.0f s: %s",
+		r.Files, units.BytesSize(float64(r.Bytes)), r.Scanned, r.Failures, r.Skipped, r.Seconds, strings.Join(parts, ", "))
 }
 
 func healProgress(h control.Heal) string {

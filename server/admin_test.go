@@ -12,12 +12,15 @@ import (
 )
 
 // fakeAdminAPI records the changes asked for; heals report pending entries
-// the first time they are asked for.
+// and rebalances report running the first time they are asked for, unless
+// failed says how a rebalance ended.
 type fakeAdminAPI struct {
-	vols    []control.Volume
-	refuse  error
-	calls   []string
-	healing map[string]bool
+	vols        []control.Volume
+	refuse      error
+	calls       []string
+	healing     map[string]bool
+	rebalancing map[string]bool
+	failed      string
 }
 
 func (f *fakeAdminAPI) Peers(context.Context) ([]control.Peer, error) {
@@ -56,6 +59,33 @@ func (f *fakeAdminAPI) Heal(_ context.Context, name string) (control.Heal, error
 		return control.Heal{Pending: 7, Bricks: []control.BrickHeal{{Brick: "10.0.0.1:/bricks/" + name, Connected: true, Pending: 7}}}, nil
 	}
 	return control.Heal{Done: true}, nil
+}
+
+func (f *fakeAdminAPI) Expand(_ context.Context, name string, req control.ExpandRequest) (control.Volume, error) {
+	f.calls = append(f.calls, fmt.Sprintf("expand %s %v", name, req.Servers))
+	v := labelled(name, "10.0.0.1", "10.0.0.2", "10.0.0.4", "10.0.0.5")
+	v.Replica = 2
+	return v, f.refuse
+}
+
+func (f *fakeAdminAPI) Rebalance(_ context.Context, name string) (control.Rebalance, error) {
+	f.calls = append(f.calls, "rebalance "+name)
+	if f.rebalancing == nil {
+		f.rebalancing = map[string]bool{}
+	}
+	servers := []control.ServerRebalance{{Server: "10.0.0.1", Status: "in progress", RebalanceCounts: control.RebalanceCounts{Files: 5}}}
+	switch {
+	case f.failed == "not started":
+		return control.Rebalance{Status: f.failed}, nil
+	case f.failed != "":
+		servers[0].Status = f.failed
+		return control.Rebalance{Status: f.failed, Servers: servers}, nil
+	case !f.rebalancing[name]:
+		f.rebalancing[name] = true
+		return control.Rebalance{Status: "in progress", Running: true, RebalanceCounts: control.RebalanceCounts{Files: 5, Bytes: 5 << 20}, Servers: servers}, nil
+	}
+	servers[0].Status = "completed"
+	return control.Rebalance{Status: "completed", Done: true, RebalanceCounts: control.RebalanceCounts{Files: 9}, Servers: servers}, nil
 }
 
 // Purge deletes only a retained volume, as the control API does.
@@ -108,6 +138,15 @@ func TestAdmin(t *testing.T) {
 		{"[Success] drain a server", []string{"-wait=false", "drain", "10.0.0.3"}, vols, nil,
 			[]string{"replace c 10.0.0.3>", "replace elsewhere 10.0.0.3>", "remove 10.0.0.3", "heal c", "heal elsewhere"}, "10.0.0.3 left the pool", nil},
 		{"[Success] heal progress once", []string{"-wait=false", "heal", "c"}, vols, nil, []string{"heal c"}, "c: healing, 7 entries", nil},
+		{"[Success] expand by Docker name, following the rebalance", []string{"expand", "a.b"}, vols, nil,
+			[]string{"expand a__b []", "rebalance a__b", "rebalance a__b"}, "a__b: rebalanced, 9 files moved", nil},
+		{"[Success] expand onto named servers without waiting", []string{"-wait=false", "expand", "c", "10.0.0.4", "10.0.0.5"}, vols, nil,
+			[]string{"expand c [10.0.0.4 10.0.0.5]", "rebalance c"}, "c: rebalancing, 5 files moved (5MiB)", nil},
+		{"[Success] expand says the new layout", []string{"-wait=false", "expand", "c"}, vols, nil,
+			[]string{"expand c []", "rebalance c"}, "c: 2 replica sets of 2, bricks 10.0.0.1, 10.0.0.2, 10.0.0.4, 10.0.0.5", nil},
+		{"[Success] rebalance progress once", []string{"-wait=false", "rebalance", "c"}, vols, nil, []string{"rebalance c"}, "10.0.0.1 in progress (5 files)", nil},
+		{"[Error] a refused expand follows no rebalance", []string{"expand", "c"}, vols, errors.New("refused"), []string{"expand c []"}, "", errAny},
+		{"[Error] expand without a volume", []string{"expand"}, vols, nil, nil, "", errUsage},
 		{"[Error] a volume the plugin did not make keeps its server in the pool", []string{"drain", "10.0.0.2"}, append(slices.Clone(vols), foreign), nil,
 			[]string{"replace a__b 10.0.0.2>", "replace c 10.0.0.2>"}, "", errAny},
 		{"[Error] a refused move keeps the server in the pool", []string{"replace-server", "10.0.0.2", "10.0.0.4"}, vols, errors.New("refused"),
@@ -146,3 +185,30 @@ func TestAdmin(t *testing.T) {
 
 // errAny stands for any error in TestAdmin's table.
 var errAny = errors.New("any error")
+
+func TestAdminRebalanceEnds(t *testing.T) {
+	tests := []struct {
+		name   string
+		failed string
+		output string
+		err    bool
+	}{
+		{"[Error] failed", "failed", "", true},
+		{"[Error] stopped", "stopped", "", true},
+		{"[Success] none ran", "not started", "c: gluster knows of no rebalance of it", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			api := &fakeAdminAPI{vols: []control.Volume{labelled("c", "10.0.0.1", "10.0.0.2")}, failed: tc.failed}
+			var out strings.Builder
+			a := admin{api: api, out: &out, wait: true}
+			err := a.followRebalance(context.Background(), "c")
+			if (err != nil) != tc.err || (err != nil && !strings.Contains(err.Error(), "c-rebalance.log")) {
+				t.Errorf("err = %v, want an error naming the rebalance log: %t", err, tc.err)
+			}
+			if !strings.Contains(out.String(), tc.output) {
+				t.Errorf("output %q, want %q", out.String(), tc.output)
+			}
+		})
+	}
+}

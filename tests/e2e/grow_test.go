@@ -63,7 +63,7 @@ func TestGrowAndRepair(t *testing.T) {
 	testbed.WaitMembers(t, poolTimeout, srv1, srv2)
 	p := testbed.InstallPlugin(t, c, "gte2e-grow")
 	testbed.MustDocker(t, "volume", "create", "-d", p.Name, "-o", "replica=2", "grow.data")
-	writer := startFileWriter(t, "grow.data")
+	writer := startFileWriter(t, "gte2e-grow-writer", "grow.data")
 
 	t.Run("a server started later joins through add-server", func(t *testing.T) {
 		srv3.Run(t)
@@ -305,9 +305,10 @@ func eventuallyInspect(t *testing.T, volume, format string, ok func(string) bool
 // fileWriter is a container writing files into a volume.
 type fileWriter struct{ name string }
 
-func startFileWriter(t *testing.T, volume string) *fileWriter {
+// startFileWriter runs the container name writing files into /w of volume.
+func startFileWriter(t *testing.T, name, volume string) *fileWriter {
 	t.Helper()
-	w := &fileWriter{name: "gte2e-grow-writer"}
+	w := &fileWriter{name: name}
 	_, _ = testbed.Docker(context.Background(), "rm", "-f", w.name)
 	testbed.MustDocker(t, "run", "-d", "--name", w.name, "--label", "gluster-testbed=1", "-v", volume+":/data", testbed.ClientImage, "sh", "-c", fileWriterScript)
 	t.Cleanup(func() { _, _ = testbed.Docker(context.Background(), "rm", "-f", w.name) })
