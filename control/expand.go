@@ -82,20 +82,22 @@ func (s *Service) Rebalance(ctx context.Context, name string) (Rebalance, error)
 	case err != nil:
 		return Rebalance{}, fmt.Errorf("rebalance progress of volume %s: %w", name, err)
 	}
-	return rebalanceOf(r, s.self), nil
+	_, addressOf, err := s.pool(ctx)
+	if err != nil {
+		return Rebalance{}, fmt.Errorf("rebalance progress of volume %s: %w", name, err)
+	}
+	return rebalanceOf(r, addressOf), nil
 }
 
-// rebalanceOf turns gluster's report into the API's; self is the address
-// of the server gluster calls "localhost". Done and Running are read from
-// every server's part, not only from gluster's sum.
-func rebalanceOf(r glustercli.Rebalance, self string) Rebalance {
+// rebalanceOf turns gluster's report into the API's, each server named by
+// the address the pool lists it under: gluster names a server by the first
+// name it knew it by, "localhost" for the one that answered, or a name
+// only a reverse lookup gave. Done and Running are read from every
+// server's part, not only from gluster's sum.
+func rebalanceOf(r glustercli.Rebalance, addressOf func(string) string) Rebalance {
 	out := Rebalance{Status: r.Total.Status, Done: len(r.Nodes) > 0, RebalanceCounts: countsOf(r.Total), Servers: make([]ServerRebalance, len(r.Nodes))}
 	for i, n := range r.Nodes {
-		server := n.Node
-		if server == "localhost" {
-			server = self
-		}
-		out.Servers[i] = ServerRebalance{Server: server, Status: n.Status, RebalanceCounts: countsOf(n)}
+		out.Servers[i] = ServerRebalance{Server: addressOf(n.Node), Status: n.Status, RebalanceCounts: countsOf(n)}
 		out.Done = out.Done && n.Status == rebalanceCompleted
 		out.Running = out.Running || strings.HasSuffix(n.Status, rebalanceInProgress)
 	}

@@ -199,8 +199,8 @@ func TestRebalance(t *testing.T) {
 		servers []string
 	}{
 		{"[Success] none ran", nil, "v", Rebalance{Status: "not started"}, nil, nil},
-		{"[Success] in progress on one server", &glustercli.Rebalance{
-			Nodes: []glustercli.RebalanceNode{node("localhost", "completed", 3), node("10.0.0.2", "in progress", 4)},
+		{"[Success] in progress on one server, known to gluster by a name", &glustercli.Rebalance{
+			Nodes: []glustercli.RebalanceNode{node("localhost", "completed", 3), node("srv2.net", "in progress", 4)},
 			Total: node("", "in progress", 7),
 		}, "v", Rebalance{Status: "in progress", Running: true, RebalanceCounts: RebalanceCounts{Files: 7}}, nil, []string{"10.0.0.1", "10.0.0.2"}},
 		{"[Success] completed everywhere", &glustercli.Rebalance{
@@ -217,6 +217,8 @@ func TestRebalance(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ts := growServer(t, "10.0.0.1", "10.0.0.2")
+			// Known by the name a reverse lookup gave, and by its address.
+			ts.gluster.peers[1].Hostname, ts.gluster.peers[1].Hostnames = "srv2.net", []string{"srv2.net", "10.0.0.2"}
 			if tc.status != nil {
 				ts.gluster.rebalance = map[string]glustercli.Rebalance{"v": *tc.status}
 			}

@@ -62,6 +62,11 @@ func TestExpandAndRebalance(t *testing.T) {
 		if err != nil || !r.Done || r.Files == 0 || r.Failures > 0 {
 			t.Errorf("rebalance through the control API: %+v, %v; want done, files moved, no failure", r, err)
 		}
+		for _, s := range r.Servers {
+			if !slices.Contains(c.Addresses(), s.Server) {
+				t.Errorf("rebalance on %q, not a server's address (%v)", s.Server, c.Addresses())
+			}
+		}
 		eventuallyInspect(t, "exp.data", "{{.Status.replica}} {{.Status.rebalance}} {{.Status.bricks}}", func(got string) bool {
 			return strings.HasPrefix(got, "2 done, ") && strings.Count(got, "(online)") == 4 &&
 				strings.Contains(got, newSet[0].Address+":") && strings.Contains(got, newSet[1].Address+":")
