@@ -57,11 +57,13 @@ func (d *Driver) applyPendingSize(ctx context.Context, v volumeState) error {
 	if subdir == "" || v.Prepared {
 		return nil
 	}
-	vols, err := d.cache.list(ctx)
+	// Asked of the servers, not the snapshot: the size was recorded by
+	// whichever host created the volume, maybe a moment ago.
+	cv, err := d.cache.lookup(ctx, v.Gluster)
 	if err != nil {
 		return fmt.Errorf("reading the size of volume %s: %w", v.Name, err)
 	}
-	recorded := vols[v.Gluster].Options
+	recorded := cv.Options
 	size := control.SubvolumeSize(recorded, v.Name)
 	if size == 0 {
 		return nil

@@ -69,6 +69,9 @@ func TestDefaultSize(t *testing.T) {
 func TestSubdirSizeAtFirstMount(t *testing.T) {
 	f := newFixture(t)
 	f.cluster.volumes["shared"] = control.Volume{Name: "shared", Status: "Started"}
+	// A snapshot listed before the creates: the size recorded since is
+	// the servers', not the snapshot's.
+	relist(t, f.driver)
 	mustCreate(t, f.driver, &volume.CreateRequest{Name: "web", Options: map[string]string{"volume": "shared", "subdir": "apps/web", "size": "10M"}})
 	mustCreate(t, f.driver, &volume.CreateRequest{Name: "free", Options: map[string]string{"volume": "shared", "subdir": "apps/free"}})
 	for _, id := range []string{"c1", "c2"} {

@@ -67,8 +67,21 @@ func (c *CLI) QuotaLimitUsage(ctx context.Context, name, path string, size uint6
 	if !strings.HasPrefix(path, "/") {
 		return fmt.Errorf("quota path %q: it must be absolute within the volume", path)
 	}
-	_, err := c.run(ctx, "volume", "quota", name, "limit-usage", path, strconv.FormatUint(size, 10))
+	// glusterd looks the path up through quota's auxiliary mount, which
+	// connects to the bricks a moment after quota is turned on
+	// ("Transport endpoint is not connected" meanwhile). Nothing was set
+	// then, and setting the same limit twice changes nothing: ask again.
+	retries, cancel := context.WithTimeout(ctx, c.retries)
+	defer cancel()
+	var err error
 	var cerr *Error
+	for range transientRetry.Attempts(retries) {
+		_, err = c.run(ctx, "volume", "quota", name, "limit-usage", path, strconv.FormatUint(size, 10))
+		if !errors.As(err, &cerr) || !strings.Contains(cerr.Message, "Transport endpoint is not connected") {
+			break
+		}
+		c.logger.Info("quota's auxiliary mount is not connected yet, retrying", "volume", name, "path", path)
+	}
 	if errors.As(err, &cerr) && strings.Contains(cerr.Message, "No such file or directory") {
 		return fmt.Errorf("%w: %s in volume %s: %w", ErrNoSuchPath, path, name, err)
 	}

@@ -34,6 +34,8 @@ func TestQuotaCommands(t *testing.T) {
 		"volume quota q1 enable":                       {"quota-enable-again.xml"},
 		"volume quota q2 enable":                       {"quota-enable-stopped.xml"},
 		"volume quota q1 limit-usage /missing 5242880": {"quota-limit-missing.xml"},
+		// Right after quota is turned on, its mount is not connected yet.
+		"volume quota q1 limit-usage /apps/web 5242880": {"quota-limit-not-connected.xml", "quota-limit.xml"},
 	})
 	ctx := context.Background()
 	tests := []struct {
@@ -44,6 +46,7 @@ func TestQuotaCommands(t *testing.T) {
 	}{
 		{name: "[Success] enabling again", run: func() error { return cli.QuotaEnable(ctx, "q1") }},
 		{name: "[Error] enabling a stopped volume", run: func() error { return cli.QuotaEnable(ctx, "q2") }, anyErr: true},
+		{name: "[Success] asked again while quota's mount connects", run: func() error { return cli.QuotaLimitUsage(ctx, "q1", "/apps/web", 5<<20) }},
 		{name: "[Error] a missing directory", run: func() error { return cli.QuotaLimitUsage(ctx, "q1", "/missing", 5<<20) }, wantErr: ErrNoSuchPath},
 		{name: "[Error] a relative path runs nothing", run: func() error { return cli.QuotaLimitUsage(ctx, "q1", "apps", 1) }, anyErr: true},
 	}
@@ -60,7 +63,7 @@ func TestQuotaCommands(t *testing.T) {
 			}
 		})
 	}
-	if len(s.calls) != 3 {
+	if len(s.calls) != 5 {
 		t.Errorf("commands run: %q; the relative path must run none", s.calls)
 	}
 }
