@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -70,6 +71,43 @@ func TestVolume(t *testing.T) {
 	}
 	if _, err := cli.Volume(context.Background(), "nope"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("missing volume: err = %v, want ErrNotFound", err)
+	}
+}
+
+func TestVolumeAbsentFromStore(t *testing.T) {
+	store := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(store, "vols", "gv0"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		store   string
+		volume  string
+		askCLI  bool // the store cannot tell: gluster volume info answers
+		present bool
+	}{
+		{name: "listed in the store", store: store, volume: "gv0", askCLI: true, present: true},
+		{name: "absent from the store", store: store, volume: "nope"},
+		{name: "no store", volume: "nope", askCLI: true},
+		{name: "a store without vols/", store: t.TempDir(), volume: "nope", askCLI: true},
+		{name: "a name that is not a file name", store: store, volume: "..", askCLI: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cli, s := newScripted(t, map[string][]string{
+				"volume info gv0":  {"info.xml"},
+				"volume info nope": {"info-missing.xml"},
+				"volume info ..":   {"info-missing.xml"},
+			})
+			cli.WithStore(tc.store)
+			_, err := cli.Volume(context.Background(), tc.volume)
+			if tc.present != (err == nil) || (err != nil && !errors.Is(err, ErrNotFound)) {
+				t.Errorf("Volume(%q) = %v; want found %v", tc.volume, err, tc.present)
+			}
+			if asked := len(s.calls) > 0; asked != tc.askCLI {
+				t.Errorf("gluster CLI asked: %v (%v); want %v", asked, s.calls, tc.askCLI)
+			}
+		})
 	}
 }
 

@@ -85,7 +85,7 @@ func run(cfg config, logger *slog.Logger) error {
 	defer stopGlusterd(glusterd, exited, logger)
 
 	reg := metrics.NewRegistry()
-	cli := glustercli.New(cfg.GlusterdSocket, metrics.InstrumentExec(glustercli.Exec, reg), 30*time.Second, logger)
+	cli := glustercli.New(cfg.GlusterdSocket, metrics.InstrumentExec(glustercli.Exec, reg), 30*time.Second, logger).WithStore(glustercli.DefaultStore)
 	reg.MustRegister(metrics.NewHealthCollector(cli, glustercli.LocalBricks{}, healthTimeout, logger))
 	if err := waitGlusterd(ctx, cli, exited); err != nil {
 		return err
