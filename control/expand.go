@@ -34,9 +34,9 @@ func (s *Service) Expand(ctx context.Context, name string, req ExpandRequest) (V
 		return Volume{}, err
 	}
 	replica := replicaOf(v)
-	if len(v.Bricks)+replica > maxBricks {
+	if len(v.Bricks)+replica > MaxBricks {
 		return Volume{}, fmt.Errorf("%w: volume %s has %d bricks: another replica set of %d would pass the %d a volume may have",
-			ErrInvalid, name, len(v.Bricks), replica, maxBricks)
+			ErrInvalid, name, len(v.Bricks), replica, MaxBricks)
 	}
 	servers, err := p.newBrickServers(v, replica, req.Servers)
 	if err != nil {

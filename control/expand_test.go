@@ -117,7 +117,7 @@ func TestExpandRefused(t *testing.T) {
 		{"[Error] an arbiter", setVolume(func(v *glustercli.Volume) { v.Arbiter = 1 }), "v", ExpandRequest{}, ErrInvalid, "arbiter"},
 		{"[Error] no brick owner recorded", setVolume(func(v *glustercli.Volume) { delete(v.Options, BrickOwnerOption) }), "v", ExpandRequest{}, ErrConflict, "no brick owner"},
 		{"[Error] past the most bricks a volume may have", setVolume(func(v *glustercli.Volume) {
-			for len(v.Bricks) < maxBricks {
+			for len(v.Bricks) < MaxBricks {
 				v.Bricks = append(v.Bricks, v.Bricks[len(v.Bricks)%2])
 			}
 		}), "v", ExpandRequest{}, ErrInvalid, "may have"},

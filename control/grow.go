@@ -145,8 +145,8 @@ func (s *Service) RaiseReplica(ctx context.Context, name string, req ReplicaRequ
 	if replicaOf(v) != len(v.Bricks) {
 		return Volume{}, fmt.Errorf("%w: volume %s has %d bricks in replica sets of %d: raising the replica count of a distributed volume is not supported", ErrInvalid, name, len(v.Bricks), replicaOf(v))
 	}
-	if req.Replica <= len(v.Bricks) || req.Replica > maxReplica {
-		return Volume{}, fmt.Errorf("%w: volume %s has replica %d: ask for %d to %d", ErrInvalid, name, len(v.Bricks), len(v.Bricks)+1, maxReplica)
+	if req.Replica <= len(v.Bricks) || req.Replica > MaxReplica {
+		return Volume{}, fmt.Errorf("%w: volume %s has replica %d: ask for %d to %d", ErrInvalid, name, len(v.Bricks), len(v.Bricks)+1, MaxReplica)
 	}
 	servers, err := p.newBrickServers(v, req.Replica-len(v.Bricks), req.Servers)
 	if err != nil {

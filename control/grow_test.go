@@ -64,7 +64,7 @@ func TestRaiseReplicaRefused(t *testing.T) {
 		err     error
 	}{
 		{"[Error] not raised", nil, ReplicaRequest{Replica: 2}, "v", ErrInvalid},
-		{"[Error] above the maximum", nil, ReplicaRequest{Replica: maxReplica + 1}, "v", ErrInvalid},
+		{"[Error] above the maximum", nil, ReplicaRequest{Replica: MaxReplica + 1}, "v", ErrInvalid},
 		{"[Error] no server without a brick", func(ts *testServer) { disconnect(ts, "10.0.0.3") }, ReplicaRequest{Replica: 3}, "v", ErrUnavailable},
 		{"[Error] a server outside the pool", nil, ReplicaRequest{Replica: 3, Servers: []string{"10.0.0.9"}}, "v", ErrInvalid},
 		{"[Error] a server read as a gluster option", nil, ReplicaRequest{Replica: 3, Servers: []string{"--log-file=/x"}}, "v", ErrInvalid},
@@ -283,7 +283,7 @@ func TestDistributedVolumes(t *testing.T) {
 	}
 }
 
-func TestValidateBricks(t *testing.T) {
+func TestCheckBrickLayout(t *testing.T) {
 	tests := []struct {
 		name string
 		req  CreateRequest
@@ -294,12 +294,12 @@ func TestValidateBricks(t *testing.T) {
 		{"[Error] no replica count", CreateRequest{Bricks: 4}, false},
 		{"[Error] not whole replica sets", CreateRequest{Replica: 2, Bricks: 3}, false},
 		{"[Error] an arbiter in several sets", CreateRequest{Replica: 3, Bricks: 6, Arbiter: true}, false},
-		{"[Error] too many", CreateRequest{Replica: 2, Bricks: maxBricks + 2}, false},
+		{"[Error] too many", CreateRequest{Replica: 2, Bricks: MaxBricks + 2}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := validateBricks(tc.req); (err == nil) != tc.ok {
-				t.Errorf("validateBricks(%+v) = %v, want ok %t", tc.req, err, tc.ok)
+			if err := CheckBrickLayout(tc.req.Bricks, tc.req.Replica, tc.req.Arbiter); (err == nil) != tc.ok {
+				t.Errorf("CheckBrickLayout(%+v) = %v, want ok %t", tc.req, err, tc.ok)
 			}
 		})
 	}

@@ -325,10 +325,10 @@ func FuzzCreateRequest(f *testing.F) {
 		if err := names.ValidateVolume(req.Name); err != nil {
 			t.Fatalf("accepted name %q: %v", req.Name, err)
 		}
-		if req.Replica < 0 || req.Replica > maxReplica || (req.Arbiter && req.Replica != 0 && req.Replica != 3) {
+		if req.Replica < 0 || req.Replica > MaxReplica || (req.Arbiter && req.Replica != 0 && req.Replica != 3) {
 			t.Fatalf("accepted replica %d, arbiter %t", req.Replica, req.Arbiter)
 		}
-		if req.Bricks < 0 || req.Bricks > maxBricks || (req.Bricks > 0 && (req.Replica == 0 || req.Bricks%req.Replica != 0)) {
+		if req.Bricks < 0 || req.Bricks > MaxBricks || (req.Bricks > 0 && (req.Replica == 0 || req.Bricks%req.Replica != 0)) {
 			t.Fatalf("accepted bricks %d with replica %d", req.Bricks, req.Replica)
 		}
 		for i, s := range req.Servers {

@@ -11,12 +11,12 @@ import (
 	"github.com/glusterdocker/gluster/names"
 )
 
-// maxReplica bounds replica counts to what makes sense for one replica set.
-const maxReplica = 16
+// MaxReplica bounds replica counts to what makes sense for one replica set.
+const MaxReplica = 16
 
-// maxBricks bounds a volume's bricks: each lies on a server of its own, and
+// MaxBricks bounds a volume's bricks: each lies on a server of its own, and
 // pools of the hosts this plugin is for have a handful of servers.
-const maxBricks = 16
+const MaxBricks = 16
 
 var (
 	hostPattern   = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$`)
@@ -29,8 +29,8 @@ func validateCreate(req CreateRequest, options OptionPolicy) error {
 	if err := names.ValidateVolume(req.Name); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	if req.Replica < 0 || req.Replica > maxReplica {
-		return fmt.Errorf("%w: replica %d: use 1 to %d", ErrInvalid, req.Replica, maxReplica)
+	if req.Replica < 0 || req.Replica > MaxReplica {
+		return fmt.Errorf("%w: replica %d: use 1 to %d", ErrInvalid, req.Replica, MaxReplica)
 	}
 	if req.Arbiter && req.Replica != 3 && req.Replica != 0 {
 		return fmt.Errorf("%w: an arbiter needs replica 3 (two data bricks and the arbiter), got replica %d", ErrInvalid, req.Replica)
@@ -38,7 +38,7 @@ func validateCreate(req CreateRequest, options OptionPolicy) error {
 	if err := ValidateOnRemove(req.OnRemove); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	if err := validateBricks(req); err != nil {
+	if err := CheckBrickLayout(req.Bricks, req.Replica, req.Arbiter); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	if err := validateServers(req.Servers); err != nil {
@@ -56,20 +56,20 @@ func validateCreate(req CreateRequest, options OptionPolicy) error {
 	return nil
 }
 
-// validateBricks accepts a brick count only as whole replica sets of an
-// explicit replica count, without an arbiter.
-func validateBricks(req CreateRequest) error {
+// CheckBrickLayout accepts a brick count (0: one replica set) only as
+// whole replica sets of an explicit replica count, without an arbiter.
+func CheckBrickLayout(bricks, replica int, arbiter bool) error {
 	switch {
-	case req.Bricks == 0:
+	case bricks == 0:
 		return nil
-	case req.Bricks < 0 || req.Bricks > maxBricks:
-		return fmt.Errorf("bricks %d: use 1 to %d", req.Bricks, maxBricks)
-	case req.Replica == 0:
-		return fmt.Errorf("bricks %d needs a replica count", req.Bricks)
-	case req.Bricks%req.Replica != 0:
-		return fmt.Errorf("bricks %d is not a multiple of replica %d: give whole replica sets", req.Bricks, req.Replica)
-	case req.Arbiter && req.Bricks != req.Replica:
-		return errors.New("an arbiter goes with one replica set only")
+	case bricks < 0 || bricks > MaxBricks:
+		return fmt.Errorf("bricks %d: use 1 to %d", bricks, MaxBricks)
+	case replica == 0:
+		return fmt.Errorf("bricks %d needs a replica count, the bricks of each replica set", bricks)
+	case bricks%replica != 0:
+		return fmt.Errorf("bricks %d is not a multiple of replica %d: give whole replica sets", bricks, replica)
+	case arbiter && bricks != replica:
+		return errors.New("an arbiter goes with one replica set only: leave out the brick count")
 	}
 	return nil
 }

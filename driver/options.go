@@ -103,40 +103,24 @@ func ParseOptions(raw map[string]string) (Options, error) {
 	if o.Arbiter && o.Replica != 0 && o.Replica != 3 {
 		return Options{}, fmt.Errorf("%w: arbiter needs replica=3 (two data bricks and the arbiter)", ErrBadOption)
 	}
-	if err := o.checkBricks(); err != nil {
+	if err := control.CheckBrickLayout(o.Bricks, o.Replica, o.Arbiter); err != nil {
 		return Options{}, fmt.Errorf("%w: %w", ErrBadOption, err)
 	}
 	return o, nil
-}
-
-// checkBricks accepts bricks= only as whole replica sets of an explicit
-// replica count, without an arbiter.
-func (o Options) checkBricks() error {
-	switch {
-	case o.Bricks == 0:
-		return nil
-	case o.Replica == 0:
-		return fmt.Errorf("bricks=%d needs replica=, the bricks of each replica set", o.Bricks)
-	case o.Bricks%o.Replica != 0:
-		return fmt.Errorf("bricks=%d is not a multiple of replica=%d: give whole replica sets", o.Bricks, o.Replica)
-	case o.Arbiter && o.Bricks != o.Replica:
-		return errors.New("arbiter goes with one replica set only: leave out bricks=")
-	}
-	return nil
 }
 
 func (o *Options) set(key, value string) error {
 	switch {
 	case key == "bricks":
 		n, err := strconv.Atoi(value)
-		if err != nil || n < 1 || n > 16 {
-			return errors.New("bricks is a number of bricks from 1 to 16, a multiple of replica")
+		if err != nil || n < 1 || n > control.MaxBricks {
+			return fmt.Errorf("bricks is a number of bricks from 1 to %d, a multiple of replica", control.MaxBricks)
 		}
 		o.Bricks = n
 	case key == "replica":
 		n, err := strconv.Atoi(value)
-		if err != nil || n < 1 || n > 16 {
-			return errors.New("replica is a number of bricks from 1 to 16")
+		if err != nil || n < 1 || n > control.MaxReplica {
+			return fmt.Errorf("replica is a number of bricks from 1 to %d", control.MaxReplica)
 		}
 		o.Replica = n
 	case key == "arbiter":
