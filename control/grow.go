@@ -286,14 +286,16 @@ func (s *Service) Heal(ctx context.Context, name string) (Heal, error) {
 	if !v.Started() {
 		return Heal{}, fmt.Errorf("%w: volume %s is %s: self-heal runs on started volumes only", ErrConflict, name, v.Status)
 	}
-	bricks, err := s.gluster.HealSummary(ctx, name)
-	if errors.Is(err, glustercli.ErrNotFound) {
-		return Heal{}, fmt.Errorf("%w: %s", ErrNotFound, name)
-	}
-	if err != nil {
-		return Heal{}, fmt.Errorf("heal progress of volume %s: %w", name, err)
-	}
-	return healOf(bricks), nil
+	return s.heals.ask(ctx, v, func(ctx context.Context) (Heal, error) {
+		bricks, err := s.gluster.HealSummary(ctx, name)
+		if errors.Is(err, glustercli.ErrNotFound) {
+			return Heal{}, fmt.Errorf("%w: %s", ErrNotFound, name)
+		}
+		if err != nil {
+			return Heal{}, fmt.Errorf("heal progress of volume %s: %w", name, err)
+		}
+		return healOf(bricks), nil
+	})
 }
 
 func healOf(bricks []glustercli.BrickHeal) Heal {

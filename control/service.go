@@ -59,6 +59,7 @@ type Service struct {
 	// lookupHost resolves a name to addresses; tests replace it.
 	lookupHost func(ctx context.Context, host string) ([]string, error)
 	fuseDevice string // gluster's quota mounts volumes through it
+	heals      *healQueries
 	logger     *slog.Logger
 	mu         sync.Mutex
 }
@@ -83,6 +84,7 @@ func NewService(self, brickRoot string, gluster Gluster, peers PeerBricks, logge
 	s := &Service{
 		self: self, brickRoot: brickRoot, gluster: gluster, peers: peers,
 		lookupHost: net.DefaultResolver.LookupHost, logger: logger, fuseDevice: defaultFUSEDevice,
+		heals: newHealQueries(),
 	}
 	for _, o := range opts {
 		o(s)
