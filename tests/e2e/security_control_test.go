@@ -5,7 +5,6 @@ package e2e
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -167,16 +166,51 @@ func TestSecurityControl(t *testing.T) {
 		// A scrape right after another is served from the first one's
 		// answers, so the counter read then is exact.
 		scrape(t, address)
-		before := poolListCommands(t, scrape(t, address))
+		before := cliCommands(t, scrape(t, address), "pool list")
 		time.Sleep(6 * time.Second) // past the server's health cache (5 s)
 		var wg sync.WaitGroup
 		for range scrapes {
 			wg.Go(func() { scrape(t, address) })
 		}
 		wg.Wait()
-		after := poolListCommands(t, scrape(t, address))
+		after := cliCommands(t, scrape(t, address), "pool list")
 		if rounds := after - before; rounds != 1 {
 			t.Errorf("%d parallel scrapes ran %v rounds of gluster commands, want 1", scrapes, rounds)
+		}
+	})
+
+	t.Run("parallel heal questions share one gluster heal query", func(t *testing.T) {
+		// Each heal query starts a gluster client on the server: the plugin
+		// of every host asks while Docker starts containers, and asking
+		// forty times must not start forty of them.
+		b.create(t, "healq", "replica=2")
+		vols, err := srv1.Client().Volumes(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		started := 0
+		for _, v := range vols {
+			if v.Status == "Started" {
+				started++
+			}
+		}
+		address := srv1.MetricsAddress()
+		before := cliCommands(t, scrape(t, address), "volume heal")
+		const questions = 40
+		var wg sync.WaitGroup
+		for range questions {
+			wg.Go(func() {
+				if _, err := srv1.Client().Heal(ctx, "healq"); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		// A scrape asks too, once per started volume, unless it is served
+		// from the answers of the scrape before.
+		queries := cliCommands(t, scrape(t, address), "volume heal") - before
+		if queries < 1 || queries > float64(1+started) {
+			t.Errorf("%d heal questions and a scrape ran %v gluster heal queries; want 1, and at most %d more for the scrape", questions, queries, started)
 		}
 	})
 
@@ -249,13 +283,13 @@ func pluginLabel(docker string) map[string]string {
 	return map[string]string{control.DockerVolumeOption: docker}
 }
 
-// poolListCommands reads how many "gluster pool list" commands, one per
-// round of health questions, a server ran.
-func poolListCommands(t *testing.T, metrics string) float64 {
+// cliCommands reads how many gluster commands of a kind ("pool list", one
+// per round of health questions; "volume heal") a server ran.
+func cliCommands(t *testing.T, metrics, command string) float64 {
 	t.Helper()
 	var total float64
 	for _, line := range strings.Split(metrics, "\n") {
-		if !strings.HasPrefix(line, `gluster_server_cli_commands_total{command="pool list"`) {
+		if !strings.HasPrefix(line, `gluster_server_cli_commands_total{command="`+command+`"`) {
 			continue
 		}
 		fields := strings.Fields(line)
@@ -264,9 +298,6 @@ func poolListCommands(t *testing.T, metrics string) float64 {
 			t.Fatalf("metric line %q: %v", line, err)
 		}
 		total += n
-	}
-	if total == 0 {
-		t.Fatal(fmt.Errorf("no gluster_server_cli_commands_total for pool list in:\n%s", metrics))
 	}
 	return total
 }
