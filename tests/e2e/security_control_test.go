@@ -212,6 +212,10 @@ func TestSecurityControl(t *testing.T) {
 		if queries < 1 || queries > float64(1+started) {
 			t.Errorf("%d heal questions and a scrape ran %v gluster heal queries; want 1, and at most %d more for the scrape", questions, queries, started)
 		}
+		// The next test restarts a server with one volume started.
+		if _, err := testbed.Docker(ctx, "volume", "rm", "healq"); err != nil {
+			t.Fatal(err)
+		}
 	})
 
 	t.Run("a delete that fails restarts the volume", func(t *testing.T) {
