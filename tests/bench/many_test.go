@@ -32,13 +32,14 @@ const (
 // processes, about 19 GB of this machine's 23 GB.
 const unmuxedMost = 100
 
-// manyOpenFiles is the open-file limit of item 10's server containers. A
+// muxBricksPerProcess is the most bricks a multiplexed brick process
+// serves in item 10 (cluster.max-bricks-per-process, 250 by default). A
 // brick holds about 260 files open (its .glusterfs directories among
-// them), and a multiplexed brick process serves up to 250 bricks
-// (cluster.max-bricks-per-process): under this machine's daemon limit of
-// 20,000, the bricks past the 76th of a process failed to attach ("Too
-// many open files" in the brick log), though volume start said success.
-const manyOpenFiles = "nofile=131072:131072"
+// them), and containers here may open 20,000 (the Docker daemon's limit,
+// which a container cannot raise): past its 76th brick, a process failed
+// to attach more ("Too many open files" in the brick log), though volume
+// start said success. 50 bricks stay well below.
+const muxBricksPerProcess = 50
 
 // manyMode is one way of giving Docker many volumes.
 type manyMode struct {
@@ -140,8 +141,9 @@ func manyNote(cfg config) string {
 		"the client host: the plugin and the FUSE clients of its mounts. Per added volume: the change from the smallest count, server by server, "+
 		"over the volumes added. Dedicated volumes without brick multiplexing are measured up to %d volumes only: 500 would be 1,000 brick processes, "+
 		"about 19 GB of this machine's 23 GB. Multiplexing is switched on with `gluster volume set all cluster.brick-multiplex on` "+
-		"(what BRICK_MULTIPLEX=on sets as the pool forms) with no volume left.",
-		manyName, cfg.manyCalls, mountWorkers, cfg.manyCalls, unmuxedMost)
+		"(what BRICK_MULTIPLEX=on sets as the pool forms) with no volume left, and each brick process serves at most %d bricks "+
+		"(`cluster.max-bricks-per-process`; 250 by default, but a brick holds about 260 files open and containers here may open 20,000).",
+		manyName, cfg.manyCalls, mountWorkers, cfg.manyCalls, unmuxedMost, muxBricksPerProcess)
 }
 
 type manyBed struct {
@@ -158,9 +160,6 @@ type manyBed struct {
 func manyVolumes(t *testing.T, b *bench, m *measures) {
 	start := time.Now()
 	c := testbed.NewCluster(t, manyName, manyOctet, 2)
-	for _, s := range c.Servers {
-		s.Ulimits = []string{manyOpenFiles}
-	}
 	c.StartAll(t)
 	c.WaitPool(t, poolTimeout)
 	p := testbed.InstallPlugin(t, c, manyName)
@@ -196,7 +195,10 @@ func (l *manyBed) measureMode(t *testing.T, mode manyMode, mm *manyMeasures) {
 	if mode.multiplex {
 		// It applies to bricks started afterwards: those of the earlier
 		// modes are gone.
-		glusterBatch(t, l.cluster.Servers[0], []string{"volume set all cluster.brick-multiplex on"})
+		glusterBatch(t, l.cluster.Servers[0], []string{
+			"volume set all cluster.brick-multiplex on",
+			fmt.Sprintf("volume set all cluster.max-bricks-per-process %d", muxBricksPerProcess),
+		})
 	}
 	made := 0
 	if mode.pooled {

@@ -70,9 +70,6 @@ type Server struct {
 	Image string
 	// Env are more settings of the server, KEY=VALUE.
 	Env []string
-	// Ulimits are the container's resource limits (docker run --ulimit),
-	// such as nofile=131072:131072; the daemon's own if empty.
-	Ulimits []string
 }
 
 // NewCluster prepares n servers on the network 172.30.<octet>.0/24 (the
@@ -228,9 +225,6 @@ func (s *Server) Run(t testing.TB) {
 	var env []string
 	for _, kv := range s.Env {
 		env = append(env, "-e", kv)
-	}
-	for _, u := range s.Ulimits {
-		env = append(env, "--ulimit", u)
 	}
 	s.must(t, append(append(append([]string{"run", "-d", "--name", s.Name}, network...), env...),
 		"--cap-add", "SYS_ADMIN", "--tmpfs", "/run", "--device", "/dev/fuse",
