@@ -136,7 +136,7 @@ func (l *baselineLaneBed) listAndGet(t *testing.T) {
 		made = n
 		// The plugin shows volumes made elsewhere once its snapshot
 		// refreshed in the background.
-		testbed.Eventually(t, listSettleTimeout, fmt.Sprintf("List showing the %d volumes", n), func() error { return l.list(ctx, api, n) })
+		testbed.Eventually(t, listSettleTimeout, fmt.Sprintf("List showing the %d volumes", n), func() error { return api.listed(ctx, listVolumePrefix, n) })
 		for run := range l.cfg.runs {
 			// Get of a volume not looked at before: the newest ones.
 			fresh := volumeName(n - 1 - run%n)
@@ -146,7 +146,7 @@ func (l *baselineLaneBed) listAndGet(t *testing.T) {
 				first, rest *Measure
 				call        func() error
 			}{
-				{l.m.listExpired[i], l.m.list[i], func() error { return l.list(ctx, api, n) }},
+				{l.m.listExpired[i], l.m.list[i], func() error { return api.listed(ctx, listVolumePrefix, n) }},
 				{l.m.getFirst[i], l.m.get[i], func() error {
 					return api.call(ctx, "VolumeDriver.Get", map[string]string{"Name": fresh}, nil)
 				}},
@@ -187,38 +187,35 @@ func (l *baselineLaneBed) listAndGet(t *testing.T) {
 	testbed.MustDocker(t, "plugin", "rm", "-f", p.Name)
 }
 
-// list calls List and checks that it returned the n volumes.
-func (l *baselineLaneBed) list(ctx context.Context, api *pluginAPI, n int) error {
-	var resp struct{ Volumes []struct{ Name string } }
-	if err := api.call(ctx, "VolumeDriver.List", struct{}{}, &resp); err != nil {
-		return err
-	}
-	got := 0
-	for _, v := range resp.Volumes {
-		if strings.HasPrefix(v.Name, listVolumePrefix) {
-			got++
-		}
-	}
-	if got != n {
-		return fmt.Errorf("List returned %d of the %d volumes", got, n)
-	}
-	return nil
-}
+func volumeName(i int) string { return numbered(listVolumePrefix, i) }
 
-func volumeName(i int) string { return fmt.Sprintf("%s%04d", listVolumePrefix, i) }
+// numbered is the name of volume i of those named prefix and a number.
+func numbered(prefix string, i int) string { return fmt.Sprintf("%s%04d", prefix, i) }
+
+// numberedRange names the volumes from to to-1 of those named prefix and
+// a number.
+func numberedRange(prefix string, from, to int) []string {
+	var names []string
+	for i := from; i < to; i++ {
+		names = append(names, numbered(prefix, i))
+	}
+	return names
+}
 
 // makeVolumes creates the volumes numbered from to to-1.
 func (l *baselineLaneBed) makeVolumes(t *testing.T, from, to int) {
-	var names []string
-	for i := from; i < to; i++ {
-		names = append(names, volumeName(i))
-	}
-	l.makeVolume(t, names...)
+	l.makeVolume(t, numberedRange(listVolumePrefix, from, to)...)
 }
 
 // makeVolume creates volumes as the plugin on another host would.
 func (l *baselineLaneBed) makeVolume(t *testing.T, names ...string) {
-	s1, s2 := l.cluster.Servers[0], l.cluster.Servers[1]
+	glusterBatch(t, l.cluster.Servers[0], createCommands(l.cluster, names))
+}
+
+// createCommands are the gluster commands that create replica 2 volumes
+// on the first two servers of c, labelled as the plugin labels its own.
+func createCommands(c *testbed.Cluster, names []string) []string {
+	s1, s2 := c.Servers[0], c.Servers[1]
 	created := time.Now().UTC().Format(time.RFC3339)
 	var cmds []string
 	for _, v := range names {
@@ -226,9 +223,21 @@ func (l *baselineLaneBed) makeVolume(t *testing.T, names ...string) {
 			fmt.Sprintf("volume create %s replica 2 %s:/bricks/%s %s:/bricks/%s force", v, s1.Address, v, s2.Address, v),
 			fmt.Sprintf("volume set %s %s %s %s %s", v, driver.DockerVolumeOption, v, control.CreatedAtOption, created))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	return cmds
+}
+
+// batchTimeout bounds one session of gluster commands: creating, labelling
+// and starting 400 volumes at once, as item 10 does, takes glusterd
+// minutes, and slows as the number of volumes grows.
+const batchTimeout = 30 * time.Minute
+
+// glusterBatch runs gluster commands in one session on server s and fails
+// unless each succeeded.
+func glusterBatch(t *testing.T, s *testbed.Server, cmds []string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
-	out, err := s1.GlusterBatch(ctx, cmds)
+	out, err := s.GlusterBatch(ctx, cmds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,39 +255,36 @@ func (l *baselineLaneBed) memory(t *testing.T, p *testbed.Plugin, api *pluginAPI
 		t.Fatalf("%d volumes to mount, %d made", most, slices.Max(l.cfg.volumeCounts))
 	}
 	t.Logf("memory with up to %d mounted volumes", most)
-	vols := make([]string, most)
-	starts := make([]string, most)
-	for i := range vols {
-		vols[i] = volumeName(i)
-		starts[i] = "volume start " + vols[i]
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	if out, err := l.cluster.Servers[0].GlusterBatch(ctx, starts); err != nil || strings.Count(out, "success") != most {
-		t.Fatalf("starting %d volumes: %v\n%s", most, err, out)
-	}
-	mount := func(method string, names []string) {
-		err := parallel(mountWorkers, names, func(v string) error {
-			return api.call(ctx, method, map[string]string{"Name": v, "ID": "gbench-memory"}, nil)
-		})
-		if err != nil {
-			t.Fatal(err)
+	vols := numberedRange(listVolumePrefix, 0, most)
+	glusterBatch(t, l.cluster.Servers[0], startCommands(vols))
+	const id = "gbench-memory"
+	defer func() {
+		if err := api.mountAll("VolumeDriver.Unmount", id, vols); err != nil {
+			t.Error(err)
 		}
-	}
-	defer mount("VolumeDriver.Unmount", vols)
+	}()
 	mounted := 0
 	for i, n := range l.cfg.mountCounts {
-		mount("VolumeDriver.Mount", vols[mounted:n])
+		if err := api.mountAll("VolumeDriver.Mount", id, vols[mounted:n]); err != nil {
+			t.Fatal(err)
+		}
 		mounted = n
 		var clients []float64
-		for _, v := range vols[:n] {
-			for _, pid := range testbed.FUSEClientPIDs(v) {
-				clients = append(clients, rssMiB(pid))
-			}
+		for _, pid := range testbed.FUSEClientPIDs(vols[:n]...) {
+			clients = append(clients, rssMiB(pid))
 		}
 		l.record(&l.m.pluginRSS[i].Plugin, rssMiB(p.PID(t)))
 		l.record(&l.m.clientRSS[i].Plugin, Summarize(clients).Median)
 	}
+}
+
+// startCommands are the gluster commands that start volumes.
+func startCommands(names []string) []string {
+	cmds := make([]string, len(names))
+	for i, v := range names {
+		cmds[i] = "volume start " + v
+	}
+	return cmds
 }
 
 // mountWorkers is how many volumes the memory measure mounts at once: as

@@ -26,6 +26,8 @@ type config struct {
 	smallFiles   int             // files created one after the other
 	volumeCounts []int           // volumes behind List and Get
 	mountCounts  []int           // volumes mounted at once for the memory measures
+	manyCounts   []int           // started and mounted volumes of item 10
+	manyCalls    int             // Create, List and Mount calls timed at each of them
 	raceDelays   []time.Duration // between a mount request and the servers' start
 	// naiveFirstDown includes the naive client with the first server
 	// stopped, whose fresh mount alone takes about 55 s.
@@ -36,15 +38,17 @@ type config struct {
 // loadConfig reads BENCH_QUICK=1 (one run of everything, small sizes: a
 // check that the harness works, for make test) and BENCH_RUNS (at least 5
 // for figures worth reporting). BENCH_VOLUMES and BENCH_MOUNTS override the
-// volume counts of item 5 and item 9 (comma-separated, rising), to measure
-// those alone in a quick run. BENCH_RESULTS overrides the results
-// directory.
+// volume counts of item 5 and item 9, BENCH_MANY those of item 10
+// (comma-separated, rising), to measure those alone in a quick run.
+// BENCH_RESULTS overrides the results directory.
 func loadConfig(t *testing.T) config {
 	t.Helper()
 	cfg := config{
 		runs: 5, pings: 10, containers: 20, bigMiB: 256, smallFiles: 2000,
 		volumeCounts:   []int{10, 100, 500},
 		mountCounts:    []int{1, 20, 100},
+		manyCounts:     []int{10, 100, 500},
+		manyCalls:      5,
 		raceDelays:     []time.Duration{5 * time.Second, 20 * time.Second, 60 * time.Second},
 		naiveFirstDown: true,
 		results:        filepath.Join("..", "..", "results"),
@@ -54,6 +58,8 @@ func loadConfig(t *testing.T) config {
 			quick: true, runs: 1, pings: 2, containers: 5, bigMiB: 16, smallFiles: 100,
 			volumeCounts: []int{10},
 			mountCounts:  []int{1, 5},
+			manyCounts:   []int{2, 5},
+			manyCalls:    2,
 			raceDelays:   []time.Duration{5 * time.Second},
 			results:      cfg.results,
 		}
@@ -68,7 +74,7 @@ func loadConfig(t *testing.T) config {
 	for _, o := range []struct {
 		name   string
 		counts *[]int
-	}{{"BENCH_VOLUMES", &cfg.volumeCounts}, {"BENCH_MOUNTS", &cfg.mountCounts}} {
+	}{{"BENCH_VOLUMES", &cfg.volumeCounts}, {"BENCH_MOUNTS", &cfg.mountCounts}, {"BENCH_MANY", &cfg.manyCounts}} {
 		if v := os.Getenv(o.name); v != "" {
 			*o.counts = parseCounts(t, o.name, v)
 		}
@@ -135,6 +141,7 @@ type measures struct {
 	write, read, small                                 *Measure
 	pluginRSS, clientRSS                               []*Measure // by cfg.mountCounts
 	pluginCPU                                          *Measure
+	manyVolumes                                        []*manyMeasures // by manyModes
 }
 
 func (b *bench) defineMeasures() *measures {
@@ -213,14 +220,18 @@ func (b *bench) defineMeasures() *measures {
 		m.clientRSS = append(m.clientRSS, b.measure(Measure{Item: 9, Name: fmt.Sprintf("memory (RSS) with %d mounted volumes: each FUSE client", n), Unit: MiB}))
 	}
 	m.pluginCPU = b.measure(Measure{Item: 9, Name: "CPU time of the plugin over its lane (every measure above but item 5)", Unit: Seconds})
+	for _, mode := range manyModes {
+		m.manyVolumes = append(m.manyVolumes, b.defineManyMeasures(mode))
+	}
 	return m
 }
 
 // TestBench measures the plugin against the raw gluster client. Two lanes
 // run at the same time, each on its own servers: the plugin's, and the
 // baseline clients' whose mounts mostly wait for TCP timeouts (and then
-// List and Get with many volumes). Only harness errors fail it; a missed
-// target shows as "fail" in the table.
+// List and Get with many volumes). Then, alone, item 10 on its own servers:
+// memory and call times with many started volumes. Only harness errors
+// fail it; a missed target shows as "fail" in the table.
 func TestBench(t *testing.T) {
 	cfg := loadConfig(t)
 	host, _ := os.Hostname()
@@ -236,6 +247,7 @@ func TestBench(t *testing.T) {
 			baselineLane(t, b, m)
 		})
 	})
+	t.Run("many volumes", func(t *testing.T) { manyVolumes(t, b, m) })
 	b.report.Date = time.Now()
 	b.write(t)
 }
@@ -255,6 +267,7 @@ func notes(cfg config) []string {
 			"The plugin answers from its snapshot of the cluster's list and refreshes it in the background once 2 s old: List after that, and Get of a volume not looked at before, were the calls that asked the servers. " +
 			"A volume created elsewhere since the last list (with the gluster CLI, just before the Get) is the one call that asks the servers for one volume.",
 	}
+	n = append(n, manyNote(cfg))
 	if cfg.quick {
 		n = append(n, "Quick mode: one run and small sizes, to keep the harness working; the figures mean little.")
 	}

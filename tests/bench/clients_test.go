@@ -213,3 +213,30 @@ func (a *pluginAPI) call(ctx context.Context, method string, in, out any) error 
 	}
 	return nil
 }
+
+// listed calls List and checks that it returned n volumes whose names
+// start with prefix.
+func (a *pluginAPI) listed(ctx context.Context, prefix string, n int) error {
+	var resp struct{ Volumes []struct{ Name string } }
+	if err := a.call(ctx, "VolumeDriver.List", struct{}{}, &resp); err != nil {
+		return err
+	}
+	got := 0
+	for _, v := range resp.Volumes {
+		if strings.HasPrefix(v.Name, prefix) {
+			got++
+		}
+	}
+	if got != n {
+		return fmt.Errorf("List returned %d of the %d volumes named %s*", got, n, prefix)
+	}
+	return nil
+}
+
+// mountAll calls method, VolumeDriver.Mount or Unmount, with mount ID id
+// for each volume, mountWorkers at a time.
+func (a *pluginAPI) mountAll(method, id string, names []string) error {
+	return parallel(mountWorkers, names, func(v string) error {
+		return a.call(context.Background(), method, map[string]string{"Name": v, "ID": id}, nil)
+	})
+}

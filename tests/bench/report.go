@@ -80,6 +80,7 @@ const (
 	Milliseconds Unit = "ms"
 	Count        Unit = "count"
 	MiB          Unit = "MiB"
+	MiBPerVolume Unit = "MiB/volume"
 	Success      Unit = "success" // 1 for a success, 0 for a failure
 )
 
@@ -118,6 +119,24 @@ func Summarize(values []float64) Summary {
 	}
 	return Summary{N: len(s), Min: s[0], Median: median, Max: s[len(s)-1]}
 }
+
+// Slopes pairs the values measured with from volumes with those measured
+// with to volumes, sample by sample, and returns what each added volume
+// cost: (at − base) / (to − from). Samples without a partner are left out.
+func Slopes(base, at []float64, from, to int) []float64 {
+	if to == from {
+		return nil
+	}
+	var out []float64
+	for i := 0; i < min(len(base), len(at)); i++ {
+		out = append(out, (at[i]-base[i])/float64(to-from))
+	}
+	return out
+}
+
+// megabyte is a million bytes in MiB, the unit memory is recorded in: the
+// issue states its memory targets in MB.
+const megabyte = 1e6 / (1 << 20)
 
 // Figures pairs the plugin's runs with the baseline's and returns the ratio
 // or difference of each pair; runs without a partner are left out.

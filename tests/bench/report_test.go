@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +27,34 @@ func TestSummarize(t *testing.T) {
 				t.Errorf("Summarize(%v) = %+v, want %+v", tc.values, got, tc.want)
 			}
 		})
+	}
+}
+
+func TestSlopes(t *testing.T) {
+	tests := []struct {
+		name     string
+		base, at []float64
+		from, to int
+		want     []float64
+	}{
+		{"[Success] per server", []float64{100, 120}, []float64{190, 300}, 10, 100, []float64{1, 2}},
+		{"[Success] memory that shrank", []float64{50}, []float64{40}, 10, 20, []float64{-1}},
+		{"[Success] unpaired samples are left out", []float64{10}, []float64{20, 99}, 0, 5, []float64{2}},
+		{"[Success] nothing measured", nil, nil, 10, 100, nil},
+		{"[Error] the same count twice has no slope", []float64{1}, []float64{2}, 10, 10, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Slopes(tc.base, tc.at, tc.from, tc.to); !slices.Equal(got, tc.want) {
+				t.Errorf("Slopes(%v, %v, %d, %d) = %v, want %v", tc.base, tc.at, tc.from, tc.to, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestMegabyte(t *testing.T) {
+	if got := 300 * megabyte; got < 286.10 || got > 286.11 {
+		t.Errorf("300 MB = %v MiB, want 286.10", got)
 	}
 }
 
@@ -69,6 +98,7 @@ func TestFormatting(t *testing.T) {
 	}{
 		{"[Success] seconds", formatValues([]float64{0.41, 0.38, 0.49}, Seconds), "0.410 (0.380–0.490) s"},
 		{"[Success] one run", formatValues([]float64{55.2}, Seconds), "55.2 s"},
+		{"[Success] per volume", formatValues([]float64{0.5, 0.25}, MiBPerVolume), "0.375 (0.250–0.500) MiB/volume"},
 		{"[Success] no runs", formatValues(nil, Seconds), "no runs"},
 		{"[Success] successes", formatValues([]float64{1, 0, 1}, Success), "2 of 3"},
 		{"[Success] constant count", formatValues([]float64{1, 1}, Count), "1"},

@@ -218,8 +218,12 @@ func FUSEClients(volume string) int {
 }
 
 // FUSEClientPIDs lists the gluster FUSE client processes on this host that
-// serve volume.
-func FUSEClientPIDs(volume string) []int {
+// serve any of volumes, in one look at the process table.
+func FUSEClientPIDs(volumes ...string) []int {
+	wanted := map[string]bool{}
+	for _, v := range volumes {
+		wanted["--volfile-id="+v], wanted["--volfile-id=/"+v] = true, true
+	}
 	var pids []int
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, p := range procs {
@@ -232,7 +236,7 @@ func FUSEClientPIDs(volume string) []int {
 			continue
 		}
 		for _, a := range args {
-			if a == "--volfile-id="+volume || a == "--volfile-id=/"+volume {
+			if wanted[a] {
 				pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(p)))
 				pids = append(pids, pid)
 				break

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -91,20 +93,43 @@ func readPid(file string) (int, error) {
 // BrickProcesses lists the brick processes (glusterfsd) of server s,
 // as the host sees them.
 func (s *Server) BrickProcesses(ctx context.Context) ([]int, error) {
+	procs, err := s.Processes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var pids []int
+	for _, pid := range slices.Sorted(maps.Keys(procs)) {
+		if procs[pid] == "glusterfsd" {
+			pids = append(pids, pid)
+		}
+	}
+	return pids, nil
+}
+
+// Processes lists every process of server s's container, by its pid as
+// the host sees it, with its command name.
+func (s *Server) Processes(ctx context.Context) (map[int]string, error) {
 	out, err := s.docker(ctx, "top", s.Name, "-o", "pid,comm")
 	if err != nil {
 		return nil, fmt.Errorf("listing the processes of %s: %w", s.Name, err)
 	}
-	var pids []int
+	return parseTop(out), nil
+}
+
+// parseTop reads the output of `docker top -o pid,comm`: a header, then
+// a pid and a command name a line.
+func parseTop(out string) map[int]string {
+	procs := map[int]string{}
 	for _, line := range strings.Split(out, "\n") {
 		fields := strings.Fields(line)
-		if len(fields) == 2 && fields[1] == "glusterfsd" {
-			if pid, err := strconv.Atoi(fields[0]); err == nil {
-				pids = append(pids, pid)
-			}
+		if len(fields) != 2 {
+			continue
+		}
+		if pid, err := strconv.Atoi(fields[0]); err == nil {
+			procs[pid] = fields[1]
 		}
 	}
-	return pids, nil
+	return procs
 }
 
 // ResidentBytes sums the resident memory of processes; those gone count
