@@ -72,7 +72,7 @@ func run(cfg config, logger *slog.Logger) error {
 	if err := os.MkdirAll(cfg.BrickRoot, 0o755); err != nil {
 		return fmt.Errorf("brick root: %w", err)
 	}
-	glusterd, err := startGlusterd(logger, cfg.LogLevel)
+	glusterd, err := startGlusterd(logger, cfg.LogLevel, glusterdEnv(os.Environ(), cfg.BrickMultiplex))
 	if err != nil {
 		return err
 	}

@@ -176,11 +176,18 @@ const muxVolumes = 20
 // started them, before their memory is read.
 const muxSettle = 60 * time.Second
 
+// muxMemorySettle is how long started bricks are left before their memory
+// is read: within seconds of a start, the self-heal daemons connect to the
+// new bricks, which then make their inode tables and answer first lookups.
+const muxMemorySettle = 10 * time.Second
+
 // TestPoolBrickMultiplex proves that BRICK_MULTIPLEX=on is applied to the
 // pool when it forms, so that the bricks of muxVolumes started volumes run
-// in one process per server, and measures the brick processes' resident
-// memory on each server with it on and, after turning it off and
-// restarting the volumes, off.
+// in one process per server, with glibc's malloc arenas capped; it measures
+// the brick processes' resident memory on each server with one and with
+// muxVolumes volumes started (what each more volume costs) and, after
+// turning multiplexing off and restarting the volumes, with one process
+// per volume.
 func TestPoolBrickMultiplex(t *testing.T) {
 	start := time.Now()
 	c := testbed.NewCluster(t, "gte2e-pool-mux", 241, 2)
@@ -204,24 +211,69 @@ func TestPoolBrickMultiplex(t *testing.T) {
 		return fmt.Errorf("volume get all: %s", out)
 	})
 
-	var create, restart []string
+	var create, startRest, restart []string
 	for i := range muxVolumes {
 		v := fmt.Sprintf("gmux%02d", i)
-		create = append(create,
-			fmt.Sprintf("volume create %s replica 2 %s:/bricks/%s %s:/bricks/%s force", v, c.Servers[0].Address, v, c.Servers[1].Address, v),
-			"volume start "+v)
+		create = append(create, fmt.Sprintf("volume create %s replica 2 %s:/bricks/%s %s:/bricks/%s force", v, c.Servers[0].Address, v, c.Servers[1].Address, v))
+		if i > 0 {
+			startRest = append(startRest, "volume start "+v)
+		}
 		restart = append(restart, "volume stop "+v, "volume start "+v)
 	}
-	glusterBatch(t, first, create)
-	on := waitBricks(t, c, 1)
+	glusterBatch(t, first, append(create, "volume start gmux00"))
+	waitBricks(t, c, 1)
+	time.Sleep(muxMemorySettle)
+	one := brickMemory(t, c)
+	glusterBatch(t, first, startRest)
+	waitBricks(t, c, 1)
+	time.Sleep(muxMemorySettle)
+	on := brickMemory(t, c)
+	for _, s := range c.Servers {
+		assertArenasCapped(t, s)
+	}
 
 	glusterBatch(t, first, append([]string{"volume set all cluster.brick-multiplex off"}, restart...))
 	off := waitBricks(t, c, muxVolumes)
 	for _, s := range c.Servers {
-		t.Logf("%s, %d started replica 2 volumes: brick processes multiplexed: %d MiB resident; one per volume: %d MiB resident (%.1f MiB a volume)",
-			s.Name, muxVolumes, on[s.Name]>>20, off[s.Name]>>20, float64(off[s.Name])/float64(muxVolumes)/(1<<20))
+		t.Logf("%s, started replica 2 volumes multiplexed: 1: %.1f MiB resident, %d: %.1f MiB (%.2f MiB a volume more); one process per volume (arenas still capped): %d MiB resident (%.1f MiB a volume)",
+			s.Name, one[s.Name], muxVolumes, on[s.Name], (on[s.Name]-one[s.Name])/float64(muxVolumes-1),
+			off[s.Name]>>20, float64(off[s.Name])/float64(muxVolumes)/(1<<20))
 	}
 	t.Logf("TestPoolBrickMultiplex took %s", time.Since(start).Round(time.Second))
+}
+
+// brickMemory reads the resident memory of each server's brick processes,
+// in MiB.
+func brickMemory(t *testing.T, c *testbed.Cluster) map[string]float64 {
+	t.Helper()
+	resident := map[string]float64{}
+	for _, s := range c.Servers {
+		pids, err := s.BrickProcesses(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resident[s.Name] = float64(testbed.ResidentBytes(pids)) / (1 << 20)
+	}
+	return resident
+}
+
+// assertArenasCapped fails unless server s's brick processes run with the
+// malloc arena cap the server sets when bricks are multiplexed.
+func assertArenasCapped(t *testing.T, s *testbed.Server) {
+	t.Helper()
+	pids, err := s.BrickProcesses(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pid := range pids {
+		environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+		if err != nil {
+			t.Fatalf("environment of brick process %d on %s: %v", pid, s.Name, err)
+		}
+		if !slices.Contains(strings.Split(string(environ), "\x00"), "MALLOC_ARENA_MAX=2") {
+			t.Errorf("brick process %d on %s runs without MALLOC_ARENA_MAX=2", pid, s.Name)
+		}
+	}
 }
 
 // glusterBatch runs gluster commands in one session on server s and fails
