@@ -90,7 +90,11 @@ func run(cfg config, logger *slog.Logger) error {
 	if err := waitGlusterd(ctx, cli, exited); err != nil {
 		return err
 	}
-	go formPool(ctx, cli, cfg.Peers, map[string]string{brickMultiplexOption: cfg.BrickMultiplex}, 30*time.Second, logger)
+	openFiles, err := openFileLimit()
+	if err != nil {
+		return fmt.Errorf("reading the open-file limit: %w", err)
+	}
+	go formPool(ctx, cli, cfg.Peers, poolOptions(cfg.BrickMultiplex, openFiles), 30*time.Second, logger)
 	healers, err := selfheal.NewRepairer(cli, logger)
 	if err != nil {
 		return err

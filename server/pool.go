@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"slices"
+	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/glusterdocker/gluster/backoff"
@@ -22,6 +25,44 @@ type pool interface {
 // applies to bricks started after it is set.
 const brickMultiplexOption = "cluster.brick-multiplex"
 
+// maxBricksPerProcessOption bounds the bricks one multiplexed process
+// serves; a server starts another process for the next ones.
+const maxBricksPerProcessOption = "cluster.max-bricks-per-process"
+
+const (
+	// filesPerBrick is what a multiplexed brick may keep open: about 260
+	// files each when idle (measured, GlusterFS 10.3), more with clients
+	// and open files. A process past its open-file limit fails to attach
+	// further bricks with "Too many open files" while `volume start`
+	// reports success, and their mounts fail.
+	filesPerBrick = 400
+	// glusterBricksPerProcess is gluster's own bound, kept where the
+	// open-file limit allows more.
+	glusterBricksPerProcess = 250
+)
+
+// poolOptions are the pool-wide options of a server's settings: with
+// multiplexing, as many bricks per process as the open-file limit the
+// server and its brick processes run under allows.
+func poolOptions(multiplex string, openFiles uint64) map[string]string {
+	options := map[string]string{brickMultiplexOption: multiplex}
+	if multiplex == "on" {
+		options[maxBricksPerProcessOption] = strconv.FormatUint(max(1, min(glusterBricksPerProcess, openFiles/filesPerBrick)), 10)
+	}
+	return options
+}
+
+// openFileLimit is the hard limit on open files of this process, which
+// glusterd and the brick processes it starts inherit and may raise their
+// own to.
+func openFileLimit() (uint64, error) {
+	var limit syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &limit); err != nil {
+		return 0, err
+	}
+	return limit.Max, nil
+}
+
 // formPool probes every peer until the pool lists it under the address it
 // was given, whatever order the servers start in: a peer that is not up yet
 // is tried again with exponential backoff. A peer that probed this server
@@ -31,11 +72,13 @@ const brickMultiplexOption = "cluster.brick-multiplex"
 // it is listed under its address. Probing a member again is harmless, so a
 // restarted server runs the same loop.
 //
-// Once the pool formed, it sets the pool-wide options (every server sets
-// the same, so whichever sets them last changes nothing), retrying while
-// glusterd refuses, as it does while a peer is still joining.
+// Once the pool formed, it sets the pool-wide options one by one, in the
+// order of their names (every server sets the same, so whichever sets them
+// last changes nothing), retrying while glusterd refuses, as it does while
+// a peer is still joining.
 func formPool(ctx context.Context, p pool, peers []string, options map[string]string, maxDelay time.Duration, logger *slog.Logger) {
 	pending := append([]string(nil), peers...)
+	unset := slices.Sorted(maps.Keys(options))
 	retry := backoff.Policy{First: maxDelay / 32, Max: maxDelay, Jitter: 0.25}
 	for attempt := range retry.Attempts(ctx) {
 		if len(pending) > 0 {
@@ -45,15 +88,18 @@ func formPool(ctx context.Context, p pool, peers []string, options map[string]st
 			}
 			logger.Info("pool formed", "peers", peers)
 		}
-		if len(options) == 0 {
+		for len(unset) > 0 {
+			key := unset[0]
+			if err := p.Set(ctx, "all", map[string]string{key: options[key]}); err != nil {
+				logger.Info("pool-wide option not set yet", "option", key, "attempt", attempt, "error", err)
+				break
+			}
+			logger.Info("pool-wide option set", "option", key, "value", options[key])
+			unset = unset[1:]
+		}
+		if len(unset) == 0 {
 			return
 		}
-		err := p.Set(ctx, "all", options)
-		if err == nil {
-			logger.Info("pool-wide options set", "options", options)
-			return
-		}
-		logger.Info("pool-wide options not set yet", "attempt", attempt, "error", err)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -101,10 +102,31 @@ func TestFormPoolStopsWithContext(t *testing.T) {
 // peer is listed, again while glusterd refuses, and then no more.
 func TestFormPoolSetsPoolOptions(t *testing.T) {
 	pool := &flakyPool{failures: map[string]int{"c": 1}, setFailures: 2}
-	formPool(context.Background(), pool, []string{"b", "c"}, map[string]string{brickMultiplexOption: "on"}, 32*time.Millisecond, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	set := "set all map[cluster.brick-multiplex:on]"
-	want := []string{"probe b", "probe c", "probe c", set, set, set}
+	formPool(context.Background(), pool, []string{"b", "c"}, map[string]string{brickMultiplexOption: "on", maxBricksPerProcessOption: "50"}, 32*time.Millisecond, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	multiplex, bricks := "set all map[cluster.brick-multiplex:on]", "set all map[cluster.max-bricks-per-process:50]"
+	want := []string{"probe b", "probe c", "probe c", multiplex, multiplex, multiplex, bricks}
 	if !slices.Equal(pool.events, want) {
 		t.Errorf("events = %q, want %q", pool.events, want)
+	}
+}
+
+func TestPoolOptions(t *testing.T) {
+	tests := []struct {
+		name      string
+		multiplex string
+		openFiles uint64
+		want      map[string]string
+	}{
+		{"off", "off", 1 << 20, map[string]string{brickMultiplexOption: "off"}},
+		{"on, a limit that allows gluster's own bound", "on", 1 << 20, map[string]string{brickMultiplexOption: "on", maxBricksPerProcessOption: "250"}},
+		{"on, a limit of 20,000 open files", "on", 20000, map[string]string{brickMultiplexOption: "on", maxBricksPerProcessOption: "50"}},
+		{"on, a limit too low for two bricks", "on", 500, map[string]string{brickMultiplexOption: "on", maxBricksPerProcessOption: "1"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := poolOptions(tc.multiplex, tc.openFiles); !maps.Equal(got, tc.want) {
+				t.Errorf("poolOptions(%q, %d) = %v, want %v", tc.multiplex, tc.openFiles, got, tc.want)
+			}
+		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -198,18 +199,39 @@ func TestPoolBrickMultiplex(t *testing.T) {
 	c.WaitPool(t, poolTimeout)
 	ctx := context.Background()
 	first := c.Servers[0]
-	testbed.Eventually(t, poolTimeout, "the pool's cluster.brick-multiplex is on", func() error {
-		out, err := first.Gluster(ctx, "volume", "get", "all", "cluster.brick-multiplex")
-		if err != nil {
-			return err
-		}
-		for _, line := range strings.Split(out, "\n") {
-			if f := strings.Fields(line); len(f) == 2 && f[0] == "cluster.brick-multiplex" && f[1] == "on" {
-				return nil
+	// A multiplexed process past its open-file limit fails to attach more
+	// bricks (about 260 open files each) while `volume start` succeeds:
+	// the servers bound the bricks per process by the limit they run
+	// under, 400 files a brick, at most gluster's own 250.
+	limits, err := testbed.Docker(ctx, "exec", first.Name, "cat", "/proc/1/limits")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bricksPerProcess := ""
+	for _, line := range strings.Split(limits, "\n") {
+		if rest, ok := strings.CutPrefix(line, "Max open files"); ok {
+			hard, err := strconv.ParseUint(strings.Fields(rest)[1], 10, 64)
+			if err != nil {
+				t.Fatalf("open-file limit in %q: %v", line, err)
 			}
+			bricksPerProcess = strconv.FormatUint(max(1, min(250, hard/400)), 10)
 		}
-		return fmt.Errorf("volume get all: %s", out)
-	})
+	}
+	for option, want := range map[string]string{"cluster.brick-multiplex": "on", "cluster.max-bricks-per-process": bricksPerProcess} {
+		testbed.Eventually(t, poolTimeout, "the pool's "+option+" is "+want, func() error {
+			out, err := first.Gluster(ctx, "volume", "get", "all", option)
+			if err != nil {
+				return err
+			}
+			for _, line := range strings.Split(out, "\n") {
+				if f := strings.Fields(line); len(f) == 2 && f[0] == option && f[1] == want {
+					return nil
+				}
+			}
+			return fmt.Errorf("volume get all: %s", out)
+		})
+	}
+	t.Logf("bricks per process: %s", bricksPerProcess)
 
 	var create, startRest, restart []string
 	for i := range muxVolumes {
