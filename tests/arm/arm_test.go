@@ -3,7 +3,7 @@
 // Package arm tests the arm64 builds end to end on this amd64 machine,
 // under emulation: Debian's qemu-user-static runs the arm64 programs through
 // binfmt_misc (tests/setup.sh registers it). Emulation is slow, so this has
-// its own target, `make e2e-arm`, which builds the arm64 server image and
+// its own target, `make test-arm`, which builds the arm64 server image and
 // plugin root filesystem first.
 package arm
 
@@ -149,7 +149,7 @@ func TestARM64MixedPool(t *testing.T) {
 // arm64 artifacts are missing or are not arm64.
 func requireArtifacts(t *testing.T) {
 	t.Helper()
-	build := "build them with: make server-image rootfs ARCH=arm64 (make e2e-arm does)"
+	build := "build them with: make server-image rootfs ARCH=arm64 (make test-arm does)"
 	for _, image := range []string{serverImage, baseImage} {
 		arch, err := testbed.Docker(context.Background(), "image", "inspect", "-f", "{{.Architecture}}", image)
 		if err != nil || arch != "arm64" {
