@@ -63,7 +63,9 @@ func TestLoad(t *testing.T) {
 
 func TestLoadRefusesUnknownKeys(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "s.toml")
-	os.WriteFile(file, []byte("adress = \"x\"\n"), 0o600)
+	if err := os.WriteFile(file, []byte("adress = \"x\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	var got example
 	if err := Load(&got, file, func(string) (string, bool) { return "", false }); err == nil || !strings.Contains(err.Error(), "adress") {
 		t.Errorf("err = %v, want one naming the unknown key", err)
@@ -125,7 +127,9 @@ func TestExposedSecretFile(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(dir, tc.name)
-			os.WriteFile(path, []byte("x"), 0o600)
+			if err := os.WriteFile(path, []byte("x"), 0o600); err != nil {
+				t.Fatal(err)
+			}
 			if err := os.Chmod(path, tc.mode); err != nil {
 				t.Fatal(err)
 			}
