@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/procfs"
+
 	"github.com/glusterdocker/gluster/control"
 	"github.com/glusterdocker/gluster/tests/testbed"
 )
@@ -204,17 +206,12 @@ func emulated(t *testing.T, program string) [][]string {
 	t.Helper()
 	emulator := emulatorPath(t)
 	var found [][]string
-	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-	for _, proc := range procs {
-		data, err := os.ReadFile(proc)
-		if err != nil {
-			continue
-		}
-		args := strings.Split(strings.TrimRight(string(data), "\x00"), "\x00")
+	testbed.FindProcesses(func(_ procfs.Proc, args []string) bool {
 		if len(args) >= 2 && args[0] == emulator && filepath.Base(args[1]) == program {
 			found = append(found, args)
 		}
-	}
+		return false
+	})
 	return found
 }
 
