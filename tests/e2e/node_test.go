@@ -41,8 +41,8 @@ func TestNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
-	if err != nil || !strings.Contains("\x00"+string(environ)+"\x00", "\x00DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1\x00") {
+	environ, err := testbed.Environment(pid)
+	if err != nil || !slices.Contains(environ, "DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1") {
 		t.Fatalf("dockerd %d runs without DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 (%v)", pid, err)
 	}
 

@@ -288,11 +288,11 @@ func assertArenasCapped(t *testing.T, s *testbed.Server) {
 		t.Fatal(err)
 	}
 	for _, pid := range pids {
-		environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+		environ, err := testbed.Environment(pid)
 		if err != nil {
 			t.Fatalf("environment of brick process %d on %s: %v", pid, s.Name, err)
 		}
-		if !slices.Contains(strings.Split(string(environ), "\x00"), "MALLOC_ARENA_MAX=2") {
+		if !slices.Contains(environ, "MALLOC_ARENA_MAX=2") {
 			t.Errorf("brick process %d on %s runs without MALLOC_ARENA_MAX=2", pid, s.Name)
 		}
 	}

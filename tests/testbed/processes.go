@@ -84,6 +84,15 @@ func FindProcesses(match func(p procfs.Proc, args []string) bool) []int {
 	return pids
 }
 
+// Environment is the environment of process pid, VAR=VALUE each.
+func Environment(pid int) ([]string, error) {
+	p, err := procfs.NewProc(pid)
+	if err != nil {
+		return nil, err
+	}
+	return p.Environ()
+}
+
 // Alive tells whether pid runs: it exists and is not a zombie.
 func Alive(pid int) bool {
 	p, err := procfs.NewProc(pid)
