@@ -125,14 +125,7 @@ true`)
 		if err == nil || !strings.Contains(err.Error(), "free of") {
 			t.Fatalf("create with size=100T in a new pool: %v; want refused with the bricks' numbers", err)
 		}
-		if _, err := b.cluster.Volume(ctx, "pool__gthuge"); err == nil {
-			t.Error("the pool's gluster volume pool__gthuge left behind")
-		}
-		for _, s := range b.cluster.Servers {
-			if _, err := os.Stat(s.BrickDir("pool__gthuge")); err == nil {
-				t.Errorf("brick directory of pool__gthuge left on %s", s.Name)
-			}
-		}
+		b.assertNothingLeft(t, "pool__gthuge")
 		if _, err := testbed.Docker(ctx, "volume", "inspect", "poolhuge"); err == nil {
 			t.Error("Docker volume poolhuge exists")
 		}
