@@ -344,7 +344,11 @@ func (l *manyBed) unmountAll() error {
 }
 
 // removeVolumes deletes the mode's gluster volumes, its pool or its
-// dedicated volumes, in one gluster session.
+// dedicated volumes, in one gluster session. glusterd refuses a command
+// while another transaction holds its volume (the plugin and the servers'
+// health rounds ask about volumes all the time): what the session left is
+// removed one volume at a time through the CLI, which waits such refusals
+// out.
 func (l *manyBed) removeVolumes(t *testing.T, mode manyMode, mm *manyMeasures) {
 	gluster := []string{manyPoolVolume}
 	if !mode.pooled {
@@ -356,5 +360,26 @@ func (l *manyBed) removeVolumes(t *testing.T, mode manyMode, mm *manyMeasures) {
 			cmds = append(cmds, fmt.Sprintf("volume %s %s", verb, v))
 		}
 	}
-	glusterBatch(t, l.cluster.Servers[0], cmds)
+	s := l.cluster.Servers[0]
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	defer cancel()
+	if _, err := s.GlusterBatch(ctx, cmds); err != nil {
+		t.Logf("removing the %s one at a time: the session left some: %v", mode.name, err)
+	}
+	cli := s.CLI()
+	left, err := cli.Volumes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range left {
+		if !slices.Contains(gluster, v.Name) {
+			continue
+		}
+		if err := cli.Stop(ctx, v.Name); err != nil {
+			t.Fatal(err)
+		}
+		if err := cli.Delete(ctx, v.Name); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
