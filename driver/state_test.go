@@ -33,7 +33,9 @@ func TestStateRoundTrip(t *testing.T) {
 func TestStateDamaged(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.json")
 	for _, content := range []string{"{not json", `{"version": 99, "volumes": {}}`} {
-		os.WriteFile(path, []byte(content), 0o600)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := loadState(path); err == nil || !strings.Contains(err.Error(), path) {
 			t.Errorf("content %q: err = %v, want one naming the file", content, err)
 		}

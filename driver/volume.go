@@ -79,8 +79,9 @@ func (d *Driver) MountContext(caller context.Context, req *volume.MountRequest) 
 		known := d.volumes[req.Name]
 		if known == nil {
 			// Known from the cluster only, or removed meanwhile: no
-			// references but this one.
-			known = &v
+			// references but this one. A copy: v stays the caller's.
+			c := v.clone()
+			known = &c
 			known.Mounts = nil
 			d.volumes[req.Name] = known
 		}

@@ -1,7 +1,6 @@
 package mounter
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -9,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/prometheus/procfs"
 )
 
 const (
@@ -150,11 +151,13 @@ func clientOf(logText, target string) int {
 	return 0
 }
 
+// isClientOf reports whether process pid is a gluster client whose command
+// line ends with target, its mount point.
 func isClientOf(pid int, target string) bool {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	p, err := procfs.NewProc(pid)
 	if err != nil {
 		return false
 	}
-	args := strings.Split(strings.TrimRight(string(data), "\x00"), "\x00")
-	return len(args) > 1 && strings.HasSuffix(args[0], "glusterfs") && args[len(args)-1] == target
+	args, err := p.CmdLine()
+	return err == nil && len(args) > 1 && strings.HasSuffix(args[0], "glusterfs") && args[len(args)-1] == target
 }

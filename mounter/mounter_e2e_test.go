@@ -16,13 +16,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/prometheus/procfs"
 
 	"github.com/glusterdocker/gluster/control"
 	"github.com/glusterdocker/gluster/tests/testbed"
@@ -384,26 +385,12 @@ func writeAndCheckOn(t *testing.T, c *testbed.Cluster, req Request, name string,
 	}
 }
 
-var pidLine = regexp.MustCompile(`^[0-9]+$`)
-
 // clientsOf lists the gluster client processes serving target.
 func clientsOf(t *testing.T, target string) []int {
 	t.Helper()
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pids []int
-	for _, e := range entries {
-		if !pidLine.MatchString(e.Name()) {
-			continue
-		}
-		pid, _ := strconv.Atoi(e.Name())
-		if isClientOf(pid, target) && testbed.Alive(pid) {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
+	return testbed.FindProcesses(func(p procfs.Proc, _ []string) bool {
+		return isClientOf(p.PID, target) && testbed.Alive(p.PID)
+	})
 }
 
 // noClientsOf fails while a gluster client process serves target.

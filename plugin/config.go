@@ -68,14 +68,9 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 	if err := settings.Load(&cfg, defaultConfigFile, lookup); err != nil {
 		return cfg, err
 	}
-	if cfg.Token != "" {
-		cfg.TokenFile = "" // TOKEN wins
+	if err := settings.Token(&cfg.Token, &cfg.TokenFile); err != nil {
+		return cfg, fmt.Errorf("%w: %s", err, tokenFileHint)
 	}
-	token, err := settings.Secret(cfg.Token, cfg.TokenFile)
-	if err != nil {
-		return cfg, fmt.Errorf("TOKEN_FILE: %w: %s", err, tokenFileHint)
-	}
-	cfg.Token = token
 	return cfg, cfg.validate()
 }
 

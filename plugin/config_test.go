@@ -13,10 +13,12 @@ const tok = "0123456789abcdef0123"
 
 func TestLoadConfig(t *testing.T) {
 	dir := t.TempDir()
-	tokenFile := filepath.Join(dir, "token")
-	os.WriteFile(tokenFile, []byte(tok+"\n"), 0o600)
-	emptyFile := filepath.Join(dir, "empty")
-	os.WriteFile(emptyFile, nil, 0o600)
+	tokenFile, emptyFile := filepath.Join(dir, "token"), filepath.Join(dir, "empty")
+	for file, content := range map[string]string{tokenFile: tok + "\n", emptyFile: ""} {
+		if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	tests := []struct {
 		name    string
 		env     map[string]string

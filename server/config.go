@@ -51,22 +51,18 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 	if err := settings.Load(&cfg, defaultConfigFile, lookup); err != nil {
 		return cfg, err
 	}
-	if cfg.Token != "" {
-		cfg.TokenFile = "" // TOKEN wins
+	if err := settings.Token(&cfg.Token, &cfg.TokenFile); err != nil {
+		return cfg, fmt.Errorf("%w: put the control API token in it (%s)", err, control.TokenHint)
 	}
-	token, err := settings.Secret(cfg.Token, cfg.TokenFile)
-	if err != nil {
-		return cfg, fmt.Errorf("TOKEN_FILE: %w: put the control API token in it (%s)", err, control.TokenHint)
-	}
-	cfg.Token = token
 	cfg.Peers = slices.DeleteFunc(cfg.Peers, func(p string) bool { return p == cfg.Address })
 	if err := cfg.validate(); err != nil {
 		return cfg, err
 	}
-	cfg.volumeOptions, err = control.NewOptionPolicy(cfg.ExtraVolumeOptions)
+	policy, err := control.NewOptionPolicy(cfg.ExtraVolumeOptions)
 	if err != nil {
 		return cfg, fmt.Errorf("EXTRA_VOLUME_OPTIONS: %w", err)
 	}
+	cfg.volumeOptions = policy
 	return cfg, nil
 }
 

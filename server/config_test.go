@@ -13,12 +13,12 @@ const tok = "0123456789abcdef0123"
 
 func TestLoadConfig(t *testing.T) {
 	dir := t.TempDir()
-	tokenFile := filepath.Join(dir, "token")
-	os.WriteFile(tokenFile, []byte("from-file-0123456789\n"), 0o600)
-	shortFile := filepath.Join(dir, "short")
-	os.WriteFile(shortFile, []byte("short\n"), 0o600)
-	emptyFile := filepath.Join(dir, "empty")
-	os.WriteFile(emptyFile, nil, 0o600)
+	tokenFile, shortFile, emptyFile := filepath.Join(dir, "token"), filepath.Join(dir, "short"), filepath.Join(dir, "empty")
+	for file, content := range map[string]string{tokenFile: "from-file-0123456789\n", shortFile: "short\n", emptyFile: ""} {
+		if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	tests := []struct {
 		name    string
 		env     map[string]string

@@ -41,15 +41,16 @@ const (
 	glusterBricksPerProcess = 250
 )
 
-// poolOptions are the pool-wide options of a server's settings: with
-// multiplexing, as many bricks per process as the open-file limit the
-// server and its brick processes run under allows.
+// poolOptions are the pool-wide options of a server's settings, and as
+// many bricks per multiplexed process as the open-file limit the server and
+// its brick processes run under allows: set with multiplexing off too, so
+// that it holds whenever multiplexing is turned on, by the setting or by
+// hand.
 func poolOptions(multiplex string, openFiles uint64) map[string]string {
-	options := map[string]string{brickMultiplexOption: multiplex}
-	if multiplex == "on" {
-		options[maxBricksPerProcessOption] = strconv.FormatUint(max(1, min(glusterBricksPerProcess, openFiles/filesPerBrick)), 10)
+	return map[string]string{
+		brickMultiplexOption:      multiplex,
+		maxBricksPerProcessOption: strconv.FormatUint(max(1, min(glusterBricksPerProcess, openFiles/filesPerBrick)), 10),
 	}
-	return options
 }
 
 // openFileLimit is the hard limit on open files of this process, which

@@ -112,6 +112,23 @@ func Secret(value, file string) (string, error) {
 	return secret, nil
 }
 
+// Token settles the token of a program given in the environment or
+// settings (TOKEN, which wins) or in a file (TOKEN_FILE): token ends up
+// holding it, and file is cleared when TOKEN gave it, so that only a file
+// in use is checked further (ExposedSecretFile).
+func Token(token, file *string) error {
+	if *token != "" {
+		*file = ""
+		return nil
+	}
+	secret, err := Secret("", *file)
+	if err != nil {
+		return fmt.Errorf("TOKEN_FILE: %w", err)
+	}
+	*token = secret
+	return nil
+}
+
 // ExposedSecretFile reports a secret file that its group or others may
 // read: worth a warning, not a refusal, since inside a container (Docker's
 // secrets are mode 0444 there) only the program itself may be around to

@@ -63,7 +63,9 @@ func TestLoad(t *testing.T) {
 
 func TestLoadRefusesUnknownKeys(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "s.toml")
-	os.WriteFile(file, []byte("adress = \"x\"\n"), 0o600)
+	if err := os.WriteFile(file, []byte("adress = \"x\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	var got example
 	if err := Load(&got, file, func(string) (string, bool) { return "", false }); err == nil || !strings.Contains(err.Error(), "adress") {
 		t.Errorf("err = %v, want one naming the unknown key", err)
@@ -125,12 +127,46 @@ func TestExposedSecretFile(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(dir, tc.name)
-			os.WriteFile(path, []byte("x"), 0o600)
+			if err := os.WriteFile(path, []byte("x"), 0o600); err != nil {
+				t.Fatal(err)
+			}
 			if err := os.Chmod(path, tc.mode); err != nil {
 				t.Fatal(err)
 			}
 			if err := ExposedSecretFile(path); (err != nil) != tc.exposed {
 				t.Errorf("ExposedSecretFile(%04o) = %v", tc.mode, err)
+			}
+		})
+	}
+}
+
+func TestToken(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(file, []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, token, file   string
+		wantToken, wantFile string
+		wantErr             bool
+	}{
+		{name: "[Success] TOKEN wins over TOKEN_FILE", token: "given", file: file, wantToken: "given"},
+		{name: "[Success] from TOKEN_FILE", file: file, wantToken: "from-file", wantFile: file},
+		{name: "[Success] neither", wantToken: ""},
+		{name: "[Error] TOKEN_FILE missing", file: file + ".missing", wantErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			token, f := tc.token, tc.file
+			err := Token(&token, &f)
+			if tc.wantErr {
+				if err == nil || !strings.Contains(err.Error(), "TOKEN_FILE") {
+					t.Errorf("err = %v, want one naming TOKEN_FILE", err)
+				}
+				return
+			}
+			if err != nil || token != tc.wantToken || f != tc.wantFile {
+				t.Errorf("Token = %q, file %q, %v; want %q, file %q", token, f, err, tc.wantToken, tc.wantFile)
 			}
 		})
 	}

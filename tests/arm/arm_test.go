@@ -3,7 +3,7 @@
 // Package arm tests the arm64 builds end to end on this amd64 machine,
 // under emulation: Debian's qemu-user-static runs the arm64 programs through
 // binfmt_misc (tests/setup.sh registers it). Emulation is slow, so this has
-// its own target, `make e2e-arm`, which builds the arm64 server image and
+// its own target, `make test-arm`, which builds the arm64 server image and
 // plugin root filesystem first.
 package arm
 
@@ -18,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/procfs"
 
 	"github.com/glusterdocker/gluster/control"
 	"github.com/glusterdocker/gluster/tests/testbed"
@@ -149,7 +151,7 @@ func TestARM64MixedPool(t *testing.T) {
 // arm64 artifacts are missing or are not arm64.
 func requireArtifacts(t *testing.T) {
 	t.Helper()
-	build := "build them with: make server-image rootfs ARCH=arm64 (make e2e-arm does)"
+	build := "build them with: make server-image rootfs ARCH=arm64 (make test-arm does)"
 	for _, image := range []string{serverImage, baseImage} {
 		arch, err := testbed.Docker(context.Background(), "image", "inspect", "-f", "{{.Architecture}}", image)
 		if err != nil || arch != "arm64" {
@@ -204,17 +206,12 @@ func emulated(t *testing.T, program string) [][]string {
 	t.Helper()
 	emulator := emulatorPath(t)
 	var found [][]string
-	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-	for _, proc := range procs {
-		data, err := os.ReadFile(proc)
-		if err != nil {
-			continue
-		}
-		args := strings.Split(strings.TrimRight(string(data), "\x00"), "\x00")
+	testbed.FindProcesses(func(_ procfs.Proc, args []string) bool {
 		if len(args) >= 2 && args[0] == emulator && filepath.Base(args[1]) == program {
 			found = append(found, args)
 		}
-	}
+		return false
+	})
 	return found
 }
 

@@ -32,15 +32,6 @@ const (
 // processes, about 19 GB of this machine's 23 GB.
 const unmuxedMost = 100
 
-// muxBricksPerProcess is the most bricks a multiplexed brick process
-// serves in item 10 (cluster.max-bricks-per-process, 250 by default). A
-// brick holds about 260 files open (its .glusterfs directories among
-// them), and containers here may open 20,000 (the Docker daemon's limit,
-// which a container cannot raise): past its 76th brick, a process failed
-// to attach more ("Too many open files" in the brick log), though volume
-// start said success. 50 bricks stay well below.
-const muxBricksPerProcess = 50
-
 // manyMode is one way of giving Docker many volumes.
 type manyMode struct {
 	name      string
@@ -141,9 +132,9 @@ func manyNote(cfg config) string {
 		"the client host: the plugin and the FUSE clients of its mounts. Per added volume: the change from the smallest count, server by server, "+
 		"over the volumes added. Dedicated volumes without brick multiplexing are measured up to %d volumes only: 500 would be 1,000 brick processes, "+
 		"about 19 GB of this machine's 23 GB. Multiplexing is switched on with `gluster volume set all cluster.brick-multiplex on` "+
-		"(what BRICK_MULTIPLEX=on sets as the pool forms) with no volume left, and each brick process serves at most %d bricks "+
-		"(`cluster.max-bricks-per-process`; 250 by default, but a brick holds about 260 files open and containers here may open 20,000).",
-		manyName, cfg.manyCalls, mountWorkers, cfg.manyCalls, unmuxedMost, muxBricksPerProcess)
+		"(what BRICK_MULTIPLEX=on sets as the pool forms) with no volume left; the servers bound the bricks of a brick process by their open-file limit "+
+		"(`cluster.max-bricks-per-process`: 50 under this machine's 20,000).",
+		manyName, cfg.manyCalls, mountWorkers, cfg.manyCalls, unmuxedMost)
 }
 
 type manyBed struct {
@@ -195,10 +186,7 @@ func (l *manyBed) measureMode(t *testing.T, mode manyMode, mm *manyMeasures) {
 	if mode.multiplex {
 		// It applies to bricks started afterwards: those of the earlier
 		// modes are gone.
-		glusterBatch(t, l.cluster.Servers[0], []string{
-			"volume set all cluster.brick-multiplex on",
-			fmt.Sprintf("volume set all cluster.max-bricks-per-process %d", muxBricksPerProcess),
-		})
+		glusterBatch(t, l.cluster.Servers[0], []string{"volume set all cluster.brick-multiplex on"})
 	}
 	made := 0
 	if mode.pooled {
@@ -356,7 +344,11 @@ func (l *manyBed) unmountAll() error {
 }
 
 // removeVolumes deletes the mode's gluster volumes, its pool or its
-// dedicated volumes, in one gluster session.
+// dedicated volumes, in one gluster session. glusterd refuses a command
+// while another transaction holds its volume (the plugin and the servers'
+// health rounds ask about volumes all the time): what the session left is
+// removed one volume at a time through the CLI, which waits such refusals
+// out.
 func (l *manyBed) removeVolumes(t *testing.T, mode manyMode, mm *manyMeasures) {
 	gluster := []string{manyPoolVolume}
 	if !mode.pooled {
@@ -368,5 +360,26 @@ func (l *manyBed) removeVolumes(t *testing.T, mode manyMode, mm *manyMeasures) {
 			cmds = append(cmds, fmt.Sprintf("volume %s %s", verb, v))
 		}
 	}
-	glusterBatch(t, l.cluster.Servers[0], cmds)
+	s := l.cluster.Servers[0]
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	defer cancel()
+	if _, err := s.GlusterBatch(ctx, cmds); err != nil {
+		t.Logf("removing the %s one at a time: the session left some: %v", mode.name, err)
+	}
+	cli := s.CLI()
+	left, err := cli.Volumes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range left {
+		if !slices.Contains(gluster, v.Name) {
+			continue
+		}
+		if err := cli.Stop(ctx, v.Name); err != nil {
+			t.Fatal(err)
+		}
+		if err := cli.Delete(ctx, v.Name); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

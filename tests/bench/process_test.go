@@ -4,58 +4,33 @@ package bench
 
 import (
 	"fmt"
-	"os"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/procfs"
+
 	"github.com/glusterdocker/gluster/tests/testbed"
 )
-
-// clockTicks is the unit of the CPU times in /proc/PID/stat: USER_HZ, 100
-// on every Linux architecture this runs on.
-const clockTicks = 100
 
 // cpuTime is the CPU time, user and system, process pid has used so far.
 func cpuTime(t testing.TB, pid int) time.Duration {
 	t.Helper()
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	p, err := procfs.NewProc(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The fields after the command, which may hold blanks: state is
-	// field 3, utime 14, stime 15.
-	_, rest, _ := strings.Cut(string(data), ") ")
-	fields := strings.Fields(rest)
-	if len(fields) < 13 {
-		t.Fatalf("/proc/%d/stat: %q", pid, data)
+	stat, err := p.Stat()
+	if err != nil {
+		t.Fatal(err)
 	}
-	var ticks int64
-	for _, f := range fields[11:13] {
-		n, err := strconv.ParseInt(f, 10, 64)
-		if err != nil {
-			t.Fatalf("/proc/%d/stat: %q", pid, data)
-		}
-		ticks += n
-	}
-	return time.Duration(ticks) * time.Second / clockTicks
+	return time.Duration(stat.CPUTime() * float64(time.Second))
 }
 
 // rssMiB is the resident memory of process pid in MiB, 0 if it is gone.
 func rssMiB(pid int) float64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(line); len(f) == 3 && f[0] == "VmRSS:" {
-			kB, _ := strconv.ParseFloat(f[1], 64)
-			return kB / 1024
-		}
-	}
-	return 0
+	return float64(testbed.ResidentBytes([]int{pid})) / (1 << 20)
 }
 
 // durationField matches a key whose value is a duration in a log line, as

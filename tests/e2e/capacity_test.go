@@ -255,17 +255,7 @@ func TestCapacitySize(t *testing.T) {
 			t.Fatalf("create with size=100T: %v; want refused with the bricks' numbers", err)
 		}
 		t.Logf("refused: %v", err)
-		if _, err := b.cluster.Volume(ctx, "caphuge"); err == nil {
-			t.Error("gluster volume caphuge left behind")
-		}
-		for _, s := range b.cluster.Servers {
-			if _, err := os.Stat(s.BrickDir("caphuge")); err == nil {
-				t.Errorf("brick directory left on %s", s.Name)
-			}
-		}
-		if _, err := testbed.Docker(ctx, "volume", "inspect", "caphuge"); err == nil {
-			t.Error("Docker volume caphuge exists")
-		}
+		b.assertNothingLeft(t, "caphuge")
 	})
 	t.Logf("TestCapacitySize took %s", time.Since(start).Round(time.Second))
 }

@@ -130,8 +130,7 @@ func refusedExpands(t *testing.T, c *testbed.Cluster) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const planted = "/tmp/planted-by-gluster"
-	option := "--log-file=" + planted
+	option := cliOptionAttack
 	attempts := []struct {
 		name   string
 		volume string
@@ -171,11 +170,7 @@ func refusedExpands(t *testing.T, c *testbed.Cluster) {
 			t.Errorf("a brick directory of exp__arb on %s, which holds no brick of it: %v", s.Name, err)
 		}
 	}
-	for _, s := range c.Servers {
-		if _, err := testbed.Docker(ctx, "exec", s.Name, "test", "-e", planted); err == nil {
-			t.Errorf("%s exists on %s: an argument reached the gluster CLI as an option", planted, s.Name)
-		}
-	}
+	assertNothingPlanted(t, c.Servers...)
 }
 
 // checksums reads sha256sum's output: checksum by file name.

@@ -188,8 +188,7 @@ func refusedChanges(t *testing.T, server, a, b *testbed.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const planted = "/tmp/planted-by-gluster"
-	option := "--log-file=" + planted
+	option := cliOptionAttack
 	attempts := []struct {
 		name string
 		err  error
@@ -239,9 +238,23 @@ func refusedChanges(t *testing.T, server, a, b *testbed.Server) {
 	if data, err := api.Volume(ctx, "grow__data"); err != nil || len(data.Bricks) != 3 {
 		t.Errorf("volume grow__data after the refusals: %+v, %v", data, err)
 	}
-	for _, s := range []*testbed.Server{server, a, b} {
-		if _, err := testbed.Docker(ctx, "exec", s.Name, "test", "-e", planted); err == nil {
-			t.Errorf("%s exists on %s: an argument reached the gluster CLI as an option", planted, s.Name)
+	assertNothingPlanted(t, server, a, b)
+}
+
+// cliOptionAttack is an argument the gluster CLI would take for its own
+// option, were it passed as a server or volume name: it would write its
+// log to plantedByGluster.
+const cliOptionAttack = "--log-file=" + plantedByGluster
+
+const plantedByGluster = "/tmp/planted-by-gluster"
+
+// assertNothingPlanted checks that no server's gluster CLI took
+// cliOptionAttack for its option.
+func assertNothingPlanted(t *testing.T, servers ...*testbed.Server) {
+	t.Helper()
+	for _, s := range servers {
+		if _, err := testbed.Docker(context.Background(), "exec", s.Name, "test", "-e", plantedByGluster); err == nil {
+			t.Errorf("%s exists on %s: an argument reached the gluster CLI as an option", plantedByGluster, s.Name)
 		}
 	}
 }

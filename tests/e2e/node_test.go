@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/moby/sys/mountinfo"
+	"github.com/prometheus/procfs"
 
 	"github.com/glusterdocker/gluster/tests/testbed"
 )
@@ -39,8 +41,8 @@ func TestNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
-	if err != nil || !strings.Contains("\x00"+string(environ)+"\x00", "\x00DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1\x00") {
+	environ, err := testbed.Environment(pid)
+	if err != nil || !slices.Contains(environ, "DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1") {
 		t.Fatalf("dockerd %d runs without DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 (%v)", pid, err)
 	}
 
@@ -141,10 +143,10 @@ func assertNodeGone(t *testing.T, name, pluginID string) {
 			return nil
 		})
 	}
-	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-	for _, p := range procs {
-		if data, err := os.ReadFile(p); err == nil && strings.Contains(string(data), dir) {
-			t.Errorf("process remains: %s: %q", p, data)
-		}
+	remaining := testbed.FindProcesses(func(_ procfs.Proc, args []string) bool {
+		return slices.ContainsFunc(args, func(a string) bool { return strings.Contains(a, dir) })
+	})
+	for _, pid := range remaining {
+		t.Errorf("process %d remains, running from %s", pid, dir)
 	}
 }

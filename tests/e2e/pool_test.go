@@ -125,14 +125,7 @@ true`)
 		if err == nil || !strings.Contains(err.Error(), "free of") {
 			t.Fatalf("create with size=100T in a new pool: %v; want refused with the bricks' numbers", err)
 		}
-		if _, err := b.cluster.Volume(ctx, "pool__gthuge"); err == nil {
-			t.Error("the pool's gluster volume pool__gthuge left behind")
-		}
-		for _, s := range b.cluster.Servers {
-			if _, err := os.Stat(s.BrickDir("pool__gthuge")); err == nil {
-				t.Errorf("brick directory of pool__gthuge left on %s", s.Name)
-			}
-		}
+		b.assertNothingLeft(t, "pool__gthuge")
 		if _, err := testbed.Docker(ctx, "volume", "inspect", "poolhuge"); err == nil {
 			t.Error("Docker volume poolhuge exists")
 		}
@@ -288,11 +281,11 @@ func assertArenasCapped(t *testing.T, s *testbed.Server) {
 		t.Fatal(err)
 	}
 	for _, pid := range pids {
-		environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+		environ, err := testbed.Environment(pid)
 		if err != nil {
 			t.Fatalf("environment of brick process %d on %s: %v", pid, s.Name, err)
 		}
-		if !slices.Contains(strings.Split(string(environ), "\x00"), "MALLOC_ARENA_MAX=2") {
+		if !slices.Contains(environ, "MALLOC_ARENA_MAX=2") {
 			t.Errorf("brick process %d on %s runs without MALLOC_ARENA_MAX=2", pid, s.Name)
 		}
 	}

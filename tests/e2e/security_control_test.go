@@ -253,8 +253,9 @@ func TestSecurityControl(t *testing.T) {
 	})
 }
 
-// assertNothingLeft checks that no Docker volume, gluster volume, brick
-// directory or brick marker of volume exists.
+// assertNothingLeft checks that no Docker volume, gluster volume, entry in
+// the plugin's state, mount, brick directory or brick marker of volume
+// exists.
 func (b *pluginBed) assertNothingLeft(t *testing.T, volume string) {
 	t.Helper()
 	if slices.Contains(b.plugin.Volumes(t), volume) {
@@ -262,6 +263,18 @@ func (b *pluginBed) assertNothingLeft(t *testing.T, volume string) {
 	}
 	if _, err := b.cluster.Volume(context.Background(), volume); !errors.Is(err, control.ErrNotFound) {
 		t.Errorf("gluster volume %s: %v, want none", volume, err)
+	}
+	if _, recorded := b.plugin.StateReferences(t)[volume]; recorded {
+		t.Errorf("the plugin's state still records %s", volume)
+	}
+	mounts, err := testbed.HostMounts("fuse.glusterfs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range mounts {
+		if strings.Contains(m.Mountpoint, b.plugin.ID(t)) && filepath.Base(m.Mountpoint) == volume {
+			t.Errorf("mount of %s left behind: %s on %s", volume, m.Source, m.Mountpoint)
+		}
 	}
 	for _, s := range b.cluster.Servers {
 		left, _ := filepath.Glob(filepath.Join(s.Dir, "bricks", ".*", volume))

@@ -129,12 +129,7 @@ func TestSecurityDriver(t *testing.T) {
 				t.Errorf("create -o %s: %v, want refused naming the range", opt, err)
 			}
 		}
-		if slices.Contains(b.plugin.Volumes(t), "wrap") {
-			t.Error("a refused create left the Docker volume wrap")
-		}
-		if _, err := b.cluster.Volume(ctx, "wrap"); !errors.Is(err, control.ErrNotFound) {
-			t.Errorf("gluster volume wrap after a refused create: %v, want not found", err)
-		}
+		b.assertNothingLeft(t, "wrap")
 	})
 }
 

@@ -6,9 +6,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/prometheus/procfs"
 )
 
 // start runs dockerd in the node's namespaces and waits until it answers.
@@ -90,11 +91,14 @@ func (n *Node) stopDaemon() error {
 // isOurDockerd tells whether pid is a dockerd started with this node's
 // configuration, not a recycled pid.
 func (n *Node) isOurDockerd(pid int) bool {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	p, err := procfs.NewProc(pid)
 	if err != nil {
 		return false
 	}
-	args := strings.Split(strings.TrimRight(string(data), "\x00"), "\x00")
+	args, err := p.CmdLine()
+	if err != nil {
+		return false
+	}
 	want := filepath.Join(n.Dir, nodeConfig)
 	return len(args) == 3 && filepath.Base(args[0]) == "dockerd" && args[1] == "--config-file" && args[2] == want
 }

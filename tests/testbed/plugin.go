@@ -10,11 +10,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strconv"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/moby/sys/mountinfo"
+	"github.com/prometheus/procfs"
 )
 
 // ClientImage runs the containers that use volumes in tests: a Debian base
@@ -181,20 +182,18 @@ func (p *Plugin) ID(t testing.TB) string {
 func (p *Plugin) PID(t testing.TB) int {
 	t.Helper()
 	id := p.ID(t)
-	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-	for _, proc := range procs {
-		data, err := os.ReadFile(proc)
-		if err != nil || filepath.Base(strings.Split(string(data), "\x00")[0]) != "gluster-plugin" {
-			continue
+	pids := FindProcesses(func(proc procfs.Proc, args []string) bool {
+		if filepath.Base(args[0]) != "gluster-plugin" {
+			return false
 		}
 		// The container's cgroups are named after the plugin's ID.
-		cgroups, err := os.ReadFile(filepath.Join(filepath.Dir(proc), "cgroup"))
-		if err == nil && strings.Contains(string(cgroups), id) {
-			pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(proc)))
-			return pid
-		}
+		cgroups, err := proc.Cgroups()
+		return err == nil && slices.ContainsFunc(cgroups, func(c procfs.Cgroup) bool { return strings.Contains(c.Path, id) })
+	})
+	if len(pids) == 0 {
+		return 0
 	}
-	return 0
+	return pids[0]
 }
 
 func (p *Plugin) dumpLog(t testing.TB) {
@@ -224,26 +223,9 @@ func FUSEClientPIDs(volumes ...string) []int {
 	for _, v := range volumes {
 		wanted["--volfile-id="+v], wanted["--volfile-id=/"+v] = true, true
 	}
-	var pids []int
-	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-	for _, p := range procs {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			continue
-		}
-		args := strings.Split(string(data), "\x00")
-		if len(args) == 0 || filepath.Base(args[0]) != "glusterfs" {
-			continue
-		}
-		for _, a := range args {
-			if wanted[a] {
-				pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(p)))
-				pids = append(pids, pid)
-				break
-			}
-		}
-	}
-	return pids
+	return FindProcesses(func(_ procfs.Proc, args []string) bool {
+		return filepath.Base(args[0]) == "glusterfs" && slices.ContainsFunc(args, func(a string) bool { return wanted[a] })
+	})
 }
 
 // HostMounts lists the host's mounts of type fstype.

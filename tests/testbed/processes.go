@@ -68,6 +68,31 @@ func signalAndWait(pid int, sig syscall.Signal, timeout time.Duration) error {
 	return nil
 }
 
+// FindProcesses lists the host's processes whose command line match
+// accepts, in one look at the process table.
+func FindProcesses(match func(p procfs.Proc, args []string) bool) []int {
+	procs, err := procfs.AllProcs()
+	if err != nil {
+		return nil
+	}
+	var pids []int
+	for _, p := range procs {
+		if args, err := p.CmdLine(); err == nil && len(args) > 0 && match(p, args) {
+			pids = append(pids, p.PID)
+		}
+	}
+	return pids
+}
+
+// Environment is the environment of process pid, VAR=VALUE each.
+func Environment(pid int) ([]string, error) {
+	p, err := procfs.NewProc(pid)
+	if err != nil {
+		return nil, err
+	}
+	return p.Environ()
+}
+
 // Alive tells whether pid runs: it exists and is not a zombie.
 func Alive(pid int) bool {
 	p, err := procfs.NewProc(pid)
