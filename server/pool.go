@@ -41,16 +41,22 @@ const (
 	glusterBricksPerProcess = 250
 )
 
-// poolOptions are the pool-wide options of a server's settings, and as
-// many bricks per multiplexed process as the open-file limit the server and
-// its brick processes run under allows: set with multiplexing off too, so
-// that it holds whenever multiplexing is turned on, by the setting or by
-// hand.
+// poolOptions are the pool-wide options of a server's settings: with
+// multiplexing, as many bricks per process as the open-file limit the
+// server and its brick processes run under allows (gluster refuses the
+// bound while multiplexing is off).
 func poolOptions(multiplex string, openFiles uint64) map[string]string {
-	return map[string]string{
-		brickMultiplexOption:      multiplex,
-		maxBricksPerProcessOption: strconv.FormatUint(max(1, min(glusterBricksPerProcess, openFiles/filesPerBrick)), 10),
+	options := map[string]string{brickMultiplexOption: multiplex}
+	if multiplex == "on" {
+		options[maxBricksPerProcessOption] = strconv.FormatUint(bricksPerProcess(openFiles), 10)
 	}
+	return options
+}
+
+// bricksPerProcess is how many bricks a multiplexed process may serve
+// under an open-file limit: filesPerBrick each, at most gluster's own bound.
+func bricksPerProcess(openFiles uint64) uint64 {
+	return max(1, min(glusterBricksPerProcess, openFiles/filesPerBrick))
 }
 
 // openFileLimit is the hard limit on open files of this process, which

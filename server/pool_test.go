@@ -117,7 +117,7 @@ func TestPoolOptions(t *testing.T) {
 		openFiles uint64
 		want      map[string]string
 	}{
-		{"off", "off", 20000, map[string]string{brickMultiplexOption: "off", maxBricksPerProcessOption: "50"}},
+		{"off: gluster refuses the bound", "off", 20000, map[string]string{brickMultiplexOption: "off"}},
 		{"on, a limit that allows gluster's own bound", "on", 1 << 20, map[string]string{brickMultiplexOption: "on", maxBricksPerProcessOption: "250"}},
 		{"on, a limit of 20,000 open files", "on", 20000, map[string]string{brickMultiplexOption: "on", maxBricksPerProcessOption: "50"}},
 		{"on, a limit too low for two bricks", "on", 500, map[string]string{brickMultiplexOption: "on", maxBricksPerProcessOption: "1"}},

@@ -32,6 +32,12 @@ const (
 // processes, about 19 GB of this machine's 23 GB.
 const unmuxedMost = 100
 
+// muxBricksPerProcess is the bound on bricks per multiplexed process that
+// item 10 sets when it turns multiplexing on by hand: what the servers set
+// with BRICK_MULTIPLEX=on under this machine's 20,000 open files (400 a
+// brick). Past about 76 bricks a process failed to attach more here.
+const muxBricksPerProcess = 50
+
 // manyMode is one way of giving Docker many volumes.
 type manyMode struct {
 	name      string
@@ -132,9 +138,9 @@ func manyNote(cfg config) string {
 		"the client host: the plugin and the FUSE clients of its mounts. Per added volume: the change from the smallest count, server by server, "+
 		"over the volumes added. Dedicated volumes without brick multiplexing are measured up to %d volumes only: 500 would be 1,000 brick processes, "+
 		"about 19 GB of this machine's 23 GB. Multiplexing is switched on with `gluster volume set all cluster.brick-multiplex on` "+
-		"(what BRICK_MULTIPLEX=on sets as the pool forms) with no volume left; the servers bound the bricks of a brick process by their open-file limit "+
-		"(`cluster.max-bricks-per-process`: 50 under this machine's 20,000).",
-		manyName, cfg.manyCalls, mountWorkers, cfg.manyCalls, unmuxedMost)
+		"(what BRICK_MULTIPLEX=on sets as the pool forms) with no volume left, and each brick process serves at most %d bricks "+
+		"(`cluster.max-bricks-per-process`, what BRICK_MULTIPLEX=on sets under this machine's limit of 20,000 open files).",
+		manyName, cfg.manyCalls, mountWorkers, cfg.manyCalls, unmuxedMost, muxBricksPerProcess)
 }
 
 type manyBed struct {
@@ -186,7 +192,10 @@ func (l *manyBed) measureMode(t *testing.T, mode manyMode, mm *manyMeasures) {
 	if mode.multiplex {
 		// It applies to bricks started afterwards: those of the earlier
 		// modes are gone.
-		glusterBatch(t, l.cluster.Servers[0], []string{"volume set all cluster.brick-multiplex on"})
+		glusterBatch(t, l.cluster.Servers[0], []string{
+			"volume set all cluster.brick-multiplex on",
+			fmt.Sprintf("volume set all cluster.max-bricks-per-process %d", muxBricksPerProcess),
+		})
 	}
 	made := 0
 	if mode.pooled {
