@@ -85,9 +85,7 @@ func (q *healQueries) ask(ctx context.Context, v glustercli.Volume, query func(c
 		defer func() { <-q.slots }()
 		h, err := query(ctx)
 		if err == nil {
-			q.mu.Lock()
-			q.answers[v.Name] = healAnswer{layout: layout, heal: h, at: q.now()}
-			q.mu.Unlock()
+			q.keep(v.Name, healAnswer{layout: layout, heal: h, at: q.now()})
 		}
 		return h, err
 	})
@@ -100,4 +98,17 @@ func (q *healQueries) ask(ctx context.Context, v glustercli.Volume, query func(c
 	case <-ctx.Done():
 		return Heal{}, ctx.Err()
 	}
+}
+
+// keep records an answer and forgets those too old to be given again, so
+// that volumes deleted since leave nothing behind.
+func (q *healQueries) keep(name string, a healAnswer) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for n, old := range q.answers {
+		if a.at.Sub(old.at) >= healAnswerFor {
+			delete(q.answers, n)
+		}
+	}
+	q.answers[name] = a
 }

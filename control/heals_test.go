@@ -147,3 +147,20 @@ func TestHealQueriesOutliveACaller(t *testing.T) {
 		t.Errorf("%d queries; want the one the first caller started", n)
 	}
 }
+
+func TestHealQueriesForgetOldAnswers(t *testing.T) {
+	q := newHealQueries()
+	now := time.Unix(1000, 0)
+	q.now = func() time.Time { return now }
+	query := func(context.Context) (Heal, error) { return Heal{Done: true}, nil }
+	if _, err := q.ask(t.Context(), healVolume("gone", "id-1", "10.0.0.1"), query); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(healAnswerFor)
+	if _, err := q.ask(t.Context(), healVolume("gv", "id-2", "10.0.0.1"), query); err != nil {
+		t.Fatal(err)
+	}
+	if _, kept := q.answers["gone"]; kept || len(q.answers) != 1 {
+		t.Errorf("answers kept: %v; want only gv's", q.answers)
+	}
+}
