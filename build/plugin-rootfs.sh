@@ -143,6 +143,17 @@ chroot "$dest" /sbin/ldconfig
 # The plugin and the directories it uses.
 install -D -m 0755 "$binary" "$dest/usr/local/bin/gluster-plugin"
 mkdir -p "$dest"/{mnt/volumes,var/lib/docker-gluster,run/docker/plugins,var/log/glusterfs}
+# With TLS (CA_FINGERPRINT), GlusterFS finds the host's certificate in
+# OpenSSL's directory and turns TLS on for its management connection when
+# glusterd's secure-access file exists: both are links into the plugin's
+# state, where the plugin keeps its certificate once enrolled
+# (plugin/certificate.go). Links to nothing leave gluster's traffic in clear.
+tls=/var/lib/docker-gluster/tls
+mkdir -p "$dest/usr/lib/ssl" "$dest/var/lib/glusterd"
+ln -sfn "$tls/cert.pem" "$dest/usr/lib/ssl/glusterfs.pem"
+ln -sfn "$tls/key.pem" "$dest/usr/lib/ssl/glusterfs.key"
+ln -sfn "$tls/ca.pem" "$dest/usr/lib/ssl/glusterfs.ca"
+ln -sfn "$tls/secure-access" "$dest/var/lib/glusterd/secure-access"
 
 # Check that the client is complete: every program and library finds its
 # libraries, glusterfs starts, mount.glusterfs finds its tools, and the

@@ -29,12 +29,18 @@ type Client struct {
 	http  *http.Client
 }
 
-// NewClient returns a client for the server at host:port.
+// NewClient returns a client for the server at host:port. It speaks HTTPS
+// when hc's transport carries a TLS configuration (the cluster's CA, see
+// TLSClient), plain HTTP otherwise.
 func NewClient(host string, port int, token string, hc *http.Client) *Client {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	u := url.URL{Scheme: "http", Host: net.JoinHostPort(host, strconv.Itoa(port))}
+	scheme := "http"
+	if t, ok := hc.Transport.(*http.Transport); ok && t.TLSClientConfig != nil {
+		scheme = "https"
+	}
+	u := url.URL{Scheme: scheme, Host: net.JoinHostPort(host, strconv.Itoa(port))}
 	return &Client{base: u.String(), token: token, http: hc}
 }
 

@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/docker/go-units"
+	"github.com/glusterdocker/gluster/certstore"
 	"github.com/glusterdocker/gluster/control"
+	"github.com/glusterdocker/gluster/pki"
 	"github.com/glusterdocker/gluster/names"
 )
 
@@ -58,6 +60,8 @@ TOKEN_FILE of the server container).
   retained                       list the volumes docker volume rm retained
   purge VOLUME...                delete retained volumes for good, with their
                                  bricks
+  ca                             print the fingerprint of the cluster's CA
+                                 (TLS=on), the plugins' CA_FINGERPRINT
 
 -wait=false shows the heal's or rebalance's progress once instead of until
 it is done. VOLUME is a Docker or a gluster volume name.
@@ -91,7 +95,20 @@ func runAdmin(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	client := control.NewClient(cfg.Address, cfg.ControlPort, cfg.Token, &http.Client{Timeout: adminRequestTimeout})
+	hc := &http.Client{Timeout: adminRequestTimeout}
+	if cfg.TLS == "on" {
+		id, err := certstore.Store{Dir: tlsDir}.Load()
+		if err != nil {
+			fmt.Fprintln(stderr, "gluster-admin: the server's certificate:", err)
+			return 1
+		}
+		if len(args) == 1 && args[0] == "ca" {
+			fmt.Fprintln(stdout, pki.Fingerprint(id.CA))
+			return 0
+		}
+		hc.Transport = &http.Transport{TLSClientConfig: pki.ClientTLS(id.CA)}
+	}
+	client := control.NewClient(cfg.Address, cfg.ControlPort, cfg.Token, hc)
 	a := admin{api: client, out: stdout, poll: progressPoll}
 	err = a.run(ctx, args)
 	switch {
@@ -156,6 +173,9 @@ func (a *admin) run(ctx context.Context, args []string) error {
 		return a.retained(ctx)
 	case cmd == "purge" && len(args) >= 1:
 		return a.purge(ctx, args)
+	case cmd == "ca" && len(args) == 0:
+		// The server's TLS certificate answers it (runAdmin).
+		return errors.New("this server runs with TLS=off: its cluster has no CA")
 	}
 	return fmt.Errorf("%w: %q with %d arguments", errUsage, cmd, len(args))
 }

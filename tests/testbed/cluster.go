@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/glusterdocker/gluster/control"
+	"github.com/glusterdocker/gluster/pki"
 	"github.com/glusterdocker/gluster/glustercli"
 )
 
@@ -41,6 +42,7 @@ type Cluster struct {
 	Token   string
 	Servers []*Server
 	docker  dockerFunc // the daemon of the bridge network
+	tls     bool       // the servers run with TLS=on
 }
 
 // dockerFunc runs the docker CLI against one daemon.
@@ -295,9 +297,14 @@ func (s *Server) MetricsAddress() string {
 	return net.JoinHostPort(s.Address, strconv.Itoa(MetricsPort))
 }
 
-// Client returns a control API client for this server.
+// Client returns a control API client for this server, over TLS with the
+// cluster's CA in a cluster with TLS.
 func (s *Server) Client() *control.Client {
-	return control.NewClient(s.Address, control.DefaultPort, s.cluster.Token, &http.Client{Timeout: 3 * time.Minute})
+	hc := &http.Client{Timeout: 3 * time.Minute}
+	if s.cluster.tls {
+		hc.Transport = &http.Transport{TLSClientConfig: pki.ClientTLS(s.cluster.ca())}
+	}
+	return control.NewClient(s.Address, control.DefaultPort, s.cluster.Token, hc)
 }
 
 // BrickDir is the host directory of this server's brick of volume.
