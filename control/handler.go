@@ -60,6 +60,8 @@ func NewHandler(svc *Service, token string, logger *slog.Logger, opts ...Handler
 	mux.HandleFunc("DELETE /v1/volumes/{name}/subvolumes/{docker}", h.removeSubvolume)
 	if h.enroller != nil {
 		mux.HandleFunc("POST /v1/certificates", h.enroll)
+		mux.HandleFunc("POST /v1/revocations", h.revoke)
+		mux.HandleFunc("PUT /v1/crl", h.adoptCRL)
 	}
 	protected := requireToken(token, newRefusalLog(logger, time.Now), mux)
 	if h.enroller == nil {

@@ -119,10 +119,21 @@ func run(cfg config, logger *slog.Logger) error {
 	if ident != nil {
 		peerHTTP.Transport = &http.Transport{TLSClientConfig: ident.clientTLS()}
 		serviceOptions = append(serviceOptions, control.WithVolumeTLS(filepath.Join(tlsDir, certstore.CRLDir)))
-		handlerOptions = append(handlerOptions, control.WithEnroller(ident))
 	}
 	peers := control.RemoteBricks{Port: cfg.ControlPort, Token: cfg.Token, HTTP: peerHTTP}
 	svc := control.NewService(cfg.Address, cfg.BrickRoot, cli, peers, logger, serviceOptions...)
+	if ident != nil {
+		revocations := &revoker{
+			ident: ident, gluster: cli, peers: svc.Peers, logger: logger,
+			// Bounded by crlPushTimeout instead: a server answers once
+			// its bricks restarted.
+			client: func(peer string) *control.Client {
+				return control.NewClient(peer, cfg.ControlPort, cfg.Token, &http.Client{Transport: peerHTTP.Transport})
+			},
+			bricks: newBrickRestarter(cli, cfg.Address, logger),
+		}
+		handlerOptions = append(handlerOptions, control.WithEnroller(authority{ident, revocations}))
+	}
 	addr := net.JoinHostPort(cfg.Address, strconv.Itoa(cfg.ControlPort))
 	listener, err := control.Listen(addr)
 	if err != nil {

@@ -48,6 +48,10 @@ const (
 	renewCheck = time.Hour
 	// enrollRequestTimeout bounds one enrollment call to one peer.
 	enrollRequestTimeout = 10 * time.Second
+	// crlCatchUpTimeout bounds asking one peer for its revocation list as
+	// a server starts: peers that run answer in milliseconds, and a server
+	// whose peers are all down must not wait long for each.
+	crlCatchUpTimeout = 2 * time.Second
 )
 
 // enrollRetry spaces out a joining server's attempts to reach a server of
@@ -67,7 +71,14 @@ type identity struct {
 	keyPair *tls.Certificate
 }
 
-var _ control.Enroller = (*identity)(nil)
+// authority is the server's part in the enrollment API: issuing with the
+// identity, revoking with the revoker.
+type authority struct {
+	*identity
+	*revoker
+}
+
+var _ control.Enroller = authority{}
 
 // prepareTLS gives this server its certificate before glusterd starts:
 // the one it kept, a new one from a server of the cluster, or, for the
@@ -96,6 +107,7 @@ func prepareTLS(ctx context.Context, cfg config, logger *slog.Logger) (*identity
 	if err := s.renewIfDue(); err != nil {
 		return nil, err
 	}
+	s.catchUpCRL(ctx, cfg)
 	if err := s.store.LinkForGluster(certstore.OpenSSLDir); err != nil {
 		return nil, err
 	}
@@ -116,8 +128,8 @@ func makesCA(cfg config) bool {
 // joins an existing cluster then), and this server's certificate.
 func (s *identity) newCluster(ctx context.Context, cfg config) (certstore.Identity, error) {
 	for _, peer := range cfg.Peers {
-		if ca, err := s.peerCA(ctx, cfg, peer); err == nil {
-			s.logger.Info("joining the cluster whose CA a peer has", "server", peer, "ca", caFingerprint(ca))
+		if answer, err := s.peerCA(ctx, cfg, peer); err == nil {
+			s.logger.Info("joining the cluster whose CA a peer has", "server", peer, "ca", caFingerprint([]byte(answer.CA)))
 			return s.join(ctx, cfg)
 		}
 	}
@@ -189,9 +201,9 @@ func (s *identity) join(ctx context.Context, cfg config) (certstore.Identity, er
 	return certstore.Identity{}, fmt.Errorf("no peer gave this server a certificate of the cluster (%v): %w", cfg.Peers, ctx.Err())
 }
 
-// peerCA asks peer for the cluster's CA, which it must prove with the
-// token.
-func (s *identity) peerCA(ctx context.Context, cfg config, peer string) ([]byte, error) {
+// peerCA asks peer for the cluster's CA and revocation list, which it
+// must prove with the token.
+func (s *identity) peerCA(ctx context.Context, cfg config, peer string) (control.CAAnswer, error) {
 	ctx, cancel := context.WithTimeout(ctx, enrollRequestTimeout)
 	defer cancel()
 	// Unverified on purpose: the answer carries its own proof.
@@ -202,11 +214,11 @@ func (s *identity) peerCA(ctx context.Context, cfg config, peer string) ([]byte,
 // enrollWith gets this server's certificate from peer, over a connection
 // that verifies peer against the CA it proved.
 func (s *identity) enrollWith(ctx context.Context, cfg config, peer string, csr []byte) (certstore.Identity, error) {
-	caPEM, err := s.peerCA(ctx, cfg, peer)
+	answer, err := s.peerCA(ctx, cfg, peer)
 	if err != nil {
 		return certstore.Identity{}, err
 	}
-	ca, err := pki.ParseCertificate(caPEM)
+	ca, err := pki.ParseCertificate([]byte(answer.CA))
 	if err != nil {
 		return certstore.Identity{}, err
 	}
@@ -231,6 +243,23 @@ func caFingerprint(caPEM []byte) string {
 		return "unreadable"
 	}
 	return pki.Fingerprint(ca)
+}
+
+// catchUpCRL takes the newest revocation list the peers that answer have:
+// this server may have been down when a certificate was revoked. Its
+// bricks start after this, so they read the list.
+func (s *identity) catchUpCRL(ctx context.Context, cfg config) {
+	for _, peer := range cfg.Peers {
+		askCtx, cancel := context.WithTimeout(ctx, crlCatchUpTimeout)
+		answer, err := s.peerCA(askCtx, cfg, peer)
+		cancel()
+		if err != nil || answer.CA != string(s.CA()) {
+			continue
+		}
+		if _, err := s.adoptCRL([]byte(answer.CRL)); err != nil {
+			s.logger.Warn("a peer's revocation list was refused", "server", peer, "error", err)
+		}
+	}
 }
 
 // use makes id the identity the server presents and issues with.
@@ -316,6 +345,13 @@ func (s *identity) CA() []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.id.CAPEM
+}
+
+// CRL implements control.Enroller.
+func (s *identity) CRL() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.id.CRLPEM
 }
 
 // Enroll implements control.Enroller: servers get the CA's key too, so
