@@ -124,7 +124,8 @@ func (h *hostCertificate) enroll(ctx context.Context) error {
 	if err := os.WriteFile(filepath.Join(h.store.Dir, secureAccessFile), nil, 0o644); err != nil {
 		return fmt.Errorf("turning on TLS for gluster's management connections: %w", err)
 	}
-	h.logger.Info("certificate of the cluster obtained", "subject", id.Cert.Subject.CommonName, "expires", id.Cert.NotAfter, "ca", pki.Fingerprint(id.CA))
+	h.logger.Info("certificate of the cluster obtained", "subject", id.Cert.Subject.CommonName, "serial", id.Cert.SerialNumber.Text(16),
+		"expires", id.Cert.NotAfter, "ca", pki.Fingerprint(id.CA))
 	return nil
 }
 
@@ -163,7 +164,8 @@ type certifiedMounter struct {
 
 var _ driver.Mounter = certifiedMounter{}
 
-// Mount implements driver.Mounter.
+// Mount implements driver.Mounter. A failed mount names the certificate
+// the host presented: bricks refuse a revoked one without saying why.
 func (m certifiedMounter) Mount(ctx context.Context, req mounter.Request) (int, error) {
 	enrollCtx, cancel := context.WithTimeout(ctx, enrollTimeout)
 	err := m.certificate.ensure(enrollCtx)
@@ -171,5 +173,21 @@ func (m certifiedMounter) Mount(ctx context.Context, req mounter.Request) (int, 
 	if err != nil {
 		return 0, err
 	}
-	return m.Mounter.Mount(ctx, req)
+	pid, err := m.Mounter.Mount(ctx, req)
+	if err != nil {
+		return pid, fmt.Errorf("%w\n%s", err, m.certificate.describe())
+	}
+	return pid, nil
+}
+
+// describe names the host's certificate for an error message.
+func (h *hostCertificate) describe() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	id, err := h.store.Load()
+	if err != nil {
+		return "this host has no certificate of the cluster: " + err.Error()
+	}
+	return fmt.Sprintf("this host presented certificate %s (serial %s, valid until %s): if it was revoked (gluster-admin revoke) or expired, the bricks refuse it",
+		id.Cert.Subject.CommonName, id.Cert.SerialNumber.Text(16), id.Cert.NotAfter.UTC().Format(time.RFC3339))
 }
