@@ -38,9 +38,10 @@ func TestTLS(t *testing.T) {
 	s1 := c.Servers[0]
 
 	var volume, gluster, marker string
+	var p *testbed.Plugin
 	t.Run("what crosses the network is encrypted", func(t *testing.T) {
 		capture := startCapture(t, c)
-		p := testbed.InstallPlugin(t, c, "gtls", "CA_FINGERPRINT="+fingerprint)
+		p = testbed.InstallPlugin(t, c, "gtls", "CA_FINGERPRINT="+fingerprint)
 		volume = "gtls-data"
 		testbed.MustDocker(t, "volume", "create", "-d", p.Name, "-o", "replica=2", volume)
 		marker = "contents-in-clear-" + randomHex(t)
@@ -111,6 +112,27 @@ func TestTLS(t *testing.T) {
 		}
 		if got := strings.TrimSpace(runWith(t, volume, "head -1 /data/f")); got != marker {
 			t.Errorf("after the restart the volume reads %q, want %q", got, marker)
+		}
+	})
+	t.Run("a revoked certificate is refused", func(t *testing.T) {
+		plugin, err := certstore.Store{Dir: filepath.Join(p.StateDir, "tls")}.Load()
+		if err != nil {
+			t.Fatalf("the plugin's certificate: %v", err)
+		}
+		serial := plugin.Cert.SerialNumber.Text(16)
+		r, err := s1.Client().Revoke(context.Background(), serial)
+		if err != nil || len(r.Servers) != len(c.Servers) || len(r.Missed) != 0 {
+			t.Fatalf("revoking %s: %+v, %v; want every server to take the list", serial, r, err)
+		}
+		out, err := testbed.RunContainer(t, volume, "head -1 /data/f")
+		if err == nil || strings.Contains(out, marker) {
+			t.Fatalf("a container mounted the volume with a revoked certificate:\n%s", out)
+		}
+		if !strings.Contains(out, "presented certificate client-") || !strings.Contains(out, serial) {
+			t.Errorf("the refused mount's error does not name the certificate:\n%s", out)
+		}
+		if out, err := rawMount(t, c, gluster, &plugin); err == nil || strings.Contains(out, marker) {
+			t.Errorf("gluster's own client mounted the volume with the revoked certificate:\n%s", out)
 		}
 	})
 	testbed.MustDocker(t, "volume", "rm", volume)
