@@ -22,6 +22,9 @@ const (
 	maxErrorAnswer = 64 << 10
 )
 
+// plainToTLS is what Go's HTTPS servers answer a plain HTTP request.
+const plainToTLS = "Client sent an HTTP request to an HTTPS server"
+
 // Client calls one server's control API.
 type Client struct {
 	base  string
@@ -192,6 +195,9 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorAnswer))
 		if json.Unmarshal(data, &e) != nil || e.Error == "" {
 			e.Error = fmt.Sprintf("HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(data))
+		}
+		if bytes.Contains(data, []byte(plainToTLS)) {
+			e.Error = fmt.Sprintf("%s serves TLS only: give the plugin the fingerprint of the servers' CA, CA_FINGERPRINT (docker exec SERVER gluster-admin ca prints it)", c.base)
 		}
 		return &APIError{Server: c.base, Code: resp.StatusCode, Message: e.Error}
 	}

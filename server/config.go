@@ -52,7 +52,9 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 		// A brick process that crashes takes every brick it serves with
 		// it: many volumes on one host should share a pool instead.
 		BrickMultiplex: "off",
-		TLS:            "off",
+		// The control API's token and the volumes' data cross the
+		// network: encrypted and authenticated unless told otherwise.
+		TLS: "on",
 	}
 	if err := settings.Load(&cfg, defaultConfigFile, lookup); err != nil {
 		return cfg, err

@@ -224,7 +224,10 @@ func (s *Server) Run(t testing.TB) {
 	if s.hostBound {
 		network = []string{"--network", "host", "--restart", "unless-stopped"}
 	}
-	var env []string
+	// Servers run with TLS only in clusters that ask for it (UseTLS):
+	// the other tests' clients speak plain HTTP and mount without
+	// certificates.
+	env := []string{"-e", "TLS=off"}
 	for _, kv := range s.Env {
 		env = append(env, "-e", kv)
 	}
