@@ -47,13 +47,14 @@ type hostCertificate struct {
 // newHostCertificate returns the host certificate kept in dir for a
 // cluster whose CA has the fingerprint pin.
 func newHostCertificate(dir string, cluster *control.Cluster, pin []byte, logger *slog.Logger) *hostCertificate {
-	return &hostCertificate{store: certstore.Store{Dir: dir}, cluster: cluster, pin: pin, name: clientName(), logger: logger}
+	return &hostCertificate{store: certstore.Store{Dir: dir}, cluster: cluster, pin: pin, name: clientName(os.Hostname), logger: logger}
 }
 
 // clientName names this host in its certificate: its host name, so that
-// the servers' logs say which host connected.
-func clientName() string {
-	host, err := os.Hostname()
+// the servers' logs say which host connected. hostname is os.Hostname
+// but in tests.
+func clientName(hostname func() (string, error)) string {
+	host, err := hostname()
 	name := "client-" + strings.Map(func(r rune) rune {
 		if r == '.' || r == '-' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
 			return r

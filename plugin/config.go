@@ -15,26 +15,26 @@ import (
 // config holds the plugin's settings: `docker plugin set gluster KEY=VALUE`
 // for the managed plugin, the environment or a TOML file otherwise.
 type config struct {
-	Servers        []string `toml:"servers" env:"SERVERS"`
-	Token          string   `toml:"token" env:"TOKEN"`
-	TokenFile      string   `toml:"token_file" env:"TOKEN_FILE"`
-	ControlPort    int      `toml:"control_port" env:"CONTROL_PORT"`
+	Servers     []string `toml:"servers" env:"SERVERS"`
+	Token       string   `toml:"token" env:"TOKEN"`
+	TokenFile   string   `toml:"token_file" env:"TOKEN_FILE"`
+	ControlPort int      `toml:"control_port" env:"CONTROL_PORT"`
 	// CAFingerprint pins the cluster CA of servers that serve TLS: the
 	// plugin then speaks TLS only, to servers whose certificate that CA
 	// issued, and gets its own certificate from them for gluster's traffic.
-	CAFingerprint string `toml:"ca_fingerprint" env:"CA_FINGERPRINT"`
-	StateDir       string   `toml:"state_dir" env:"STATE_DIR"`
-	MountRoot      string   `toml:"mount_root" env:"MOUNT_ROOT"`
-	MountTimeout   string   `toml:"mount_timeout" env:"MOUNT_TIMEOUT"` // a duration, or autoMountTimeout
-	DefaultReplica int      `toml:"default_replica" env:"DEFAULT_REPLICA"`
-	DefaultSize    string   `toml:"default_size" env:"DEFAULT_SIZE"`
-	DefaultPool    string   `toml:"default_pool" env:"DEFAULT_POOL"`
-	OnRemove       string   `toml:"on_remove" env:"ON_REMOVE"`
-	Socket         string   `toml:"socket" env:"SOCKET"`
-	LogLevel       string   `toml:"log_level" env:"LOG_LEVEL"`
-	LogFormat      string   `toml:"log_format" env:"LOG_FORMAT"`
-	MetricsAddress string   `toml:"metrics_address" env:"METRICS_ADDRESS"`
-	DetachClients  bool     `toml:"detach_clients" env:"DETACH_CLIENTS"`
+	CAFingerprint  string `toml:"ca_fingerprint" env:"CA_FINGERPRINT"`
+	StateDir       string `toml:"state_dir" env:"STATE_DIR"`
+	MountRoot      string `toml:"mount_root" env:"MOUNT_ROOT"`
+	MountTimeout   string `toml:"mount_timeout" env:"MOUNT_TIMEOUT"` // a duration, or autoMountTimeout
+	DefaultReplica int    `toml:"default_replica" env:"DEFAULT_REPLICA"`
+	DefaultSize    string `toml:"default_size" env:"DEFAULT_SIZE"`
+	DefaultPool    string `toml:"default_pool" env:"DEFAULT_POOL"`
+	OnRemove       string `toml:"on_remove" env:"ON_REMOVE"`
+	Socket         string `toml:"socket" env:"SOCKET"`
+	LogLevel       string `toml:"log_level" env:"LOG_LEVEL"`
+	LogFormat      string `toml:"log_format" env:"LOG_FORMAT"`
+	MetricsAddress string `toml:"metrics_address" env:"METRICS_ADDRESS"`
+	DetachClients  bool   `toml:"detach_clients" env:"DETACH_CLIENTS"`
 }
 
 // defaultConfigFile is read when present; $CONFIG names another.

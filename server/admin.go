@@ -18,8 +18,8 @@ import (
 	"github.com/docker/go-units"
 	"github.com/glusterdocker/gluster/certstore"
 	"github.com/glusterdocker/gluster/control"
-	"github.com/glusterdocker/gluster/pki"
 	"github.com/glusterdocker/gluster/names"
+	"github.com/glusterdocker/gluster/pki"
 )
 
 // adminName is the name the server binary answers to as the admin command

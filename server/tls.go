@@ -150,7 +150,16 @@ func (s *identity) newCluster(ctx context.Context, cfg config) (certstore.Identi
 	if err != nil {
 		return certstore.Identity{}, err
 	}
-	return id, s.store.Save(id)
+	return s.keep(id)
+}
+
+// keep saves id and returns it as the store reads it back: with its
+// certificates parsed, which only Load fills in.
+func (s *identity) keep(id certstore.Identity) (certstore.Identity, error) {
+	if err := s.store.Save(id); err != nil {
+		return certstore.Identity{}, err
+	}
+	return s.store.Load()
 }
 
 // issueOwn issues this server a new key's certificate with ca.
@@ -191,7 +200,7 @@ func (s *identity) join(ctx context.Context, cfg config) (certstore.Identity, er
 				continue
 			}
 			id.KeyPEM = key
-			if err := s.store.Save(id); err != nil {
+			if id, err = s.keep(id); err != nil {
 				return certstore.Identity{}, err
 			}
 			s.logger.Info("enrolled", "server", peer, "ca", pki.Fingerprint(id.CA))
@@ -295,7 +304,7 @@ func (s *identity) renewIfDue() error {
 	if err != nil {
 		return fmt.Errorf("renewing this server's certificate: %w", err)
 	}
-	if err := s.store.Save(renewed); err != nil {
+	if renewed, err = s.keep(renewed); err != nil {
 		return err
 	}
 	if err := s.use(renewed); err != nil {

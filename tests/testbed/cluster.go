@@ -20,8 +20,8 @@ import (
 	"time"
 
 	"github.com/glusterdocker/gluster/control"
-	"github.com/glusterdocker/gluster/pki"
 	"github.com/glusterdocker/gluster/glustercli"
+	"github.com/glusterdocker/gluster/pki"
 )
 
 // ServerImage is the image `make server-image` builds: GlusterFS 10 on
