@@ -7,10 +7,12 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -22,13 +24,28 @@ import (
 // fakeEnroller answers the enrollment API with fixed answers and counts
 // the certificates asked for.
 type fakeEnroller struct {
-	ca     []byte
-	answer Enrollment
-	err    error
-	calls  atomic.Int32
+	ca      []byte
+	crl     []byte
+	answer  Enrollment
+	err     error
+	calls   atomic.Int32
+	revoked []string
+	adopted [][]byte
 }
 
 func (f *fakeEnroller) CA() []byte { return f.ca }
+
+func (f *fakeEnroller) CRL() []byte { return f.crl }
+
+func (f *fakeEnroller) Revoke(_ context.Context, serial string) (Revocation, error) {
+	f.revoked = append(f.revoked, serial)
+	return Revocation{Serial: serial, Servers: []string{"10.0.0.1"}}, f.err
+}
+
+func (f *fakeEnroller) AdoptCRL(_ context.Context, crl []byte) error {
+	f.adopted = append(f.adopted, crl)
+	return f.err
+}
 
 func (f *fakeEnroller) Enroll(EnrollRequest) (Enrollment, error) {
 	f.calls.Add(1)
@@ -68,13 +85,13 @@ func TestClientCA(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			host, port := splitURL(t, newEnrollServer(t, &fakeEnroller{ca: tc.ca}))
+			host, port := splitURL(t, newEnrollServer(t, &fakeEnroller{ca: tc.ca, crl: []byte("the list")}))
 			got, err := NewClient(host, port, tc.clientToken, nil).CA(context.Background())
 			if !errors.Is(err, tc.err) {
 				t.Fatalf("CA: err = %v, want %v", err, tc.err)
 			}
-			if err == nil && string(got) != string(tc.ca) {
-				t.Errorf("CA = %q, want the server's", got)
+			if err == nil && (got.CA != string(tc.ca) || got.CRL != "the list") {
+				t.Errorf("CA = %+v, want the server's CA and revocation list", got)
 			}
 		})
 	}
@@ -351,4 +368,45 @@ func fuseDevice(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return name
+}
+
+func TestRevocationRoutes(t *testing.T) {
+	tests := []struct {
+		name    string
+		token   string
+		call    func(c *Client) error
+		err     error
+		revoked []string
+		adopted int
+	}{
+		{"[Success] revoke with the token", token, func(c *Client) error {
+			r, err := c.Revoke(context.Background(), "1f")
+			if err == nil && (r.Serial != "1f" || len(r.Servers) != 1) {
+				return fmt.Errorf("answer %+v", r)
+			}
+			return err
+		}, nil, []string{"1f"}, 0},
+		{"[Error] revoke without the token", "guess", func(c *Client) error {
+			_, err := c.Revoke(context.Background(), "1f")
+			return err
+		}, ErrUnauthorized, nil, 0},
+		{"[Success] a revocation list handed over with the token", token, func(c *Client) error {
+			return c.AdoptCRL(context.Background(), "list")
+		}, nil, nil, 1},
+		{"[Error] a revocation list without the token", "guess", func(c *Client) error {
+			return c.AdoptCRL(context.Background(), "list")
+		}, ErrUnauthorized, nil, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := &fakeEnroller{}
+			host, port := splitURL(t, newEnrollServer(t, e))
+			if err := tc.call(NewClient(host, port, tc.token, nil)); !errors.Is(err, tc.err) {
+				t.Fatalf("err = %v, want %v", err, tc.err)
+			}
+			if !slices.Equal(e.revoked, tc.revoked) || len(e.adopted) != tc.adopted {
+				t.Errorf("revoked %v and adopted %d lists, want %v and %d", e.revoked, len(e.adopted), tc.revoked, tc.adopted)
+			}
+		})
+	}
 }

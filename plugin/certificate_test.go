@@ -39,6 +39,14 @@ type testEnroller struct {
 
 func (e testEnroller) CA() []byte { return e.ca.CertPEM() }
 
+func (e testEnroller) CRL() []byte { return nil }
+
+func (e testEnroller) Revoke(context.Context, string) (control.Revocation, error) {
+	return control.Revocation{}, errors.New("not in this test")
+}
+
+func (e testEnroller) AdoptCRL(context.Context, []byte) error { return errors.New("not in this test") }
+
 func (e testEnroller) Enroll(req control.EnrollRequest) (control.Enrollment, error) {
 	cert, err := e.ca.Issue([]byte(req.CSR), pki.Role(req.Role), nil, time.Now(), testClientLifetime)
 	if err != nil {

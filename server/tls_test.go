@@ -232,7 +232,7 @@ func TestUseRefusesAnIdentityWithoutTheCAKey(t *testing.T) {
 func serveEnrollment(t *testing.T, s *identity) int {
 	t.Helper()
 	svc := control.NewService(s.address, t.TempDir(), nil, nil, discardLogs)
-	srv := httptest.NewUnstartedServer(control.NewHandler(svc, tok, discardLogs, control.WithEnroller(s)))
+	srv := httptest.NewUnstartedServer(control.NewHandler(svc, tok, discardLogs, control.WithEnroller(authority{identity: s})))
 	srv.Listener = tls.NewListener(srv.Listener, s.serverTLS())
 	srv.Start()
 	t.Cleanup(srv.Close)
