@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -277,10 +276,10 @@ func TestClientOverTLS(t *testing.T) {
 		ok   bool
 	}{
 		{"[Success] a client trusting the cluster CA", &http.Client{Transport: &http.Transport{TLSClientConfig: pki.ClientTLS(ca.Certificate())}}, true},
-		{"[Success] a client pinning the cluster CA", &http.Client{Transport: &http.Transport{TLSClientConfig: pki.PinnedTLS(pinOf(ca), func(*x509.Certificate) {})}}, true},
+		{"[Success] a client pinning the cluster CA", &http.Client{Transport: &http.Transport{TLSClientConfig: pki.PinnedTLS(pinOf(ca))}}, true},
 		{"[Error] a plain HTTP client", nil, false},
 		{"[Error] a client trusting another CA", &http.Client{Transport: &http.Transport{TLSClientConfig: pki.ClientTLS(other.Certificate())}}, false},
-		{"[Error] a client pinning another CA", &http.Client{Transport: &http.Transport{TLSClientConfig: pki.PinnedTLS(pinOf(other), func(*x509.Certificate) {})}}, false},
+		{"[Error] a client pinning another CA", &http.Client{Transport: &http.Transport{TLSClientConfig: pki.PinnedTLS(pinOf(other))}}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -48,22 +48,17 @@ func ClientTLS(ca *x509.Certificate) *tls.Config {
 	return &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: roots}
 }
 
-// PinnedTLS is for first contact, when only the CA's fingerprint is known:
-// the server must present a chain ending in the CA with that fingerprint, and
-// its certificate must verify against that CA. found then receives the CA,
-// for the caller to keep and use with ClientTLS from then on. The server
-// name is not checked: the pin, not the address, says whom to trust.
-func PinnedTLS(pin []byte, found func(ca *x509.Certificate)) *tls.Config {
+// PinnedTLS is for clients that know the CA only by its fingerprint: the
+// server must present a chain ending in the CA with that fingerprint, and
+// its certificate must verify against that CA. The server name is not
+// checked: the pin, not the address, says whom to trust.
+func PinnedTLS(pin []byte) *tls.Config {
 	return &tls.Config{
 		MinVersion:         tls.VersionTLS13,
 		InsecureSkipVerify: true, // replaced by verifyPinned, which checks the chain against the pin
 		VerifyConnection: func(state tls.ConnectionState) error {
-			ca, err := verifyPinned(pin, state.PeerCertificates)
-			if err != nil {
-				return err
-			}
-			found(ca)
-			return nil
+			_, err := verifyPinned(pin, state.PeerCertificates)
+			return err
 		},
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"io"
 	"log"
@@ -160,7 +159,7 @@ func TestHostCertificateEnsure(t *testing.T) {
 				}
 				before, _ = certstore.Store{Dir: dir}.Load()
 			}
-			cluster := control.NewCluster([]string{"127.0.0.1"}, port, tok, pki.PinnedTLS(pinOf(tc.pin), func(*x509.Certificate) {}))
+			cluster := control.NewCluster([]string{"127.0.0.1"}, port, tok, pki.PinnedTLS(pinOf(tc.pin)))
 			h := newHostCertificate(dir, cluster, pinOf(tc.pin), discardLogs)
 			var err error
 			for range tc.ensures {

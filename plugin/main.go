@@ -68,7 +68,7 @@ func run(cfg config, logger *slog.Logger) error {
 	pin, _ := cfg.caPin() // checked by loadConfig
 	var serversTLS *tls.Config
 	if pin != nil {
-		serversTLS = pki.PinnedTLS(pin, nil)
+		serversTLS = pki.PinnedTLS(pin)
 	}
 	cluster := control.NewCluster(cfg.Servers, cfg.ControlPort, cfg.Token, serversTLS)
 	mountTimeout, _ := cfg.mountTimeout() // checked by loadConfig
