@@ -76,14 +76,22 @@ func (h *hostCertificate) ensure(ctx context.Context) error {
 	id, err := h.store.Load()
 	usable := err == nil && h.pinned(id) && time.Now().Before(id.Cert.NotAfter)
 	if usable && !pki.RenewalDue(id.Cert, time.Now()) {
-		return nil
+		return h.turnOnTLS()
 	}
 	if err := h.enroll(ctx); err != nil {
-		if usable {
-			h.logger.Warn("certificate renewal failed; the current one stays in use", "expires", id.Cert.NotAfter, "error", err)
-			return nil
+		if !usable {
+			return fmt.Errorf("this host has no certificate of the cluster, which gluster's servers require, and could not get one: %w", err)
 		}
-		return fmt.Errorf("this host has no certificate of the cluster, which gluster's servers require, and could not get one: %w", err)
+		h.logger.Warn("certificate renewal failed; the current one stays in use", "expires", id.Cert.NotAfter, "error", err)
+	}
+	return h.turnOnTLS()
+}
+
+// turnOnTLS has gluster's clients use TLS for their management
+// connections too; a plugin once run without CA_FINGERPRINT removed it.
+func (h *hostCertificate) turnOnTLS() error {
+	if err := os.WriteFile(filepath.Join(h.store.Dir, secureAccessFile), nil, 0o644); err != nil {
+		return fmt.Errorf("turning on TLS for gluster's management connections: %w", err)
 	}
 	return nil
 }
@@ -121,9 +129,6 @@ func (h *hostCertificate) enroll(ctx context.Context) error {
 	id, err := h.store.Load()
 	if err != nil {
 		return err
-	}
-	if err := os.WriteFile(filepath.Join(h.store.Dir, secureAccessFile), nil, 0o644); err != nil {
-		return fmt.Errorf("turning on TLS for gluster's management connections: %w", err)
 	}
 	h.logger.Info("certificate of the cluster obtained", "subject", id.Cert.Subject.CommonName, "serial", id.Cert.SerialNumber.Text(16),
 		"expires", id.Cert.NotAfter, "ca", pki.Fingerprint(id.CA))

@@ -189,6 +189,9 @@ func TestHostCertificateEnsure(t *testing.T) {
 				if loadErr != nil || !after.Cert.Equal(before.Cert) {
 					t.Errorf("store after ensure: %v, %v; want the certificate kept", after.Cert, loadErr)
 				}
+				if err == nil && accessErr != nil {
+					t.Errorf("no %s with a kept certificate (a plugin run without CA_FINGERPRINT removed it): %v", secureAccessFile, accessErr)
+				}
 			default:
 				if !errors.Is(loadErr, certstore.ErrNone) {
 					t.Errorf("a failed enrollment stored a certificate: %v", loadErr)
