@@ -33,8 +33,8 @@ type Client struct {
 }
 
 // NewClient returns a client for the server at host:port. It speaks HTTPS
-// when hc's transport carries a TLS configuration (the cluster's CA, see
-// TLSClient), plain HTTP otherwise.
+// when hc's transport carries a TLS configuration (pki.ClientTLS with the
+// cluster's CA, or pki.PinnedTLS), plain HTTP otherwise.
 func NewClient(host string, port int, token string, hc *http.Client) *Client {
 	if hc == nil {
 		hc = http.DefaultClient
