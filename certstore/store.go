@@ -152,21 +152,29 @@ var glusterFiles = map[string]string{
 	"glusterfs.ca":  CAFile,
 }
 
-// OpenSSLDir is where Debian's GlusterFS looks for glusterfs.pem, .key
-// and .ca: OpenSSL's directory, not /etc/ssl as GlusterFS's own
-// documentation says (seen in its logs: "could not load our cert at
-// /usr/lib/ssl/glusterfs.pem").
-const OpenSSLDir = "/usr/lib/ssl"
+// GlusterSSLDirs are where GlusterFS looks for glusterfs.pem, .key and .ca,
+// a directory compiled in, not /etc/ssl as its documentation says: Debian
+// 12's GlusterFS 10.3 looks in OpenSSL's directory, /usr/lib/ssl ("could
+// not load our cert at /usr/lib/ssl/glusterfs.pem" in its logs), Debian
+// 13's GlusterFS 11.1 in /etc/ssl (both read off their socket transport).
+var GlusterSSLDirs = []string{"/usr/lib/ssl", "/etc/ssl"}
 
-// LinkForGluster makes GlusterFS's files in sslDir links to the store's.
-func (s Store) LinkForGluster(sslDir string) error {
-	for name, file := range glusterFiles {
-		link := filepath.Join(sslDir, name)
-		if err := os.Remove(link); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("certstore: %w", err)
-		}
-		if err := os.Symlink(filepath.Join(s.Dir, file), link); err != nil {
-			return fmt.Errorf("certstore: %w", err)
+// LinkForGluster makes GlusterFS's files in each of GlusterSSLDirs links
+// to the store's.
+func (s Store) LinkForGluster() error {
+	return s.linkForGluster(GlusterSSLDirs)
+}
+
+func (s Store) linkForGluster(sslDirs []string) error {
+	for _, dir := range sslDirs {
+		for name, file := range glusterFiles {
+			link := filepath.Join(dir, name)
+			if err := os.Remove(link); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("certstore: %w", err)
+			}
+			if err := os.Symlink(filepath.Join(s.Dir, file), link); err != nil {
+				return fmt.Errorf("certstore: %w", err)
+			}
 		}
 	}
 	return nil

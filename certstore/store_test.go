@@ -212,14 +212,17 @@ func TestLinkForGluster(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if err := s.LinkForGluster(sslDir); err != nil {
+			second := t.TempDir() // GlusterFS 10 and 11 look in different ones
+			if err := s.linkForGluster([]string{sslDir, second}); err != nil {
 				t.Fatal(err)
 			}
 			want := map[string]string{"glusterfs.pem": CertFile, "glusterfs.key": KeyFile, "glusterfs.ca": CAFile}
-			for name, file := range want {
-				got, err := os.Readlink(filepath.Join(sslDir, name))
-				if err != nil || got != filepath.Join(s.Dir, file) {
-					t.Errorf("%s -> %q, %v; want a link to %s", name, got, err, filepath.Join(s.Dir, file))
+			for _, dir := range []string{sslDir, second} {
+				for name, file := range want {
+					got, err := os.Readlink(filepath.Join(dir, name))
+					if err != nil || got != filepath.Join(s.Dir, file) {
+						t.Errorf("%s -> %q, %v; want a link to %s", filepath.Join(dir, name), got, err, filepath.Join(s.Dir, file))
+					}
 				}
 			}
 		})

@@ -108,7 +108,7 @@ func prepareTLS(ctx context.Context, cfg config, logger *slog.Logger) (*identity
 		return nil, err
 	}
 	s.catchUpCRL(ctx, cfg)
-	if err := s.store.LinkForGluster(certstore.OpenSSLDir); err != nil {
+	if err := s.store.LinkForGluster(); err != nil {
 		return nil, err
 	}
 	if err := os.WriteFile(secureAccessFile, nil, 0o644); err != nil {

@@ -204,7 +204,9 @@ func rawMount(t *testing.T, c *testbed.Cluster, gluster string, files *certstore
 			}
 		}
 		args = append(args, "-v", dir+":/tls:ro")
-		setup += " && cp /tls/* " + certstore.OpenSSLDir + "/"
+		for _, dir := range certstore.GlusterSSLDirs {
+			setup += " && cp /tls/* " + dir + "/"
+		}
 	}
 	script := setup + " && mkdir /m && timeout 60 mount -t glusterfs " + c.Servers[0].Address + ":/" + gluster + " /m && head -1 /m/f"
 	return testbed.Docker(context.Background(), append(args, testbed.ServerImage, "-c", script)...)
