@@ -30,7 +30,7 @@ const tlsOctet = 115
 // a certificate of the cluster cannot mount, and a restarted server keeps
 // its identity.
 func TestTLS(t *testing.T) {
-	c := testbed.NewCluster(t, "gtls", tlsOctet, 2)
+	c := testbed.NewCluster(t, "gte2e-tls", tlsOctet, 2)
 	c.UseTLS()
 	c.StartAll(t)
 	fingerprint := c.CAFingerprint(t)
@@ -41,8 +41,8 @@ func TestTLS(t *testing.T) {
 	var p *testbed.Plugin
 	t.Run("what crosses the network is encrypted", func(t *testing.T) {
 		capture := startCapture(t, c)
-		p = testbed.InstallPlugin(t, c, "gtls", "CA_FINGERPRINT="+fingerprint)
-		volume = "gtls-data"
+		p = testbed.InstallPlugin(t, c, "gte2e-tls", "CA_FINGERPRINT="+fingerprint)
+		volume = "gte2e-tls-data"
 		testbed.MustDocker(t, "volume", "create", "-d", p.Name, "-o", "replica=2", volume)
 		marker = "contents-in-clear-" + randomHex(t)
 		out := runWith(t, volume, fmt.Sprintf("for i in $(seq 200); do echo %s; done > /data/f && sync && cat /data/f | head -1", marker))
@@ -136,6 +136,34 @@ func TestTLS(t *testing.T) {
 		}
 	})
 	testbed.MustDocker(t, "volume", "rm", volume)
+}
+
+// TestTrixieTLS runs TLS on GlusterFS 11 (Debian 13): servers and the
+// plugin's client, whose GlusterFS looks for its certificate in another
+// directory than 10's.
+func TestTrixieTLS(t *testing.T) {
+	rootfs11 := testbed.BuildTrixie(t)
+	c := testbed.NewCluster(t, "gte2e-tls-trx", tlsOctet+1, 2)
+	for _, s := range c.Servers {
+		s.Image = testbed.ServerImageTrixie
+	}
+	c.UseTLS()
+	c.StartAll(t)
+	fingerprint := c.CAFingerprint(t)
+	c.WaitPool(t, poolTimeout)
+	assertServerVersions(t, c, "11.")
+	p := testbed.InstallPluginFrom(t, c, "gte2e-tls-trx", rootfs11, "CA_FINGERPRINT="+fingerprint)
+	volume := "gte2e-tls-trx-data"
+	testbed.MustDocker(t, "volume", "create", "-d", p.Name, "-o", "replica=2", volume)
+	defer testbed.MustDocker(t, "volume", "rm", volume)
+	marker := "written-over-tls-" + randomHex(t)
+	if got := strings.TrimSpace(runWith(t, volume, "echo "+marker+" > /data/f && cat /data/f")); got != marker {
+		t.Fatalf("read back %q, want %q", got, marker)
+	}
+	gluster, _ := names.FromDocker(volume)
+	if out, err := rawMount(t, c, gluster, nil); err == nil || strings.Contains(out, marker) {
+		t.Errorf("a host without a certificate mounted the volume:\n%s", out)
+	}
 }
 
 // runWith runs script in a container with volume at /data.
