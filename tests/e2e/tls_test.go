@@ -22,7 +22,8 @@ import (
 	"github.com/glusterdocker/gluster/tests/testbed"
 )
 
-// tlsOctet is the subnet octet of TestTLS's cluster.
+// tlsOctet is the subnet octet of TestTLS's cluster; TestTrixieTLS's is
+// the next.
 const tlsOctet = 115
 
 // TestTLS runs a cluster with TLS=on and a plugin that pins its CA, and
