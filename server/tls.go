@@ -27,18 +27,27 @@ const tlsDir = "/var/lib/glusterd/cluster-tls"
 // for those of every gluster process started here.
 const secureAccessFile = "/var/lib/glusterd/secure-access"
 
-// Lifetimes of what the servers issue. Certificates are renewed once two
-// thirds of their life has passed (pki.RenewalDue); GlusterFS reads its
-// certificate files for each new connection, so a renewal needs no restart.
+// Lifetimes of what the servers issue. A GlusterFS process loads its
+// certificate, its CA and the revocation list once, when it first needs
+// them (GlusterFS 10.3's socket transport keeps its SSL context for good):
+// a brick or glusterd presents the certificate it started with until it
+// ends, and a FUSE client the one its mount started with, across
+// reconnections. New files reach new processes only. So certificates are
+// renewed once two thirds of their life has passed (pki.RenewalDue), which
+// leaves running processes the last third with the old one, and live long
+// enough for the processes that use them.
 const (
 	// caLifetime is the cluster CA's: replacing it means enrolling every
 	// host again.
 	caLifetime = 10 * 365 * 24 * time.Hour
-	// serverLifetime is a server's certificate's.
-	serverLifetime = 365 * 24 * time.Hour
-	// clientLifetime is a plugin host's: short, so that a host taken out
-	// of the cluster loses access within weeks even if nobody revokes it.
-	clientLifetime = 30 * 24 * time.Hour
+	// serverLifetime is a server's certificate's: as long as the CA's, as
+	// glusterd and the bricks would otherwise have to restart to take a
+	// renewed one.
+	serverLifetime = caLifetime
+	// clientLifetime is a plugin host's: a year, renewed after eight
+	// months, so that a mount made before the renewal keeps a valid
+	// certificate for four more.
+	clientLifetime = 365 * 24 * time.Hour
 	// crlLifetime is the revocation list's. OpenSSL refuses every
 	// certificate once the list it holds is past its next update, and the
 	// bricks read the list only when they start: it must outlive them.
