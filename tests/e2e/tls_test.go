@@ -44,7 +44,9 @@ func TestTLS(t *testing.T) {
 		capture := startCapture(t, c)
 		p = testbed.InstallPlugin(t, c, "gte2e-tls", "CA_FINGERPRINT="+fingerprint)
 		volume = "gte2e-tls-data"
-		testbed.MustDocker(t, "volume", "create", "-d", p.Name, "-o", "replica=2", volume)
+		// A size limit too: the servers' quota commands mount the volume
+		// themselves, through TLS as every client must.
+		testbed.MustDocker(t, "volume", "create", "-d", p.Name, "-o", "replica=2", "-o", "size=64M", volume)
 		marker = "contents-in-clear-" + randomHex(t)
 		out := runWith(t, volume, fmt.Sprintf("for i in $(seq 200); do echo %s; done > /data/f && sync && cat /data/f | head -1", marker))
 		if strings.TrimSpace(out) != marker {
