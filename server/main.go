@@ -56,10 +56,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gluster-server:", err)
 		os.Exit(2)
 	}
-	if cfg.TokenFile != "" {
-		if err := settings.ExposedSecretFile(cfg.TokenFile); err != nil {
-			logger.Warn("TOKEN_FILE may be read by others", "error", err)
-		}
+	if err := settings.ExposedToken(cfg.TokenFile); err != nil {
+		logger.Warn("the control API token may be read by others", "error", err)
 	}
 	if err := run(cfg, logger); err != nil {
 		logger.Error("gluster-server stopped", "error", err)
