@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -133,6 +134,24 @@ func (h *hostCertificate) enroll(ctx context.Context) error {
 	h.logger.Info("certificate of the cluster obtained", "subject", id.Cert.Subject.CommonName, "serial", id.Cert.SerialNumber.Text(16),
 		"expires", id.Cert.NotAfter, "ca", pki.Fingerprint(id.CA))
 	return nil
+}
+
+// glusterTLS is how this host speaks TLS to glusterd: with its current
+// certificate, trusting the cluster's CA.
+func (h *hostCertificate) glusterTLS() (*tls.Config, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	id, err := h.store.Load()
+	if err != nil {
+		return nil, err
+	}
+	pair, err := id.KeyPair()
+	if err != nil {
+		return nil, err
+	}
+	conf := pki.ClientTLS(id.CA)
+	conf.Certificates = []tls.Certificate{*pair}
+	return conf, nil
 }
 
 // renewLoop gets the host a certificate at once, and a new one whenever

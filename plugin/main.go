@@ -76,6 +76,7 @@ func run(cfg config, logger *slog.Logger) error {
 	if pin != nil {
 		certificate := newHostCertificate(certificateDir, cluster, pin, logger)
 		go certificate.renewLoop(ctx)
+		mnt.TLS = certificate.glusterTLS
 		m = certifiedMounter{Mounter: mnt, certificate: certificate}
 	} else if err := turnOffTLS(certificateDir); err != nil {
 		return fmt.Errorf("turning TLS off: %w", err)

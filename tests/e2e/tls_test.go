@@ -38,12 +38,12 @@ func TestTLS(t *testing.T) {
 	c.WaitPool(t, poolTimeout)
 	s1 := c.Servers[0]
 
-	var volume, gluster, marker string
-	var p *testbed.Plugin
+	p := testbed.InstallPlugin(t, c, "gte2e-tls", "CA_FINGERPRINT="+fingerprint)
+	volume := "gte2e-tls-data"
+	gluster, _ := names.FromDocker(volume)
+	var marker string
 	t.Run("what crosses the network is encrypted", func(t *testing.T) {
 		capture := startCapture(t, c)
-		p = testbed.InstallPlugin(t, c, "gte2e-tls", "CA_FINGERPRINT="+fingerprint)
-		volume = "gte2e-tls-data"
 		// A size limit too: the servers' quota commands mount the volume
 		// themselves, through TLS as every client must.
 		testbed.MustDocker(t, "volume", "create", "-d", p.Name, "-o", "replica=2", "-o", "size=64M", volume)
@@ -52,7 +52,6 @@ func TestTLS(t *testing.T) {
 		if strings.TrimSpace(out) != marker {
 			t.Fatalf("read back %q, want %q", out, marker)
 		}
-		gluster, _ = names.FromDocker(volume)
 		packets := capture.stop(t)
 		for _, secret := range []string{c.Token, marker} {
 			if bytes.Contains(packets, []byte(secret)) {
