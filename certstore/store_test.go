@@ -10,23 +10,13 @@ import (
 	"time"
 
 	"github.com/glusterdocker/gluster/pki"
+	"github.com/glusterdocker/gluster/pki/pkitest"
 )
 
 // newIdentity is a client identity issued by ca, with ca's revocation list.
 func newIdentity(t *testing.T, ca *pki.Authority) Identity {
 	t.Helper()
-	key, err := pki.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	csr, err := pki.NewRequest(key, "client-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := ca.Issue(csr, pki.RoleClient, nil, time.Now(), time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key, cert := pkitest.Issue(t, ca, pki.RoleClient, nil, time.Now(), time.Hour)
 	crl, err := ca.RevocationList(nil, 1, time.Now(), time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -34,17 +24,8 @@ func newIdentity(t *testing.T, ca *pki.Authority) Identity {
 	return Identity{KeyPEM: key, CertPEM: cert, CAPEM: ca.CertPEM(), CRLPEM: crl}
 }
 
-func newAuthority(t *testing.T) *pki.Authority {
-	t.Helper()
-	ca, err := pki.NewAuthority(time.Now(), time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ca
-}
-
 func TestSaveLoad(t *testing.T) {
-	ca := newAuthority(t)
+	ca := pkitest.Authority(t)
 	caKey, err := ca.KeyPEM()
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +94,7 @@ func TestSaveLoad(t *testing.T) {
 }
 
 func TestLoadRefuses(t *testing.T) {
-	ca, other := newAuthority(t), newAuthority(t)
+	ca, other := pkitest.Authority(t), pkitest.Authority(t)
 	good := newIdentity(t, ca)
 	fromOther := newIdentity(t, other)
 	tests := []struct {
@@ -144,7 +125,7 @@ func TestLoadRefuses(t *testing.T) {
 }
 
 func TestSaveRefuses(t *testing.T) {
-	ca, other := newAuthority(t), newAuthority(t)
+	ca, other := pkitest.Authority(t), pkitest.Authority(t)
 	good := newIdentity(t, ca)
 	fromOther := newIdentity(t, other)
 	tests := []struct {
@@ -168,7 +149,7 @@ func TestSaveRefuses(t *testing.T) {
 }
 
 func TestSaveReplacesTheRevocationList(t *testing.T) {
-	ca := newAuthority(t)
+	ca := pkitest.Authority(t)
 	s := Store{Dir: t.TempDir()}
 	id := newIdentity(t, ca)
 	if err := s.Save(id); err != nil {

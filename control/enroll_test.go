@@ -15,9 +15,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/glusterdocker/gluster/pki"
+	"github.com/glusterdocker/gluster/pki/pkitest"
 )
 
 // fakeEnroller answers the enrollment API with fixed answers and counts
@@ -51,15 +51,6 @@ func (f *fakeEnroller) Enroll(EnrollRequest) (Enrollment, error) {
 	return f.answer, f.err
 }
 
-func newTestAuthority(t *testing.T) *pki.Authority {
-	t.Helper()
-	ca, err := pki.NewAuthority(time.Now(), time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ca
-}
-
 // newEnrollServer serves the control API with e as its enroller over plain
 // HTTP.
 func newEnrollServer(t *testing.T, e Enroller) string {
@@ -71,7 +62,7 @@ func newEnrollServer(t *testing.T, e Enroller) string {
 }
 
 func TestClientCA(t *testing.T) {
-	ca := newTestAuthority(t)
+	ca := pkitest.Authority(t)
 	tests := []struct {
 		name        string
 		ca          []byte // what the server holds
@@ -97,7 +88,7 @@ func TestClientCA(t *testing.T) {
 }
 
 func TestCAWithoutToken(t *testing.T) {
-	ca := newTestAuthority(t)
+	ca := pkitest.Authority(t)
 	url := newEnrollServer(t, &fakeEnroller{ca: ca.CertPEM()})
 	nonce := strings.Repeat("ab", nonceLength)
 	tests := []struct {
@@ -126,7 +117,7 @@ func TestCAWithoutToken(t *testing.T) {
 }
 
 func TestCAProof(t *testing.T) {
-	ca := newTestAuthority(t)
+	ca := pkitest.Authority(t)
 	host, port := splitURL(t, newEnrollServer(t, &fakeEnroller{ca: ca.CertPEM()}))
 	nonce := make([]byte, nonceLength)
 	var answer CAAnswer
@@ -181,7 +172,7 @@ func TestEnrollRoute(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e := &fakeEnroller{ca: newTestAuthority(t).CertPEM(), answer: want}
+			e := &fakeEnroller{ca: pkitest.Authority(t).CertPEM(), answer: want}
 			var opts []HandlerOption
 			if tc.enroller {
 				opts = append(opts, WithEnroller(e))
@@ -238,37 +229,22 @@ func TestClientEnroll(t *testing.T) {
 // ca for 127.0.0.1.
 func newTLSEnrollServer(t *testing.T, ca *pki.Authority, e Enroller) (string, int) {
 	t.Helper()
-	key, err := pki.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	csr, err := pki.NewRequest(key, "server-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := ca.Issue(csr, pki.RoleServer, []string{"127.0.0.1"}, time.Now(), time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pair, err := pki.KeyPair(cert, key, ca.CertPEM())
-	if err != nil {
-		t.Fatal(err)
-	}
+	pair := pkitest.KeyPair(t, ca, pki.RoleServer, []string{"127.0.0.1"})
 	svc := NewService("10.0.0.1", t.TempDir(), newFakeGluster("10.0.0.1"), newFakePeers(), discard)
 	srv := httptest.NewUnstartedServer(NewHandler(svc, token, discard, WithEnroller(e)))
-	srv.TLS = pki.ServerTLS(func() (*tls.Certificate, error) { return pair, nil })
+	srv.TLS = pki.ServerTLS(func() (*tls.Certificate, error) { return &pair, nil })
 	// httptest puts its own certificate in Certificates when there is
 	// none, which Go prefers to GetCertificate for clients that send no
 	// server name, as clients dialing an IP address do.
-	srv.TLS.Certificates = []tls.Certificate{*pair}
+	srv.TLS.Certificates = []tls.Certificate{pair}
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return splitURL(t, srv.URL)
 }
 
 func TestClientOverTLS(t *testing.T) {
-	ca := newTestAuthority(t)
-	other := newTestAuthority(t)
+	ca := pkitest.Authority(t)
+	other := pkitest.Authority(t)
 	host, port := newTLSEnrollServer(t, ca, &fakeEnroller{ca: ca.CertPEM(), answer: Enrollment{Certificate: "cert"}})
 	tests := []struct {
 		name string

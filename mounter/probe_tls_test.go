@@ -9,44 +9,16 @@ import (
 	"time"
 
 	"github.com/glusterdocker/gluster/pki"
+	"github.com/glusterdocker/gluster/pki/pkitest"
 )
-
-// issuePair issues a key pair of ca for the role, naming hosts.
-func issuePair(t *testing.T, ca *pki.Authority, role pki.Role, hosts []string) tls.Certificate {
-	t.Helper()
-	key, err := pki.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	csr, err := pki.NewRequest(key, "probe-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := ca.Issue(csr, role, hosts, time.Now(), time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pair, err := pki.KeyPair(cert, key, ca.CertPEM())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return *pair
-}
 
 // TestProbeTLS probes a glusterd that speaks TLS only and answers clients
 // with a certificate of its CA, as one with secure-access does.
 func TestProbeTLS(t *testing.T) {
-	ca, err := pki.NewAuthority(time.Now(), time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := pki.NewAuthority(time.Now(), time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca, other := pkitest.Authority(t), pkitest.Authority(t)
 	roots := x509.NewCertPool()
 	roots.AddCert(ca.Certificate())
-	server := &tls.Config{Certificates: []tls.Certificate{issuePair(t, ca, pki.RoleServer, []string{"127.0.0.1"})},
+	server := &tls.Config{Certificates: []tls.Certificate{pkitest.KeyPair(t, ca, pki.RoleServer, []string{"127.0.0.1"})},
 		ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: roots}
 	l, err := tls.Listen("tcp", "127.0.0.1:0", server)
 	if err != nil {
@@ -65,7 +37,7 @@ func TestProbeTLS(t *testing.T) {
 	withCert := func(ca *pki.Authority) func() (*tls.Config, error) {
 		return func() (*tls.Config, error) {
 			conf := pki.ClientTLS(ca.Certificate())
-			conf.Certificates = []tls.Certificate{issuePair(t, ca, pki.RoleClient, nil)}
+			conf.Certificates = []tls.Certificate{pkitest.KeyPair(t, ca, pki.RoleClient, nil)}
 			return conf, nil
 		}
 	}

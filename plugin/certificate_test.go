@@ -21,6 +21,7 @@ import (
 	"github.com/glusterdocker/gluster/certstore"
 	"github.com/glusterdocker/gluster/control"
 	"github.com/glusterdocker/gluster/pki"
+	"github.com/glusterdocker/gluster/pki/pkitest"
 )
 
 var discardLogs = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -67,33 +68,11 @@ func newAuthority(t *testing.T) *pki.Authority {
 	return ca
 }
 
-// issue makes a key and a certificate of ca for role, issued at issued.
-func issue(t *testing.T, ca *pki.Authority, role pki.Role, hosts []string, issued time.Time) (key, cert []byte) {
-	t.Helper()
-	key, err := pki.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	csr, err := pki.NewRequest(key, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err = ca.Issue(csr, role, hosts, issued, testClientLifetime)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key, cert
-}
-
 // serveEnrollment serves e's enrollment API over TLS on 127.0.0.1 with a
 // server certificate of e.ca, counting the certificates asked for.
 func serveEnrollment(t *testing.T, e testEnroller, requests *atomic.Int32) *httptest.Server {
 	t.Helper()
-	key, cert := issue(t, e.ca, pki.RoleServer, []string{"127.0.0.1"}, time.Now())
-	pair, err := pki.KeyPair(cert, key, e.ca.CertPEM())
-	if err != nil {
-		t.Fatal(err)
-	}
+	pair := pkitest.KeyPair(t, e.ca, pki.RoleServer, []string{"127.0.0.1"})
 	svc := control.NewService("127.0.0.1", t.TempDir(), nil, nil, discardLogs)
 	api := control.NewHandler(svc, tok, discardLogs, control.WithEnroller(e))
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -102,7 +81,7 @@ func serveEnrollment(t *testing.T, e testEnroller, requests *atomic.Int32) *http
 		}
 		api.ServeHTTP(w, r)
 	}))
-	srv.Listener = tls.NewListener(srv.Listener, pki.ServerTLS(func() (*tls.Certificate, error) { return pair, nil }))
+	srv.Listener = tls.NewListener(srv.Listener, pki.ServerTLS(func() (*tls.Certificate, error) { return &pair, nil }))
 	// Handshakes the pinned clients refuse are expected here.
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	srv.Start()
@@ -153,7 +132,7 @@ func TestHostCertificateEnsure(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "certificate")
 			var before certstore.Identity
 			if tc.stored != nil {
-				key, cert := issue(t, tc.stored, pki.RoleClient, nil, tc.issued)
+				key, cert := pkitest.Issue(t, tc.stored, pki.RoleClient, nil, tc.issued, testClientLifetime)
 				if err := (certstore.Store{Dir: dir}).Save(certstore.Identity{KeyPEM: key, CertPEM: cert, CAPEM: tc.stored.CertPEM()}); err != nil {
 					t.Fatal(err)
 				}

@@ -19,6 +19,7 @@ import (
 	"github.com/glusterdocker/gluster/certstore"
 	"github.com/glusterdocker/gluster/names"
 	"github.com/glusterdocker/gluster/pki"
+	"github.com/glusterdocker/gluster/pki/pkitest"
 	"github.com/glusterdocker/gluster/tests/testbed"
 )
 
@@ -79,11 +80,7 @@ func TestTLS(t *testing.T) {
 		ca := loadAuthority(t, s1)
 		valid := issueClient(t, ca, time.Now(), 24*time.Hour)
 		expired := issueClient(t, ca, time.Now().Add(-48*time.Hour), 24*time.Hour)
-		other, err := pki.NewAuthority(time.Now(), 24*time.Hour)
-		if err != nil {
-			t.Fatal(err)
-		}
-		foreign := issueClient(t, other, time.Now(), 24*time.Hour)
+		foreign := issueClient(t, pkitest.Authority(t), time.Now(), 24*time.Hour)
 		foreign.CAPEM = ca.CertPEM() // presents a certificate the cluster's CA did not sign
 		for _, tc := range []struct {
 			name  string
@@ -200,22 +197,11 @@ func loadAuthority(t *testing.T, s *testbed.Server) *pki.Authority {
 	return ca
 }
 
-// issueClient issues a client certificate valid from notBefore for lifetime.
-func issueClient(t *testing.T, ca *pki.Authority, notBefore time.Time, lifetime time.Duration) certstore.Identity {
+// issueClient issues a client certificate of ca, issued at issued for
+// lifetime.
+func issueClient(t *testing.T, ca *pki.Authority, issued time.Time, lifetime time.Duration) certstore.Identity {
 	t.Helper()
-	key, err := pki.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	csr, err := pki.NewRequest(key, "client-tls-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// pki backdates by an hour; start from notBefore.
-	cert, err := ca.Issue(csr, pki.RoleClient, nil, notBefore.Add(time.Hour), lifetime)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key, cert := pkitest.Issue(t, ca, pki.RoleClient, nil, issued, lifetime)
 	return certstore.Identity{KeyPEM: key, CertPEM: cert, CAPEM: ca.CertPEM()}
 }
 
