@@ -26,12 +26,16 @@ E2E_TIMEOUT ?= 60m
 FUZZTIME ?= 10s
 
 PLUGIN   ?= gluster
-# The servers and token `make plugin` points the plugin at: the demo's.
-# TOKEN_FILE=PATH instead gives a host file holding the token, which
-# `docker plugin inspect` then does not show (see build/plugin.sh).
+# The servers and token file `make plugin` points the plugin at: the demo's.
+# The plugin reads the token from the file, so that `docker plugin inspect`
+# does not show it (see build/plugin.sh); TOKEN=VALUE puts it in the
+# plugin's settings instead.
 SERVERS  ?= 172.30.70.11,172.30.70.12
-TOKEN    ?= $(shell cat /var/lib/gluster-demo/token 2>/dev/null)
-TOKEN_FILE ?=
+TOKEN    ?=
+TOKEN_FILE ?= $(if $(TOKEN),,/var/lib/gluster-demo/secrets/token)
+# More `docker plugin set` settings for `make plugin`, such as
+# CA_FINGERPRINT=sha256:... for servers with TLS.
+PLUGIN_SETTINGS ?=
 # Where `make push-plugins` pushes the plugin, one tag per architecture
 # (REGISTRY/PLUGIN:VERSION-ARCH), and the architectures it builds.
 REGISTRY ?= 127.0.0.1:5000
@@ -58,7 +62,7 @@ rootfs: $(BIN)/gluster-plugin
 ## plugin: create and enable the managed plugin $(PLUGIN) from config.json
 ## and the rootfs of ARCH (another than the machine's runs through binfmt)
 plugin: rootfs
-	@ROOTFS=$(ROOTFS) build/plugin.sh $(PLUGIN) $(SERVERS) "$(if $(TOKEN_FILE),file:$(TOKEN_FILE),$(TOKEN))"
+	@ROOTFS=$(ROOTFS) build/plugin.sh $(PLUGIN) $(SERVERS) "$(if $(TOKEN),$(TOKEN),file:$(TOKEN_FILE))" "" $(PLUGIN_SETTINGS)
 
 ## push-plugin: build the plugin for ARCH and push it as
 ## REGISTRY/PLUGIN:VERSION-ARCH. Docker's managed plugins have no

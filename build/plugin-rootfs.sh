@@ -143,6 +143,22 @@ chroot "$dest" /sbin/ldconfig
 # The plugin and the directories it uses.
 install -D -m 0755 "$binary" "$dest/usr/local/bin/gluster-plugin"
 mkdir -p "$dest"/{mnt/volumes,var/lib/docker-gluster,run/docker/plugins,var/log/glusterfs}
+# With TLS (CA_FINGERPRINT), GlusterFS finds the host's certificate in
+# OpenSSL's directory and turns TLS on for its management connection when
+# glusterd's secure-access file exists: both are links into the plugin's
+# state, where the plugin keeps its certificate once enrolled
+# (plugin/certificate.go). Links to nothing leave gluster's traffic in clear.
+# GlusterFS 10 (Debian 12) looks in /usr/lib/ssl, 11 (Debian 13) in /etc/ssl
+# (certstore.GlusterSSLDirs).
+tls=/var/lib/docker-gluster/tls
+for ssl in usr/lib/ssl etc/ssl; do
+  mkdir -p "$dest/$ssl"
+  ln -sfn "$tls/cert.pem" "$dest/$ssl/glusterfs.pem"
+  ln -sfn "$tls/key.pem" "$dest/$ssl/glusterfs.key"
+  ln -sfn "$tls/ca.pem" "$dest/$ssl/glusterfs.ca"
+done
+mkdir -p "$dest/var/lib/glusterd"
+ln -sfn "$tls/secure-access" "$dest/var/lib/glusterd/secure-access"
 
 # Check that the client is complete: every program and library finds its
 # libraries, glusterfs starts, mount.glusterfs finds its tools, and the

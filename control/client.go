@@ -22,6 +22,9 @@ const (
 	maxErrorAnswer = 64 << 10
 )
 
+// plainToTLS is what Go's HTTPS servers answer a plain HTTP request.
+const plainToTLS = "Client sent an HTTP request to an HTTPS server"
+
 // Client calls one server's control API.
 type Client struct {
 	base  string
@@ -29,12 +32,18 @@ type Client struct {
 	http  *http.Client
 }
 
-// NewClient returns a client for the server at host:port.
+// NewClient returns a client for the server at host:port. It speaks HTTPS
+// when hc's transport carries a TLS configuration (pki.ClientTLS with the
+// cluster's CA, or pki.PinnedTLS), plain HTTP otherwise.
 func NewClient(host string, port int, token string, hc *http.Client) *Client {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	u := url.URL{Scheme: "http", Host: net.JoinHostPort(host, strconv.Itoa(port))}
+	scheme := "http"
+	if t, ok := hc.Transport.(*http.Transport); ok && t.TLSClientConfig != nil {
+		scheme = "https"
+	}
+	u := url.URL{Scheme: scheme, Host: net.JoinHostPort(host, strconv.Itoa(port))}
 	return &Client{base: u.String(), token: token, http: hc}
 }
 
@@ -186,6 +195,9 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorAnswer))
 		if json.Unmarshal(data, &e) != nil || e.Error == "" {
 			e.Error = fmt.Sprintf("HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(data))
+		}
+		if bytes.Contains(data, []byte(plainToTLS)) {
+			e.Error = fmt.Sprintf("%s serves TLS only: give the plugin the fingerprint of the servers' CA, CA_FINGERPRINT (docker exec SERVER gluster-admin ca prints it)", c.base)
 		}
 		return &APIError{Server: c.base, Code: resp.StatusCode, Message: e.Error}
 	}

@@ -2,6 +2,7 @@ package control
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -32,10 +33,12 @@ type Cluster struct {
 	last    atomic.Int32 // index of the server that answered last
 }
 
-// NewCluster returns a client for the servers at the given addresses.
-func NewCluster(servers []string, port int, token string) *Cluster {
+// NewCluster returns a client for the servers at the given addresses. With
+// a TLS configuration (servers that serve TLS), it speaks HTTPS only.
+func NewCluster(servers []string, port int, token string, tlsConfig *tls.Config) *Cluster {
 	hc := &http.Client{Transport: &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: dialTimeout}).DialContext,
+		TLSClientConfig:     tlsConfig,
 		MaxIdleConnsPerHost: maxIdleConnsPerServer,
 		IdleConnTimeout:     idleConnTimeout,
 	}}

@@ -20,10 +20,23 @@ const maxBody = 64 << 10
 // if the caller goes away, so that a rollback is never cut short.
 const changeTimeout = 3 * time.Minute
 
+// HandlerOption changes a default of NewHandler.
+type HandlerOption func(*handler)
+
+// WithEnroller serves the enrollment API (enroll.go) of servers that
+// serve TLS.
+func WithEnroller(e Enroller) HandlerOption {
+	return func(h *handler) { h.enroller = e }
+}
+
 // NewHandler serves the control API for svc. Every request must carry
-// "Authorization: Bearer TOKEN"; token must not be empty.
-func NewHandler(svc *Service, token string, logger *slog.Logger) http.Handler {
+// "Authorization: Bearer TOKEN", but for the cluster CA's certificate;
+// token must not be empty.
+func NewHandler(svc *Service, token string, logger *slog.Logger, opts ...HandlerOption) http.Handler {
 	h := &handler{svc: svc, logger: logger}
+	for _, o := range opts {
+		o(h)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/volumes", h.list)
 	mux.HandleFunc("POST /v1/volumes", h.create)
@@ -45,12 +58,22 @@ func NewHandler(svc *Service, token string, logger *slog.Logger) http.Handler {
 	mux.HandleFunc("DELETE /v1/bricks/{name}", h.removeBrick)
 	mux.HandleFunc("PUT /v1/volumes/{name}/subvolumes/{docker}", h.addSubvolume)
 	mux.HandleFunc("DELETE /v1/volumes/{name}/subvolumes/{docker}", h.removeSubvolume)
-	return requireToken(token, newRefusalLog(logger, time.Now), mux)
+	if h.enroller != nil {
+		mux.HandleFunc("POST /v1/certificates", h.enroll)
+		mux.HandleFunc("POST /v1/revocations", h.revoke)
+		mux.HandleFunc("PUT /v1/crl", h.adoptCRL)
+	}
+	protected := requireToken(token, newRefusalLog(logger, time.Now), mux)
+	if h.enroller == nil {
+		return protected
+	}
+	return openRoutes(h.enroller, token, protected)
 }
 
 type handler struct {
-	svc    *Service
-	logger *slog.Logger
+	svc      *Service
+	enroller Enroller // nil: no enrollment API
+	logger   *slog.Logger
 }
 
 // requireToken refuses requests without the token, logging them to refusals.

@@ -56,6 +56,9 @@ type Service struct {
 	gluster   Gluster
 	peers     PeerBricks
 	options   OptionPolicy // what callers may set
+	// transport holds the options every new volume gets for its I/O
+	// (TLS), set last so that no caller's option changes them.
+	transport map[string]string
 	// lookupHost resolves a name to addresses; tests replace it.
 	lookupHost func(ctx context.Context, host string) ([]string, error)
 	fuseDevice string // gluster's quota mounts volumes through it
@@ -74,6 +77,15 @@ type ServiceOption func(*Service)
 // built-in list applies otherwise.
 func WithOptionPolicy(p OptionPolicy) ServiceOption {
 	return func(s *Service) { s.options = p }
+}
+
+// WithVolumeTLS has every volume created serve its I/O over TLS only:
+// clients and bricks present certificates of the cluster's CA, and bricks
+// refuse the certificates listed in the revocation lists of crlDir.
+func WithVolumeTLS(crlDir string) ServiceOption {
+	return func(s *Service) {
+		s.transport = map[string]string{"client.ssl": "on", "server.ssl": "on", "ssl.crl-path": crlDir}
+	}
 }
 
 // NewService returns a service for the server at address self whose bricks
@@ -386,6 +398,7 @@ func (s *Service) configureAndStart(ctx context.Context, req CreateRequest, owne
 	if req.OnRemove != "" {
 		options[OnRemoveOption] = req.OnRemove
 	}
+	maps.Copy(options, s.transport)
 	if err := s.gluster.Set(ctx, req.Name, options); err != nil {
 		return glustercli.Volume{}, &startError{fmt.Errorf("%w: setting the options of volume %s: %w", ErrInvalid, req.Name, err)}
 	}

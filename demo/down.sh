@@ -52,12 +52,14 @@ fi
 # The plugin deletes the gluster volume through the servers' control API, and
 # gluster deletes a volume only with every server up: start stopped servers.
 wait_pool() {
-  local token deadline answer connected
-  token=$(docker plugin inspect -f '{{range .Settings.Env}}{{println .}}{{end}}' "$plugin" | sed -n 's/^TOKEN=//p')
+  local deadline answer connected
   deadline=$((SECONDS + 120))
   log "waiting for the servers to form the pool again (up to 120s)"
   while :; do
-    answer=$(curl -fsS --max-time 5 -H "Authorization: Bearer $token" "http://$first_server:24080/v1/peers" 2>&1) || true
+    # The header comes from a file descriptor: the token is on no command line.
+    answer=$(curl -fsS --max-time 5 --tlsv1.3 --cacert "$root/srv1/glusterd/cluster-tls/ca.pem" \
+      -H @<(printf 'Authorization: Bearer %s' "$(cat "$root/secrets/token")") \
+      "https://$first_server:24080/v1/peers" 2>&1) || true
     connected=$({ grep -o '"connected":true' <<<"$answer" || true; } | wc -l)
     [ "$connected" -ge "${#names[@]}" ] && return 0
     if [ "$SECONDS" -ge "$deadline" ]; then

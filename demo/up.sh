@@ -2,6 +2,9 @@
 # Brings up the demo on this machine, idempotently: two gluster server
 # containers standing in for two storage hosts, the managed plugin "gluster"
 # pointed at them, and a replica 2 Docker volume "demo-data" with a file in it.
+# Everything runs with TLS: the servers make the cluster's CA, the plugin pins
+# it and enrolls this host, and the token is read from a file, never given
+# in settings or on command lines.
 # Run it again at any time: what already runs is kept. `make demo-clean`
 # (demo/down.sh) removes it all again.
 #
@@ -37,14 +40,21 @@ for img in "$image" "$shell_image"; do
 done
 
 # --- state and token -------------------------------------------------------
-mkdir -p "$root"
-chmod 0700 "$root"
-if [ ! -s "$root/token" ]; then
+# The token lives alone in its directory: the servers and the plugin mount
+# that directory, and nothing else of the demo's state.
+secrets=$root/secrets
+token_file=$secrets/token
+mkdir -p "$root" "$secrets"
+chmod 0700 "$root" "$secrets"
+if [ ! -s "$token_file" ]; then
   # 64 hex digits: always longer than the 16 characters servers require.
-  (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$root/token")
-  log "generated a control API token in $root/token"
+  (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$token_file")
+  log "generated a control API token in $token_file"
 fi
-token=$(cat "$root/token")
+# curl reads the header from a file descriptor, so that the token is on no
+# command line.
+auth_header() { printf 'Authorization: Bearer %s' "$(cat "$token_file")"; }
+ca_file=$root/srv1/glusterd/cluster-tls/ca.pem
 
 # --- network ---------------------------------------------------------------
 if have_subnet=$(docker network inspect -f '{{range .IPAM.Config}}{{.Subnet}} {{end}}' "$network" 2>/dev/null); then
@@ -71,7 +81,8 @@ run_server() {
     --network "$network" --ip "$address" \
     --cap-add SYS_ADMIN --device /dev/fuse --tmpfs /run \
     --label gluster-demo=1 \
-    -e ADDRESS="$address" -e PEERS="$peers" -e TOKEN="$token" \
+    -e ADDRESS="$address" -e PEERS="$peers" -e TLS=on \
+    -e TOKEN_FILE=/run/secrets/gluster/token -v "$secrets:/run/secrets/gluster:ro" \
     -v "$dir/glusterd:/var/lib/glusterd" \
     -v "$dir/log:/var/log/glusterfs" \
     -v "$dir/bricks:/bricks" \
@@ -82,7 +93,10 @@ for i in "${!names[@]}"; do
   name=${names[i]} address=${addresses[i]} dir=$root/srv$((i + 1))
   mkdir -p "$dir"/{glusterd,log,bricks}
   if running=$(docker container inspect -f '{{.State.Running}}' "$name" 2>/dev/null); then
-    if [ "$running" = true ] && [ "$(env_of "$name" TOKEN)" = "$token" ] && [ "$(env_of "$name" ADDRESS)" = "$address" ]; then
+    if [ "$(env_of "$name" TLS)" != on ]; then
+      die "server $name runs without TLS (an earlier demo's): run make demo-clean, then make demo"
+    fi
+    if [ "$running" = true ] && [ "$(env_of "$name" ADDRESS)" = "$address" ]; then
       log "server $name ($address) is running"
       continue
     fi
@@ -103,8 +117,9 @@ waited=$SECONDS deadline=$((SECONDS + pool_timeout))
 pool_formed() {
   local server address
   for server in "${addresses[@]}"; do
-    answer=$(curl -fsS --max-time 5 -H "Authorization: Bearer $token" \
-      "http://$server:$control_port/v1/peers" 2>&1) || return 1
+    [ -s "$ca_file" ] || return 1
+    answer=$(curl -fsS --max-time 5 --tlsv1.3 --cacert "$ca_file" -H @<(auth_header) \
+      "https://$server:$control_port/v1/peers" 2>&1) || return 1
     for address in "${addresses[@]}"; do
       grep -q "\"address\":\"$address\",\"uuid\":\"[^\"]*\",\"connected\":true" <<<"$answer" || return 1
     done
@@ -122,25 +137,27 @@ while ! pool_formed; do
   sleep 1
 done
 log "storage pool formed: $peers (after $((SECONDS - waited))s)"
+fingerprint=$(docker exec "${names[0]}" gluster-admin ca)
+log "cluster CA: $fingerprint"
 
 # --- plugin ----------------------------------------------------------------
 # A plugin that is enabled is kept as it is (volumes may be in use), provided
-# it points at these servers with this token.
+# it points at these servers and pins their CA.
 if enabled=$(docker plugin inspect -f '{{.Enabled}}' "$plugin" 2>/dev/null) && [ "$enabled" = true ]; then
   settings=$(docker plugin inspect -f '{{range .Settings.Env}}{{println .}}{{end}}' "$plugin")
   have_servers=$(sed -n 's/^SERVERS=//p' <<<"$settings")
-  have_token=$(sed -n 's/^TOKEN=//p' <<<"$settings")
+  have_ca=$(sed -n 's/^CA_FINGERPRINT=//p' <<<"$settings")
   if [ "$have_servers" != "$peers" ]; then
     die "plugin $plugin is enabled but points at SERVERS=$have_servers, not the demo's $peers: it is not the demo's; remove it (docker plugin disable $plugin && docker plugin rm $plugin) if you no longer need it, then run again"
   fi
-  if [ "$have_token" != "$token" ]; then
-    die "plugin $plugin points at the demo's servers but with another token (from an earlier demo?): run make demo-clean, then make demo"
+  if [ "$have_ca" != "$fingerprint" ]; then
+    die "plugin $plugin points at the demo's servers but pins another CA (${have_ca:-none}; from an earlier demo?): run make demo-clean, then make demo"
   fi
   log "plugin $plugin is enabled"
 else
   log "installing plugin $plugin (builds its root filesystem)"
-  # -s: make would echo the command line, token included.
-  make -s --no-print-directory -C "$top" plugin PLUGIN="$plugin" SERVERS="$peers" TOKEN="$token"
+  make -s --no-print-directory -C "$top" plugin PLUGIN="$plugin" SERVERS="$peers" TOKEN_FILE="$token_file" \
+    PLUGIN_SETTINGS="CA_FINGERPRINT=$fingerprint"
 fi
 
 # --- volume ----------------------------------------------------------------
@@ -184,6 +201,7 @@ Use it:
   docker volume create -d $plugin -o replica=2 NAME         # another replicated volume
   docker volume ls -f driver=$plugin:latest                 # the volumes of plugin $plugin
 
-State and bricks: $root (token: $root/token)
+TLS everywhere: the control API, gluster's management and its data; cluster CA $fingerprint.
+State and bricks: $root (token: $token_file)
 Tear it all down: make demo-clean
 EOF

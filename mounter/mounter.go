@@ -7,6 +7,7 @@ package mounter
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -98,7 +99,11 @@ type Mounter struct {
 	// when ctx is done.
 	Exec func(ctx context.Context, name string, args ...string) (output []byte, err error)
 	// Dial connects to a server for probing; the default is a net.Dialer.
-	Dial         func(ctx context.Context, network, address string) (net.Conn, error)
+	Dial func(ctx context.Context, network, address string) (net.Conn, error)
+	// TLS gives the probe's TLS configuration, with this host's
+	// certificate, for servers whose glusterd speaks TLS only; nil: plain.
+	// It is asked for each probe, so that a renewed certificate is used.
+	TLS          func() (*tls.Config, error)
 	MountInfo    string        // mount table to verify against; default DefaultMountInfo
 	ProbePort    int           // glusterd port; default DefaultProbePort
 	ProbeTimeout time.Duration // limit for probing one server; default DefaultProbeTimeout

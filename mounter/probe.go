@@ -3,6 +3,7 @@ package mounter
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -163,6 +164,11 @@ func (m *Mounter) ping(ctx context.Context, server string) error {
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
 	defer stop()
+	if m.TLS != nil {
+		if conn, err = m.startTLS(ctx, conn, server); err != nil {
+			return fmt.Errorf("TLS with %s: %w", addr, err)
+		}
+	}
 
 	xid := rand.Uint32()
 	if _, err := conn.Write(pingCall(xid)); err != nil {
@@ -172,6 +178,23 @@ func (m *Mounter) ping(ctx context.Context, server string) error {
 		return fmt.Errorf("ping %s: %w", addr, err)
 	}
 	return nil
+}
+
+// startTLS speaks TLS on conn, as glusterd does with secure-access, with
+// this host's certificate: glusterd answers only clients that present one
+// of the cluster's.
+func (m *Mounter) startTLS(ctx context.Context, conn net.Conn, server string) (net.Conn, error) {
+	conf, err := m.TLS()
+	if err != nil {
+		return nil, err
+	}
+	conf = conf.Clone()
+	conf.ServerName = server
+	tlsConn := tls.Client(conn, conf)
+	if err := tlsConn.HandshakeContext(ctx); err != nil {
+		return nil, err
+	}
+	return tlsConn, nil
 }
 
 // pingCall encodes an RPC call of DUMP's PING with empty AUTH_NULL credentials

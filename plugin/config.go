@@ -8,28 +8,33 @@ import (
 	"github.com/glusterdocker/gluster/control"
 	"github.com/glusterdocker/gluster/driver"
 	"github.com/glusterdocker/gluster/metrics"
+	"github.com/glusterdocker/gluster/pki"
 	"github.com/glusterdocker/gluster/settings"
 )
 
 // config holds the plugin's settings: `docker plugin set gluster KEY=VALUE`
 // for the managed plugin, the environment or a TOML file otherwise.
 type config struct {
-	Servers        []string `toml:"servers" env:"SERVERS"`
-	Token          string   `toml:"token" env:"TOKEN"`
-	TokenFile      string   `toml:"token_file" env:"TOKEN_FILE"`
-	ControlPort    int      `toml:"control_port" env:"CONTROL_PORT"`
-	StateDir       string   `toml:"state_dir" env:"STATE_DIR"`
-	MountRoot      string   `toml:"mount_root" env:"MOUNT_ROOT"`
-	MountTimeout   string   `toml:"mount_timeout" env:"MOUNT_TIMEOUT"` // a duration, or autoMountTimeout
-	DefaultReplica int      `toml:"default_replica" env:"DEFAULT_REPLICA"`
-	DefaultSize    string   `toml:"default_size" env:"DEFAULT_SIZE"`
-	DefaultPool    string   `toml:"default_pool" env:"DEFAULT_POOL"`
-	OnRemove       string   `toml:"on_remove" env:"ON_REMOVE"`
-	Socket         string   `toml:"socket" env:"SOCKET"`
-	LogLevel       string   `toml:"log_level" env:"LOG_LEVEL"`
-	LogFormat      string   `toml:"log_format" env:"LOG_FORMAT"`
-	MetricsAddress string   `toml:"metrics_address" env:"METRICS_ADDRESS"`
-	DetachClients  bool     `toml:"detach_clients" env:"DETACH_CLIENTS"`
+	Servers     []string `toml:"servers" env:"SERVERS"`
+	Token       string   `toml:"token" env:"TOKEN"`
+	TokenFile   string   `toml:"token_file" env:"TOKEN_FILE"`
+	ControlPort int      `toml:"control_port" env:"CONTROL_PORT"`
+	// CAFingerprint pins the cluster CA of servers that serve TLS: the
+	// plugin then speaks TLS only, to servers whose certificate that CA
+	// issued, and gets its own certificate from them for gluster's traffic.
+	CAFingerprint  string `toml:"ca_fingerprint" env:"CA_FINGERPRINT"`
+	StateDir       string `toml:"state_dir" env:"STATE_DIR"`
+	MountRoot      string `toml:"mount_root" env:"MOUNT_ROOT"`
+	MountTimeout   string `toml:"mount_timeout" env:"MOUNT_TIMEOUT"` // a duration, or autoMountTimeout
+	DefaultReplica int    `toml:"default_replica" env:"DEFAULT_REPLICA"`
+	DefaultSize    string `toml:"default_size" env:"DEFAULT_SIZE"`
+	DefaultPool    string `toml:"default_pool" env:"DEFAULT_POOL"`
+	OnRemove       string `toml:"on_remove" env:"ON_REMOVE"`
+	Socket         string `toml:"socket" env:"SOCKET"`
+	LogLevel       string `toml:"log_level" env:"LOG_LEVEL"`
+	LogFormat      string `toml:"log_format" env:"LOG_FORMAT"`
+	MetricsAddress string `toml:"metrics_address" env:"METRICS_ADDRESS"`
+	DetachClients  bool   `toml:"detach_clients" env:"DETACH_CLIENTS"`
 }
 
 // defaultConfigFile is read when present; $CONFIG names another.
@@ -89,6 +94,9 @@ func (c config) validate() error {
 	} else if err := control.ValidateToken(c.Token); err != nil {
 		errs = append(errs, fmt.Errorf("TOKEN/TOKEN_FILE: %w", err))
 	}
+	if _, err := c.caPin(); err != nil {
+		errs = append(errs, err)
+	}
 	if _, err := c.mountTimeout(); err != nil {
 		errs = append(errs, err)
 	}
@@ -110,6 +118,19 @@ func (c config) validate() error {
 		errs = append(errs, fmt.Errorf("METRICS_ADDRESS: %w: use HOST:PORT, such as 127.0.0.1:9474, or nothing to turn metrics off", err))
 	}
 	return errors.Join(errs...)
+}
+
+// caPin is CA_FINGERPRINT's bytes, nil when it is empty (servers without
+// TLS).
+func (c config) caPin() ([]byte, error) {
+	if c.CAFingerprint == "" {
+		return nil, nil
+	}
+	pin, err := pki.ParseFingerprint(c.CAFingerprint)
+	if err != nil {
+		return nil, fmt.Errorf("CA_FINGERPRINT: %w: the servers log it (\"ca=sha256:...\"), and gluster-admin ca prints it", err)
+	}
+	return pin, nil
 }
 
 // mountTimeout is MOUNT_TIMEOUT as a duration, 0 for autoMountTimeout.

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/glusterdocker/gluster/logging"
 	"github.com/glusterdocker/gluster/metrics"
 	"github.com/glusterdocker/gluster/mounter"
+	"github.com/glusterdocker/gluster/pki"
 	"github.com/glusterdocker/gluster/sdnotify"
 	"github.com/glusterdocker/gluster/settings"
 )
@@ -44,10 +46,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gluster-plugin:", err)
 		os.Exit(2)
 	}
-	if cfg.TokenFile != "" {
-		if err := settings.ExposedSecretFile(cfg.TokenFile); err != nil {
-			logger.Warn("TOKEN_FILE may be read by others", "error", err)
-		}
+	if err := settings.ExposedToken(cfg.TokenFile); err != nil {
+		logger.Warn("the control API token may be read by others", "error", err)
 	}
 	if err := run(cfg, logger); err != nil {
 		logger.Error("gluster-plugin stopped", "error", err)
@@ -63,9 +63,24 @@ func run(cfg config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	cluster := control.NewCluster(cfg.Servers, cfg.ControlPort, cfg.Token)
+	pin, _ := cfg.caPin() // checked by loadConfig
+	var serversTLS *tls.Config
+	if pin != nil {
+		serversTLS = pki.PinnedTLS(pin)
+	}
+	cluster := control.NewCluster(cfg.Servers, cfg.ControlPort, cfg.Token, serversTLS)
 	mountTimeout, _ := cfg.mountTimeout() // checked by loadConfig
-	m := &mounter.Mounter{Deadline: mountTimeout, Logger: logger, Observer: metrics.NewMountObserver(reg)}
+	mnt := &mounter.Mounter{Deadline: mountTimeout, Logger: logger, Observer: metrics.NewMountObserver(reg)}
+	var m driver.Mounter = mnt
+	certificateDir := filepath.Join(cfg.StateDir, "tls")
+	if pin != nil {
+		certificate := newHostCertificate(certificateDir, cluster, pin, logger)
+		go certificate.renewLoop(ctx)
+		mnt.TLS = certificate.glusterTLS
+		m = certifiedMounter{Mounter: mnt, certificate: certificate}
+	} else if err := turnOffTLS(certificateDir); err != nil {
+		return fmt.Errorf("turning TLS off: %w", err)
+	}
 	// Read whatever DETACH_CLIENTS says now: clients detached before are
 	// adopted and stopped when their volume is no longer used.
 	detached, err := clients.Open(filepath.Join(cfg.StateDir, "clients.json"), logger)

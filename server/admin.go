@@ -16,8 +16,10 @@ import (
 	"time"
 
 	"github.com/docker/go-units"
+	"github.com/glusterdocker/gluster/certstore"
 	"github.com/glusterdocker/gluster/control"
 	"github.com/glusterdocker/gluster/names"
+	"github.com/glusterdocker/gluster/pki"
 )
 
 // adminName is the name the server binary answers to as the admin command
@@ -58,6 +60,11 @@ TOKEN_FILE of the server container).
   retained                       list the volumes docker volume rm retained
   purge VOLUME...                delete retained volumes for good, with their
                                  bricks
+  ca                             print the fingerprint of the cluster's CA
+                                 (TLS=on), the plugins' CA_FINGERPRINT
+  revoke SERIAL                  revoke a certificate of the cluster (hex, as
+                                 the plugin logs it): every server's bricks
+                                 refuse it from then on
 
 -wait=false shows the heal's or rebalance's progress once instead of until
 it is done. VOLUME is a Docker or a gluster volume name.
@@ -75,6 +82,7 @@ type adminAPI interface {
 	Expand(ctx context.Context, name string, req control.ExpandRequest) (control.Volume, error)
 	Rebalance(ctx context.Context, name string) (control.Rebalance, error)
 	Purge(ctx context.Context, name string) error
+	Revoke(ctx context.Context, serial string) (control.Revocation, error)
 }
 
 var _ adminAPI = (*control.Client)(nil)
@@ -91,7 +99,20 @@ func runAdmin(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	client := control.NewClient(cfg.Address, cfg.ControlPort, cfg.Token, &http.Client{Timeout: adminRequestTimeout})
+	hc := &http.Client{Timeout: adminRequestTimeout}
+	if cfg.TLS == "on" {
+		id, err := certstore.Store{Dir: tlsDir}.Load()
+		if err != nil {
+			fmt.Fprintln(stderr, "gluster-admin: the server's certificate:", err)
+			return 1
+		}
+		if len(args) == 1 && args[0] == "ca" {
+			fmt.Fprintln(stdout, pki.Fingerprint(id.CA))
+			return 0
+		}
+		hc.Transport = &http.Transport{TLSClientConfig: pki.ClientTLS(id.CA)}
+	}
+	client := control.NewClient(cfg.Address, cfg.ControlPort, cfg.Token, hc)
 	a := admin{api: client, out: stdout, poll: progressPoll}
 	err = a.run(ctx, args)
 	switch {
@@ -156,8 +177,25 @@ func (a *admin) run(ctx context.Context, args []string) error {
 		return a.retained(ctx)
 	case cmd == "purge" && len(args) >= 1:
 		return a.purge(ctx, args)
+	case cmd == "revoke" && len(args) == 1:
+		return a.revoke(ctx, args[0])
+	case cmd == "ca" && len(args) == 0:
+		// The server's TLS certificate answers it (runAdmin).
+		return errors.New("this server runs with TLS=off: its cluster has no CA")
 	}
 	return fmt.Errorf("%w: %q with %d arguments", errUsage, cmd, len(args))
+}
+
+func (a *admin) revoke(ctx context.Context, serial string) error {
+	r, err := a.api.Revoke(ctx, serial)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.out, "certificate %s revoked: refused by the bricks of %s\n", r.Serial, strings.Join(r.Servers, ", "))
+	if len(r.Missed) > 0 {
+		fmt.Fprintf(a.out, "not reached: %s (each takes the list from a peer when it starts)\n", strings.Join(r.Missed, ", "))
+	}
+	return nil
 }
 
 func (a *admin) servers(ctx context.Context) error {

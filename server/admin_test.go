@@ -99,6 +99,11 @@ func (f *fakeAdminAPI) Purge(_ context.Context, name string) error {
 	return control.ErrConflict
 }
 
+func (f *fakeAdminAPI) Revoke(_ context.Context, serial string) (control.Revocation, error) {
+	f.calls = append(f.calls, "revoke "+serial)
+	return control.Revocation{Serial: serial, Servers: []string{"10.0.0.1"}, Missed: []string{"10.0.0.2"}}, nil
+}
+
 func labelled(name string, servers ...string) control.Volume {
 	v := control.Volume{Name: name, Options: map[string]string{control.DockerVolumeOption: strings.ReplaceAll(name, "__", ".")}}
 	for _, s := range servers {
@@ -157,6 +162,9 @@ func TestAdmin(t *testing.T) {
 		{"[Error] purge goes on past a volume that is not retained", []string{"purge", "c", "kept", "kept"}, retention, nil,
 			[]string{"purge c", "purge kept"}, "c: not purged", errAny},
 		{"[Error] purge without a name", []string{"purge"}, retention, nil, nil, "", errUsage},
+		{"[Success] revoke a certificate, naming the servers not reached", []string{"revoke", "1f"}, nil, nil, []string{"revoke 1f"}, "not reached: 10.0.0.2", nil},
+		{"[Error] ca on a server without TLS", []string{"ca"}, nil, nil, nil, "", errAny},
+		{"[Error] revoke without a serial", []string{"revoke"}, nil, nil, nil, "", errUsage},
 		{"[Error] no command", nil, nil, nil, nil, "", errUsage},
 		{"[Error] unknown command", []string{"format-disk", "x"}, nil, nil, nil, "", errUsage},
 		{"[Error] replica count not a number", []string{"replica", "c", "three"}, vols, nil, nil, "", errUsage},

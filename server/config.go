@@ -27,6 +27,11 @@ type config struct {
 	// BrickMultiplex is the pool-wide cluster.brick-multiplex, on or
 	// off, set once the pool formed.
 	BrickMultiplex string `toml:"brick_multiplex" env:"BRICK_MULTIPLEX"`
+	// TLS, on or off, says whether the control API, glusterd's
+	// management connections and the volumes' I/O use TLS with
+	// certificates of the cluster's CA (tls.go). It is chosen when the
+	// cluster is made: volumes keep what they were created with.
+	TLS string `toml:"tls" env:"TLS"`
 	// ExtraVolumeOptions extends the volume options callers may set:
 	// option names, or prefixes ending in '*'.
 	ExtraVolumeOptions []string `toml:"extra_volume_options" env:"EXTRA_VOLUME_OPTIONS"`
@@ -47,6 +52,9 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 		// A brick process that crashes takes every brick it serves with
 		// it: many volumes on one host should share a pool instead.
 		BrickMultiplex: "off",
+		// The control API's token and the volumes' data cross the
+		// network: encrypted and authenticated unless told otherwise.
+		TLS: "on",
 	}
 	if err := settings.Load(&cfg, defaultConfigFile, lookup); err != nil {
 		return cfg, err
@@ -86,6 +94,9 @@ func (c config) validate() error {
 	}
 	if c.BrickMultiplex != "on" && c.BrickMultiplex != "off" {
 		return fmt.Errorf("BRICK_MULTIPLEX %q: use on (one brick process per server for all volumes) or off (one per volume)", c.BrickMultiplex)
+	}
+	if c.TLS != "on" && c.TLS != "off" {
+		return fmt.Errorf("TLS %q: use on (certificates of a CA the servers make, for the control API and gluster's traffic) or off", c.TLS)
 	}
 	if c.ControlPort <= 0 || c.ControlPort > 65535 {
 		return fmt.Errorf("CONTROL_PORT %d is not a port number", c.ControlPort)

@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/glusterdocker/gluster/certstore"
 	"github.com/glusterdocker/gluster/control"
 	"github.com/glusterdocker/gluster/glustercli"
 	"github.com/glusterdocker/gluster/initproc"
@@ -54,10 +56,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gluster-server:", err)
 		os.Exit(2)
 	}
-	if cfg.TokenFile != "" {
-		if err := settings.ExposedSecretFile(cfg.TokenFile); err != nil {
-			logger.Warn("TOKEN_FILE may be read by others", "error", err)
-		}
+	if err := settings.ExposedToken(cfg.TokenFile); err != nil {
+		logger.Warn("the control API token may be read by others", "error", err)
 	}
 	if err := run(cfg, logger); err != nil {
 		logger.Error("gluster-server stopped", "error", err)
@@ -71,6 +71,16 @@ func run(cfg config, logger *slog.Logger) error {
 
 	if err := os.MkdirAll(cfg.BrickRoot, 0o755); err != nil {
 		return fmt.Errorf("brick root: %w", err)
+	}
+	var ident *identity
+	if cfg.TLS == "on" {
+		var err error
+		if ident, err = prepareTLS(ctx, cfg, logger); err != nil {
+			return fmt.Errorf("TLS: %w", err)
+		}
+		go ident.renewLoop(ctx)
+	} else if err := os.Remove(secureAccessFile); err == nil {
+		logger.Warn("TLS turned off: glusterd's management connections are in clear again, and volumes created with TLS cannot be mounted")
 	}
 	glusterd, err := startGlusterd(logger, cfg.LogLevel, glusterdEnv(os.Environ(), cfg.BrickMultiplex))
 	if err != nil {
@@ -101,18 +111,40 @@ func run(cfg config, logger *slog.Logger) error {
 	}
 	go healers.Run(ctx)
 
-	peers := control.RemoteBricks{Port: cfg.ControlPort, Token: cfg.Token, HTTP: &http.Client{Timeout: 30 * time.Second}}
-	svc := control.NewService(cfg.Address, cfg.BrickRoot, cli, peers, logger, control.WithOptionPolicy(cfg.volumeOptions))
+	peerHTTP := &http.Client{Timeout: 30 * time.Second}
+	serviceOptions := []control.ServiceOption{control.WithOptionPolicy(cfg.volumeOptions)}
+	var handlerOptions []control.HandlerOption
+	if ident != nil {
+		peerHTTP.Transport = &http.Transport{TLSClientConfig: ident.clientTLS()}
+		serviceOptions = append(serviceOptions, control.WithVolumeTLS(filepath.Join(tlsDir, certstore.CRLDir)))
+	}
+	peers := control.RemoteBricks{Port: cfg.ControlPort, Token: cfg.Token, HTTP: peerHTTP}
+	svc := control.NewService(cfg.Address, cfg.BrickRoot, cli, peers, logger, serviceOptions...)
+	if ident != nil {
+		revocations := &revoker{
+			ident: ident, gluster: cli, peers: svc.Peers, logger: logger,
+			// Bounded by crlPushTimeout instead: a server answers once
+			// its bricks restarted.
+			client: func(peer string) *control.Client {
+				return control.NewClient(peer, cfg.ControlPort, cfg.Token, &http.Client{Transport: peerHTTP.Transport})
+			},
+			bricks: newBrickRestarter(cli, cfg.Address, logger),
+		}
+		handlerOptions = append(handlerOptions, control.WithEnroller(authority{ident, revocations}))
+	}
 	addr := net.JoinHostPort(cfg.Address, strconv.Itoa(cfg.ControlPort))
 	listener, err := control.Listen(addr)
 	if err != nil {
 		return fmt.Errorf("control API: %w (is ADDRESS an address of this host?)", err)
 	}
-	handler := metrics.InstrumentHandler(control.NewHandler(svc, cfg.Token, logger), reg)
+	if ident != nil {
+		listener = tls.NewListener(listener, ident.serverTLS())
+	}
+	handler := metrics.InstrumentHandler(control.NewHandler(svc, cfg.Token, logger, handlerOptions...), reg)
 	srv := control.NewServer(handler)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(listener) }()
-	logger.Info("control API listening", "address", addr)
+	logger.Info("control API listening", "address", addr, "tls", cfg.TLS)
 	if err := metrics.Serve(ctx, cfg.MetricsAddress, reg, logger); err != nil {
 		return err
 	}

@@ -115,7 +115,7 @@ func Secret(value, file string) (string, error) {
 // Token settles the token of a program given in the environment or
 // settings (TOKEN, which wins) or in a file (TOKEN_FILE): token ends up
 // holding it, and file is cleared when TOKEN gave it, so that only a file
-// in use is checked further (ExposedSecretFile).
+// in use is checked further (ExposedToken).
 func Token(token, file *string) error {
 	if *token != "" {
 		*file = ""
@@ -129,14 +129,18 @@ func Token(token, file *string) error {
 	return nil
 }
 
-// ExposedSecretFile reports a secret file that its group or others may
-// read: worth a warning, not a refusal, since inside a container (Docker's
-// secrets are mode 0444 there) only the program itself may be around to
-// read it.
-func ExposedSecretFile(file string) error {
+// ExposedToken reports a control API token others than the program may
+// read: given in TOKEN (file empty), which `docker inspect` shows to
+// whoever may inspect, or in a file its group or others may read. Worth a
+// warning, not a refusal: inside a container (Docker's secrets are mode
+// 0444 there) only the program itself may be around to read the file.
+func ExposedToken(file string) error {
+	if file == "" {
+		return errors.New("the token is given in TOKEN, which docker inspect shows: put it in a file (mode 0600) and name that file in TOKEN_FILE")
+	}
 	info, err := os.Stat(file)
 	if err != nil || info.Mode().Perm()&0o077 == 0 {
 		return nil
 	}
-	return fmt.Errorf("secret file %s has mode %04o: others than its owner may read it; chmod 0600 it", file, info.Mode().Perm())
+	return fmt.Errorf("token file %s has mode %04o: others than its owner may read it; chmod 0600 it", file, info.Mode().Perm())
 }

@@ -112,29 +112,33 @@ func TestSecret(t *testing.T) {
 	}
 }
 
-func TestExposedSecretFile(t *testing.T) {
+func TestExposedToken(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct {
 		name    string
-		mode    os.FileMode
+		mode    os.FileMode // 0: the token is in TOKEN, no file
 		exposed bool
 	}{
 		{"[Success] owner only", 0o600, false},
 		{"[Success] owner read only", 0o400, false},
 		{"[Error] group readable", 0o640, true},
 		{"[Error] world readable", 0o644, true},
+		{"[Error] in the settings", 0, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(dir, tc.name)
-			if err := os.WriteFile(path, []byte("x"), 0o600); err != nil {
-				t.Fatal(err)
+			path := ""
+			if tc.mode != 0 {
+				path = filepath.Join(dir, tc.name)
+				if err := os.WriteFile(path, []byte("x"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Chmod(path, tc.mode); err != nil {
+					t.Fatal(err)
+				}
 			}
-			if err := os.Chmod(path, tc.mode); err != nil {
-				t.Fatal(err)
-			}
-			if err := ExposedSecretFile(path); (err != nil) != tc.exposed {
-				t.Errorf("ExposedSecretFile(%04o) = %v", tc.mode, err)
+			if err := ExposedToken(path); (err != nil) != tc.exposed {
+				t.Errorf("ExposedToken(%04o) = %v", tc.mode, err)
 			}
 		})
 	}

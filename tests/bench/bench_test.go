@@ -138,10 +138,12 @@ type measures struct {
 	list, listExpired, get, getFirst, getElsewhere     []*Measure // by cfg.volumeCounts
 	create                                             *Measure
 	createSteps                                        []*Measure // by createSteps
-	write, read, small                                 *Measure
+	data                                               []*Measure // by dataScripts
 	pluginRSS, clientRSS                               []*Measure // by cfg.mountCounts
 	pluginCPU                                          *Measure
 	manyVolumes                                        []*manyMeasures // by manyModes
+	tlsCreate, tlsStart                                *Measure        // TLS on against TLS off
+	tlsData                                            []*Measure      // by dataScripts
 }
 
 func (b *bench) defineMeasures() *measures {
@@ -208,13 +210,10 @@ func (b *bench) defineMeasures() *measures {
 	for _, step := range createSteps {
 		m.createSteps = append(m.createSteps, b.measure(Measure{Item: 6, Name: "docker volume create, on the server: " + step.name, Unit: Milliseconds}))
 	}
-	data := func(name string) *Measure {
-		return b.measure(Measure{Item: 7, Name: name + ", in a container", Baseline: "raw FUSE mount", Unit: Seconds, Figure: Ratio,
-			Target: Between(OnFigure, 0.95, 1.05, "0.95–1.05×")})
+	for _, step := range dataScripts(cfg) {
+		m.data = append(m.data, b.measure(Measure{Item: 7, Name: step.name + ", in a container", Baseline: "raw FUSE mount", Unit: Seconds, Figure: Ratio,
+			Target: Between(OnFigure, 0.95, 1.05, "0.95–1.05×")}))
 	}
-	m.write = data(fmt.Sprintf("sequential write of %d MiB", cfg.bigMiB))
-	m.read = data(fmt.Sprintf("sequential read of %d MiB", cfg.bigMiB))
-	m.small = data(fmt.Sprintf("creating %d small files", cfg.smallFiles))
 	for _, n := range cfg.mountCounts {
 		m.pluginRSS = append(m.pluginRSS, b.measure(Measure{Item: 9, Name: fmt.Sprintf("memory (RSS) with %d mounted volumes: the plugin", n), Unit: MiB}))
 		m.clientRSS = append(m.clientRSS, b.measure(Measure{Item: 9, Name: fmt.Sprintf("memory (RSS) with %d mounted volumes: each FUSE client", n), Unit: MiB}))
@@ -223,6 +222,14 @@ func (b *bench) defineMeasures() *measures {
 	for _, mode := range manyModes {
 		m.manyVolumes = append(m.manyVolumes, b.defineManyMeasures(mode))
 	}
+	tls := func(name string) *Measure {
+		return b.measure(Measure{Item: 11, Name: name + ", TLS on", Baseline: "TLS off", Unit: Seconds, Figure: Ratio})
+	}
+	m.tlsCreate = tls("docker volume create (replica 2, started)")
+	m.tlsStart = tls("container start with the volume")
+	for _, step := range dataScripts(cfg) {
+		m.tlsData = append(m.tlsData, tls(step.name))
+	}
 	return m
 }
 
@@ -230,8 +237,9 @@ func (b *bench) defineMeasures() *measures {
 // run at the same time, each on its own servers: the plugin's, and the
 // baseline clients' whose mounts mostly wait for TCP timeouts (and then
 // List and Get with many volumes). Then, alone, item 10 on its own servers:
-// memory and call times with many started volumes. Only harness errors
-// fail it; a missed target shows as "fail" in the table.
+// memory and call times with many started volumes; and item 11: what TLS
+// costs, on a cluster with TLS and one without. Only harness errors fail
+// it; a missed target shows as "fail" in the table.
 func TestBench(t *testing.T) {
 	cfg := loadConfig(t)
 	host, _ := os.Hostname()
@@ -248,6 +256,7 @@ func TestBench(t *testing.T) {
 		})
 	})
 	t.Run("many volumes", func(t *testing.T) { manyVolumes(t, b, m) })
+	t.Run("tls", func(t *testing.T) { tlsCost(t, b, m) })
 	b.report.Date = time.Now()
 	b.write(t)
 }
@@ -267,7 +276,11 @@ func notes(cfg config) []string {
 			"The plugin answers from its snapshot of the cluster's list and refreshes it in the background once 2 s old: List after that, and Get of a volume not looked at before, were the calls that asked the servers. " +
 			"A volume created elsewhere since the last list (with the gluster CLI, just before the Get) is the one call that asks the servers for one volume.",
 	}
-	n = append(n, manyNote(cfg))
+	n = append(n, manyNote(cfg),
+		"Item 11: two clusters of 2 servers, each with its own plugin: servers with TLS=on and a plugin with their CA_FINGERPRINT, against servers with TLS=off and a plugin without. "+
+			"Each step runs on both back to back, alternating which goes first: docker volume create of a new replica 2 volume (removed after), "+
+			"docker run --rm of true with the volume, and item 7's container scripts, each container on a new mount. "+
+			"Each side's volume is mounted once before the runs, where the plugin with TLS enrolls its host.")
 	if cfg.quick {
 		n = append(n, "Quick mode: one run and small sizes, to keep the harness working; the figures mean little.")
 	}

@@ -387,7 +387,17 @@ func (l *manyBed) removeVolumes(t *testing.T, mode manyMode, mm *manyMeasures) {
 		if err := cli.Stop(ctx, v.Name); err != nil {
 			t.Fatal(err)
 		}
-		if err := cli.Delete(ctx, v.Name); err != nil {
+		err := cli.Delete(ctx, v.Name)
+		if err != nil && strings.Contains(err.Error(), "needs to be stopped") {
+			// A stop cut short by a busy peer can leave the volume
+			// stopped on one server and started on another, where the
+			// CLI's stop finds nothing to do: force it on every server.
+			if _, err := s.GlusterBatch(ctx, []string{"volume stop " + v.Name + " force"}); err != nil {
+				t.Fatal(err)
+			}
+			err = cli.Delete(ctx, v.Name)
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
 	}

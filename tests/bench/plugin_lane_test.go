@@ -95,7 +95,14 @@ func (l *pluginLaneBed) removeContainers() {
 // run runs script, with scriptArgs as $1..., in a throwaway container with
 // volume (a Docker volume or a host directory, or none if empty) at /data.
 func (l *pluginLaneBed) run(volume, script string, scriptArgs ...string) (string, error) {
-	args := []string{"run", "--rm", "--name", runContainer, "--label", "gluster-testbed=" + pluginLaneName}
+	return runScript(pluginLaneName, runContainer, volume, script, scriptArgs...)
+}
+
+// runScript runs script, with scriptArgs as $1..., in a throwaway container
+// named name, labelled as owned by cluster, with volume (a Docker volume or
+// a host directory, or none if empty) at /data.
+func runScript(cluster, name, volume, script string, scriptArgs ...string) (string, error) {
+	args := []string{"run", "--rm", "--name", name, "--label", "gluster-testbed=" + cluster}
 	if volume != "" {
 		args = append(args, "-v", volume+":/data")
 	}
@@ -448,17 +455,6 @@ func (l *pluginLaneBed) create(t *testing.T, run int) {
 // the volume. Every step gets a new mount, so that reads come from the
 // servers, not from this host's page cache.
 func (l *pluginLaneBed) dataPath(t *testing.T, run int) {
-	const clock = "$(date +%s%N)"
-	// Each script gets the side's directory as $1 and prints nanoseconds.
-	steps := []struct {
-		m      *Measure
-		script string
-	}{
-		{l.m.write, fmt.Sprintf(`set -e; mkdir -p "$1"; s=%s; dd if=/dev/zero of="$1/big" bs=1M count=%d conv=fsync status=none; echo $((%s-s))`, clock, l.cfg.bigMiB, clock)},
-		{l.m.read, fmt.Sprintf(`set -e; s=%s; dd if="$1/big" of=/dev/null bs=1M status=none; echo $((%s-s))`, clock, clock)},
-		{l.m.small, fmt.Sprintf(`set -e; mkdir "$1/small"; cd "$1/small"; s=%s; seq -f f%%g %d | xargs touch; echo $((%s-s))`, clock, l.cfg.smallFiles, clock)},
-	}
-	const cleanup = `rm -rf "$1"`
 	dir := mountDir(t)
 	server := l.cluster.Servers[0].Address
 	viaPlugin := func(script string) (string, error) {
@@ -482,24 +478,60 @@ func (l *pluginLaneBed) dataPath(t *testing.T, run int) {
 	if run%2 == 1 {
 		sides[0], sides[1] = sides[1], sides[0]
 	}
-	for _, s := range steps {
+	for i, step := range dataScripts(l.cfg) {
 		for _, side := range sides {
-			out, err := side.run(s.script)
+			took, err := runStep(side.run, step)
 			if err != nil {
 				t.Fatal(err)
 			}
-			ns, err := strconv.ParseInt(strings.TrimSpace(out), 10, 64)
-			if err != nil {
-				t.Fatalf("timing of %q: %q: %v", s.script, out, err)
-			}
-			l.seconds(side.series(s.m), time.Duration(ns))
+			l.seconds(side.series(l.m.data[i]), took)
 		}
 	}
 	for _, side := range sides {
-		if _, err := side.run(cleanup); err != nil {
+		if _, err := side.run(dataCleanup); err != nil {
 			t.Fatal(err)
 		}
 	}
+}
+
+// dataStep is one step of the data path: a container script that is given
+// a directory of the volume as $1 and prints how many nanoseconds its timed
+// part took.
+type dataStep struct {
+	name   string // what it does, the start of its measures' names
+	script string
+}
+
+// dataScripts are the data path's steps, which items 7 and 11 run, in the
+// order they must run: the read reads what the write wrote. dataCleanup
+// then removes what they made.
+func dataScripts(cfg config) []dataStep {
+	const clock = "$(date +%s%N)"
+	return []dataStep{
+		{fmt.Sprintf("sequential write of %d MiB", cfg.bigMiB),
+			fmt.Sprintf(`set -e; mkdir -p "$1"; s=%s; dd if=/dev/zero of="$1/big" bs=1M count=%d conv=fsync status=none; echo $((%s-s))`, clock, cfg.bigMiB, clock)},
+		{fmt.Sprintf("sequential read of %d MiB", cfg.bigMiB),
+			fmt.Sprintf(`set -e; s=%s; dd if="$1/big" of=/dev/null bs=1M status=none; echo $((%s-s))`, clock, clock)},
+		{fmt.Sprintf("creating %d small files", cfg.smallFiles),
+			fmt.Sprintf(`set -e; mkdir "$1/small"; cd "$1/small"; s=%s; seq -f f%%g %d | xargs touch; echo $((%s-s))`, clock, cfg.smallFiles, clock)},
+	}
+}
+
+// dataCleanup removes the directory the data path's steps were given.
+const dataCleanup = `rm -rf "$1"`
+
+// runStep runs step with run, which runs a container script on one side,
+// and returns the time the step printed.
+func runStep(run func(script string) (string, error), step dataStep) (time.Duration, error) {
+	out, err := run(step.script)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", step.name, err)
+	}
+	ns, err := strconv.ParseInt(strings.TrimSpace(out), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s: the script printed %q, not its nanoseconds: %w", step.name, out, err)
+	}
+	return time.Duration(ns), nil
 }
 
 // inTurn runs a then b on even runs and b then a on odd ones, so that

@@ -125,7 +125,7 @@ func TestExampleStacks(t *testing.T) {
 			}
 			if example == "servers" {
 				for _, s := range []string{"name: host", "- SYS_ADMIN", "type: tmpfs\n", "target: /run\n",
-					"TOKEN_FILE: /run/secrets/gluster_token", "node.hostname == ", "target: /bricks", "target: /var/lib/glusterd"} {
+					"TOKEN_FILE: /run/secrets/gluster_token", `TLS: "on"`, "node.hostname == ", "target: /bricks", "target: /var/lib/glusterd"} {
 					if strings.Count(config, s) < 1 {
 						t.Errorf("servers stack lacks %q:\n%s", s, config)
 					}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/glusterdocker/gluster/control"
 	"github.com/glusterdocker/gluster/glustercli"
+	"github.com/glusterdocker/gluster/pki"
 )
 
 // ServerImage is the image `make server-image` builds: GlusterFS 10 on
@@ -41,6 +42,7 @@ type Cluster struct {
 	Token   string
 	Servers []*Server
 	docker  dockerFunc // the daemon of the bridge network
+	tls     bool       // the servers run with TLS=on
 }
 
 // dockerFunc runs the docker CLI against one daemon.
@@ -222,7 +224,10 @@ func (s *Server) Run(t testing.TB) {
 	if s.hostBound {
 		network = []string{"--network", "host", "--restart", "unless-stopped"}
 	}
-	var env []string
+	// Servers run with TLS only in clusters that ask for it (UseTLS):
+	// the other tests' clients speak plain HTTP and mount without
+	// certificates.
+	env := []string{"-e", "TLS=off"}
 	for _, kv := range s.Env {
 		env = append(env, "-e", kv)
 	}
@@ -295,9 +300,14 @@ func (s *Server) MetricsAddress() string {
 	return net.JoinHostPort(s.Address, strconv.Itoa(MetricsPort))
 }
 
-// Client returns a control API client for this server.
+// Client returns a control API client for this server, over TLS with the
+// cluster's CA in a cluster with TLS.
 func (s *Server) Client() *control.Client {
-	return control.NewClient(s.Address, control.DefaultPort, s.cluster.Token, &http.Client{Timeout: 3 * time.Minute})
+	hc := &http.Client{Timeout: 3 * time.Minute}
+	if s.cluster.tls {
+		hc.Transport = &http.Transport{TLSClientConfig: pki.ClientTLS(s.cluster.ca())}
+	}
+	return control.NewClient(s.Address, control.DefaultPort, s.cluster.Token, hc)
 }
 
 // BrickDir is the host directory of this server's brick of volume.
