@@ -70,7 +70,8 @@ func (r *revoker) Revoke(ctx context.Context, serial string) (control.Revocation
 	if err != nil {
 		return control.Revocation{}, err
 	}
-	if err := r.AdoptCRL(ctx, crl); err != nil {
+	// This server keeps the list already: its bricks read it now.
+	if err := r.bricks.restart(ctx); err != nil {
 		return control.Revocation{}, err
 	}
 	peers, err := r.peers(ctx)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/glusterdocker/gluster/control"
 	"github.com/glusterdocker/gluster/glustercli"
 	"github.com/glusterdocker/gluster/pki"
 )
@@ -164,5 +165,45 @@ func TestNotRestarted(t *testing.T) {
 	got := notRestarted(statuses, []string{"up", "old", "down", "missing"}, "10.0.0.1", []int{4})
 	if !slices.Equal(got, []string{"old", "down", "missing"}) {
 		t.Errorf("notRestarted = %v, want [old down missing]", got)
+	}
+}
+
+// TestRevokeRestartsEveryServersBricks: the revoking server restarts its own
+// bricks, whose list it has just written, and hands the list to the others.
+func TestRevokeRestartsEveryServersBricks(t *testing.T) {
+	s := newServerIdentity(t, "10.0.0.1", time.Now())
+	f := &fakeBricks{
+		vols:    []glustercli.Volume{{Name: "a", Status: "Started", Options: map[string]string{"server.ssl": "on"}}},
+		pids:    map[string]int{"a": 100},
+		stopped: map[int]bool{},
+		nextPID: 300,
+	}
+	var killed []int
+	bricks := &brickRestarter{gluster: f, address: "10.0.0.1", logger: discardLogs,
+		kill:    func(pid int) error { killed = append(killed, pid); f.stopped[pid] = true; return nil },
+		running: func(pid int) bool { return !f.stopped[pid] },
+	}
+	var pushed []string
+	r := &revoker{ident: s, gluster: f, bricks: bricks, logger: discardLogs,
+		peers: func(context.Context) ([]control.Peer, error) {
+			return []control.Peer{{Address: "10.0.0.1"}, {Address: "10.0.0.2"}, {Address: "10.0.0.3"}}, nil
+		},
+		client: func(peer string) *control.Client {
+			pushed = append(pushed, peer)
+			return control.NewClient("127.0.0.1", 1, "token", nil) // nothing listens: the peer is down
+		},
+	}
+	got, err := r.Revoke(context.Background(), "1f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(killed, []int{100}) {
+		t.Errorf("stopped brick processes %v, want this server's [100]", killed)
+	}
+	if !slices.Equal(pushed, []string{"10.0.0.2", "10.0.0.3"}) || !slices.Equal(got.Missed, []string{"10.0.0.2", "10.0.0.3"}) || !slices.Equal(got.Servers, []string{"10.0.0.1"}) {
+		t.Errorf("handed the list to %v, answer %+v; want the two peers tried and reported missed", pushed, got)
+	}
+	if _, err := r.Revoke(context.Background(), "not-hex"); err == nil {
+		t.Error("a serial that is not hex was taken")
 	}
 }
