@@ -21,16 +21,6 @@ func ParseRevocationList(crlPEM []byte, ca *x509.Certificate) (*x509.RevocationL
 	return list, nil
 }
 
-// Revoked reports whether list names cert's serial number.
-func Revoked(list *x509.RevocationList, cert *x509.Certificate) bool {
-	for _, entry := range list.RevokedCertificateEntries {
-		if entry.SerialNumber.Cmp(cert.SerialNumber) == 0 {
-			return true
-		}
-	}
-	return false
-}
-
 // CRLFileName is the name under which OpenSSL's hashed directory lookup
 // (X509_LOOKUP_hash_dir, the CRL directory GlusterFS reads) finds the first
 // CRL issued by ca.

@@ -57,26 +57,25 @@ func PinnedTLS(pin []byte) *tls.Config {
 		MinVersion:         tls.VersionTLS13,
 		InsecureSkipVerify: true, // replaced by verifyPinned, which checks the chain against the pin
 		VerifyConnection: func(state tls.ConnectionState) error {
-			_, err := verifyPinned(pin, state.PeerCertificates)
-			return err
+			return verifyPinned(pin, state.PeerCertificates)
 		},
 	}
 }
 
-func verifyPinned(pin []byte, chain []*x509.Certificate) (*x509.Certificate, error) {
+func verifyPinned(pin []byte, chain []*x509.Certificate) error {
 	if len(chain) < 2 {
-		return nil, errors.New("pki: the server sent no CA certificate with its own: it cannot be checked against the CA fingerprint")
+		return errors.New("pki: the server sent no CA certificate with its own: it cannot be checked against the CA fingerprint")
 	}
 	leaf, ca := chain[0], chain[len(chain)-1]
 	sum := sha256.Sum256(ca.Raw)
 	if subtle.ConstantTimeCompare(sum[:], pin) != 1 {
-		return nil, fmt.Errorf("pki: the server's CA has fingerprint %s, not the one given: check the fingerprint and the address", Fingerprint(ca))
+		return fmt.Errorf("pki: the server's CA has fingerprint %s, not the one given: check the fingerprint and the address", Fingerprint(ca))
 	}
 	roots := x509.NewCertPool()
 	roots.AddCert(ca)
 	opts := x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
 	if _, err := leaf.Verify(opts); err != nil {
-		return nil, fmt.Errorf("pki: the server's certificate does not verify against the pinned CA: %w", err)
+		return fmt.Errorf("pki: the server's certificate does not verify against the pinned CA: %w", err)
 	}
-	return ca, nil
+	return nil
 }

@@ -30,19 +30,25 @@ const secureAccessFile = "secure-access"
 // due for renewal, besides before each mount.
 const certificateCheck = time.Hour
 
-// enrollTimeout bounds an enrollment made for a mount, which Docker waits
-// for.
+// enrollTimeout bounds an enrollment: a mount, which Docker waits for,
+// waits for it, and so does every mount while it holds the certificate.
 const enrollTimeout = 10 * time.Second
 
 // hostCertificate is this host's certificate of the cluster's CA, which
 // its gluster clients present: enrolled on first need, renewed when due.
+// Every mount and every probe of a server asks for it, so it is read from
+// the store once and kept in memory, with the TLS configuration made of it.
 type hostCertificate struct {
 	store   certstore.Store
 	cluster *control.Cluster
 	pin     []byte // the CA's SHA-256 fingerprint
 	name    string // the certificate's common name
 	logger  *slog.Logger
+
 	mu      sync.Mutex
+	current *certstore.Identity // in use; nil before one is read or obtained
+	gluster *tls.Config         // glusterd's TLS with current
+	tlsOn   bool                // this process wrote secureAccessFile
 }
 
 // newHostCertificate returns the host certificate kept in dir for a
@@ -72,10 +78,19 @@ func clientName(hostname func() (string, error)) string {
 // not due for renewal, enrolling with any live server if not. A current
 // certificate stays in use while no server answers.
 func (h *hostCertificate) ensure(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, enrollTimeout)
+	defer cancel()
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	id, err := h.store.Load()
-	usable := err == nil && h.pinned(id) && time.Now().Before(id.Cert.NotAfter)
+	if h.current == nil {
+		if id, err := h.store.Load(); err == nil {
+			if err := h.use(id); err != nil {
+				return err
+			}
+		}
+	}
+	id := h.current
+	usable := id != nil && h.pinned(*id) && time.Now().Before(id.Cert.NotAfter)
 	if usable && !pki.RenewalDue(id.Cert, time.Now()) {
 		return h.turnOnTLS()
 	}
@@ -88,12 +103,28 @@ func (h *hostCertificate) ensure(ctx context.Context) error {
 	return h.turnOnTLS()
 }
 
+// use makes id the certificate in use.
+func (h *hostCertificate) use(id certstore.Identity) error {
+	pair, err := id.KeyPair()
+	if err != nil {
+		return err
+	}
+	conf := pki.ClientTLS(id.CA)
+	conf.Certificates = []tls.Certificate{*pair}
+	h.current, h.gluster = &id, conf
+	return nil
+}
+
 // turnOnTLS has gluster's clients use TLS for their management
 // connections too; a plugin once run without CA_FINGERPRINT removed it.
 func (h *hostCertificate) turnOnTLS() error {
+	if h.tlsOn {
+		return nil
+	}
 	if err := os.WriteFile(filepath.Join(h.store.Dir, secureAccessFile), nil, 0o644); err != nil {
 		return fmt.Errorf("turning on TLS for gluster's management connections: %w", err)
 	}
+	h.tlsOn = true
 	return nil
 }
 
@@ -131,6 +162,9 @@ func (h *hostCertificate) enroll(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := h.use(id); err != nil {
+		return err
+	}
 	h.logger.Info("certificate of the cluster obtained", "subject", id.Cert.Subject.CommonName, "serial", id.Cert.SerialNumber.Text(16),
 		"expires", id.Cert.NotAfter, "ca", pki.Fingerprint(id.CA))
 	return nil
@@ -141,17 +175,10 @@ func (h *hostCertificate) enroll(ctx context.Context) error {
 func (h *hostCertificate) glusterTLS() (*tls.Config, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	id, err := h.store.Load()
-	if err != nil {
-		return nil, err
+	if h.gluster == nil {
+		return nil, errors.New("this host has no certificate of the cluster yet")
 	}
-	pair, err := id.KeyPair()
-	if err != nil {
-		return nil, err
-	}
-	conf := pki.ClientTLS(id.CA)
-	conf.Certificates = []tls.Certificate{*pair}
-	return conf, nil
+	return h.gluster, nil
 }
 
 // renewLoop gets the host a certificate at once, and a new one whenever
@@ -192,10 +219,7 @@ var _ driver.Mounter = certifiedMounter{}
 // Mount implements driver.Mounter. A failed mount names the certificate
 // the host presented: bricks refuse a revoked one without saying why.
 func (m certifiedMounter) Mount(ctx context.Context, req mounter.Request) (int, error) {
-	enrollCtx, cancel := context.WithTimeout(ctx, enrollTimeout)
-	err := m.certificate.ensure(enrollCtx)
-	cancel()
-	if err != nil {
+	if err := m.certificate.ensure(ctx); err != nil {
 		return 0, err
 	}
 	pid, err := m.Mounter.Mount(ctx, req)
@@ -209,9 +233,9 @@ func (m certifiedMounter) Mount(ctx context.Context, req mounter.Request) (int, 
 func (h *hostCertificate) describe() string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	id, err := h.store.Load()
-	if err != nil {
-		return "this host has no certificate of the cluster: " + err.Error()
+	id := h.current
+	if id == nil {
+		return "this host has no certificate of the cluster"
 	}
 	return fmt.Sprintf("this host presented certificate %s (serial %s, valid until %s): if it was revoked (gluster-admin revoke) or expired, the bricks refuse it",
 		id.Cert.Subject.CommonName, id.Cert.SerialNumber.Text(16), id.Cert.NotAfter.UTC().Format(time.RFC3339))

@@ -262,3 +262,37 @@ func TestCAPin(t *testing.T) {
 		})
 	}
 }
+
+// TestHostCertificateInMemory: mounts and probes ask for the certificate
+// all the time; after the first, neither the store nor the servers are
+// asked again while it is current.
+func TestHostCertificateInMemory(t *testing.T) {
+	ca := newAuthority(t)
+	var requests atomic.Int32
+	srv := serveEnrollment(t, testEnroller{ca: ca}, &requests)
+	port := srv.Listener.Addr().(*net.TCPAddr).Port
+	dir := filepath.Join(t.TempDir(), "certificate")
+	cluster := control.NewCluster([]string{"127.0.0.1"}, port, tok, pki.PinnedTLS(pinOf(ca)))
+	h := newHostCertificate(dir, cluster, pinOf(ca), discardLogs)
+	if _, err := h.glusterTLS(); err == nil {
+		t.Error("glusterTLS gave a configuration before the host had a certificate")
+	}
+	if err := h.ensure(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := h.ensure(context.Background()); err != nil {
+			t.Fatalf("ensure read the store again: %v", err)
+		}
+	}
+	conf, err := h.glusterTLS()
+	if err != nil || len(conf.Certificates) != 1 {
+		t.Fatalf("glusterTLS = %v, %v; want the host's certificate", conf, err)
+	}
+	if got := requests.Load(); got != 1 {
+		t.Errorf("%d certificates asked for, want 1", got)
+	}
+}
