@@ -149,7 +149,7 @@ func testSwarmStack(t *testing.T, b *swarmBed) {
 	// is part of the Docker and the gluster name.
 	b.waitServes(t, "/", "<canvas", 3*time.Minute)
 	b.write(t, "all-up")
-	if v, err := b.cluster.Volume(context.Background(), "asteroids_content"); err != nil || v.Options["client.ssl"] != "on" || v.Options["server.ssl"] != "on" {
+	if v, err := srv1.CLI().Volume(context.Background(), "asteroids_content"); err != nil || v.Options["client.ssl"] != "on" || v.Options["server.ssl"] != "on" {
 		t.Errorf("the stack's volume should carry its I/O over TLS: options %v, %v", v.Options, err)
 	}
 

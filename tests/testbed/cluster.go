@@ -43,6 +43,9 @@ type Cluster struct {
 	Servers []*Server
 	docker  dockerFunc // the daemon of the bridge network
 	tls     bool       // the servers run with TLS=on
+	// onNode: the servers live in a node's network namespace, which the
+	// test process cannot reach.
+	onNode bool
 }
 
 // dockerFunc runs the docker CLI against one daemon.
@@ -87,7 +90,9 @@ func NewCluster(t testing.TB, name string, octet, n int) *Cluster {
 // tests look at them through `docker exec` (Gluster) rather than Client.
 func NewClusterOn(t testing.TB, node *Node, name string, octet, n int) *Cluster {
 	t.Helper()
-	return newCluster(t, node.Docker, node.DockerInput, name, octet, n)
+	c := newCluster(t, node.Docker, node.DockerInput, name, octet, n)
+	c.onNode = true
+	return c
 }
 
 func newCluster(t testing.TB, docker dockerFunc, dockerInput dockerInputFunc, name string, octet, n int) *Cluster {
@@ -116,7 +121,7 @@ func newCluster(t testing.TB, docker dockerFunc, dockerInput dockerInputFunc, na
 // through `docker exec` (CLI, Gluster).
 func NewHostCluster(t testing.TB, name string, nodes ...*Node) *Cluster {
 	t.Helper()
-	c := &Cluster{Name: name, Token: clusterToken(name)}
+	c := &Cluster{Name: name, Token: clusterToken(name), onNode: true}
 	for i, n := range nodes {
 		c.Servers = append(c.Servers, &Server{
 			cluster:   c,
@@ -301,13 +306,21 @@ func (s *Server) MetricsAddress() string {
 }
 
 // Client returns a control API client for this server, over TLS with the
-// cluster's CA in a cluster with TLS.
+// cluster's CA in a cluster with TLS. A server in a node's network
+// namespace gets a client that dials nothing: its address means nothing
+// outside the node, and a request would leave through the host's default
+// route.
 func (s *Server) Client() *control.Client {
-	hc := &http.Client{Timeout: 3 * time.Minute}
+	transport := &http.Transport{}
 	if s.cluster.tls {
-		hc.Transport = &http.Transport{TLSClientConfig: pki.ClientTLS(s.cluster.ca())}
+		transport.TLSClientConfig = pki.ClientTLS(s.cluster.ca())
 	}
-	return control.NewClient(s.Address, control.DefaultPort, s.cluster.Token, hc)
+	if s.cluster.onNode {
+		transport.DialContext = func(context.Context, string, string) (net.Conn, error) {
+			return nil, fmt.Errorf("testbed: %s lives in a node's network namespace, out of the test's reach: look at it through CLI or Gluster", s.Name)
+		}
+	}
+	return control.NewClient(s.Address, control.DefaultPort, s.cluster.Token, &http.Client{Timeout: 3 * time.Minute, Transport: transport})
 }
 
 // BrickDir is the host directory of this server's brick of volume.
