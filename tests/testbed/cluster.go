@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -312,13 +313,21 @@ func (s *Server) MetricsAddress() string {
 // route.
 func (s *Server) Client() *control.Client {
 	transport := &http.Transport{}
+	refuse := func(err error) {
+		transport.DialContext = func(context.Context, string, string) (net.Conn, error) { return nil, err }
+	}
 	if s.cluster.tls {
-		transport.TLSClientConfig = pki.ClientTLS(s.cluster.ca())
+		// Until the first server made the CA, there is nothing to verify
+		// against: the client fails, and callers that wait try again.
+		transport.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS13}
+		if ca := s.cluster.ca(); ca != nil {
+			transport.TLSClientConfig = pki.ClientTLS(ca)
+		} else {
+			refuse(fmt.Errorf("testbed: cluster %s has no CA yet", s.cluster.Name))
+		}
 	}
 	if s.cluster.onNode {
-		transport.DialContext = func(context.Context, string, string) (net.Conn, error) {
-			return nil, fmt.Errorf("testbed: %s lives in a node's network namespace, out of the test's reach: look at it through CLI or Gluster", s.Name)
-		}
+		refuse(fmt.Errorf("testbed: %s lives in a node's network namespace, out of the test's reach: look at it through CLI or Gluster", s.Name))
 	}
 	return control.NewClient(s.Address, control.DefaultPort, s.cluster.Token, &http.Client{Timeout: 3 * time.Minute, Transport: transport})
 }
