@@ -1,6 +1,8 @@
 # gluster: a Docker volume plugin for GlusterFS replica volumes.
 
 GO       ?= go
+# Recipes use bash's pipefail.
+SHELL    := /bin/bash
 # ARCH: the Debian architecture the binaries, the plugin's rootfs and the
 # server image are built for: amd64 (the default), arm64 (Raspberry Pi OS
 # 64-bit) or armhf (Raspberry Pi OS 32-bit, ARMv7). Another than amd64 gets
@@ -23,6 +25,7 @@ BIN      := bin$(if $(SUFFIX),/$(ARCH))
 ROOTFS   := rootfs$(SUFFIX)
 GOFILES  := $(shell find . -name '*.go' -not -path './rootfs*/*') go.mod go.sum
 E2E_TIMEOUT ?= 60m
+E2E_LOG  ?= results/e2e.log
 FUZZTIME ?= 10s
 
 PLUGIN   ?= gluster
@@ -104,9 +107,12 @@ fuzz:
 setup:
 	tests/setup.sh
 
-## e2e: end-to-end tests against real dockerd and real gluster
+## e2e: end-to-end tests against real dockerd and real gluster; the log is
+## kept in E2E_LOG, and what failed is repeated at its end
 e2e: setup
-	$(GO) test -tags e2e -count=1 -p 1 -timeout $(E2E_TIMEOUT) ./tests/e2e/... ./mounter/...
+	@mkdir -p $(dir $(E2E_LOG))
+	set -o pipefail; $(GO) test -tags e2e -count=1 -p 1 -timeout $(E2E_TIMEOUT) ./tests/e2e/... ./mounter/... 2>&1 | tee $(E2E_LOG) || \
+	  { tests/failed.sh $(E2E_LOG); exit 1; }
 
 ## test-arm: the arm64 end-to-end test on this machine, under emulation
 ## (qemu-user-static through binfmt_misc): builds the arm64 server image and

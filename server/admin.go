@@ -317,15 +317,16 @@ func (a *admin) volume(ctx context.Context, name string) (string, error) {
 // once without waiting.
 func (a *admin) followHeals(ctx context.Context, volumes []string) error {
 	for _, name := range volumes {
+		p := progress{out: a.out}
 		for {
 			h, err := a.api.Heal(ctx, name)
 			switch {
 			case err != nil:
-				fmt.Fprintf(a.out, "%s: heal progress unknown for now: %v\n", name, err)
+				p.show("%s: heal progress unknown for now: %v", name, err)
 			case h.Done:
-				fmt.Fprintf(a.out, "%s: healed\n", name)
+				p.show("%s: healed", name)
 			default:
-				fmt.Fprintf(a.out, "%s: healing, %s\n", name, healProgress(h))
+				p.show("%s: healing, %s", name, healProgress(h))
 			}
 			if (err == nil && h.Done) || !a.wait {
 				break
@@ -344,18 +345,19 @@ func (a *admin) followHeals(ctx context.Context, volumes []string) error {
 // done, or once without waiting. A rebalance that failed or was stopped is
 // an error: its files stay where they were, readable, and it can run again.
 func (a *admin) followRebalance(ctx context.Context, name string) error {
+	p := progress{out: a.out}
 	for {
 		r, err := a.api.Rebalance(ctx, name)
 		switch {
 		case err != nil:
-			fmt.Fprintf(a.out, "%s: rebalance progress unknown for now: %v\n", name, err)
+			p.show("%s: rebalance progress unknown for now: %v", name, err)
 		case r.Done:
-			fmt.Fprintf(a.out, "%s: rebalanced, %s\n", name, rebalanceProgress(r))
+			p.show("%s: rebalanced, %s", name, rebalanceProgress(r))
 			return nil
 		case r.Running:
-			fmt.Fprintf(a.out, "%s: rebalancing, %s\n", name, rebalanceProgress(r))
+			p.show("%s: rebalancing, %s", name, rebalanceProgress(r))
 		case len(r.Servers) == 0:
-			fmt.Fprintf(a.out, "%s: gluster knows of no rebalance of it\n", name)
+			p.show("%s: gluster knows of no rebalance of it", name)
 			return nil
 		default:
 			return fmt.Errorf("%s: rebalance %s, %s: its log is /var/log/glusterfs/%s-rebalance.log on each server; start it again with `gluster volume rebalance %s start`",
@@ -370,6 +372,23 @@ func (a *admin) followRebalance(ctx context.Context, name string) error {
 		case <-time.After(a.poll):
 		}
 	}
+}
+
+// progress prints the lines of a heal's or rebalance's progress, each but
+// the first only when it differs from the one before: a heal or rebalance
+// that makes no progress shows once, not once a poll.
+type progress struct {
+	out  io.Writer
+	last string
+}
+
+func (p *progress) show(format string, args ...any) {
+	line := fmt.Sprintf(format, args...)
+	if line == p.last {
+		return
+	}
+	p.last = line
+	fmt.Fprintln(p.out, line)
 }
 
 func rebalanceProgress(r control.Rebalance) string {

@@ -12,14 +12,15 @@ import (
 )
 
 // fakeAdminAPI records the changes asked for; heals report pending entries
-// and rebalances report running the first time they are asked for, unless
-// failed says how a rebalance ended.
+// and rebalances report running the first time they are asked for (the
+// first stalled+1 times), unless failed says how a rebalance ended.
 type fakeAdminAPI struct {
 	vols        []control.Volume
 	refuse      error
 	calls       []string
-	healing     map[string]bool
-	rebalancing map[string]bool
+	healing     map[string]int
+	rebalancing map[string]int
+	stalled     int
 	failed      string
 }
 
@@ -52,10 +53,10 @@ func (f *fakeAdminAPI) ReplaceBrick(_ context.Context, name string, req control.
 func (f *fakeAdminAPI) Heal(_ context.Context, name string) (control.Heal, error) {
 	f.calls = append(f.calls, "heal "+name)
 	if f.healing == nil {
-		f.healing = map[string]bool{}
+		f.healing = map[string]int{}
 	}
-	if !f.healing[name] {
-		f.healing[name] = true
+	if f.healing[name] <= f.stalled {
+		f.healing[name]++
 		return control.Heal{Pending: 7, Bricks: []control.BrickHeal{{Brick: "10.0.0.1:/bricks/" + name, Connected: true, Pending: 7}}}, nil
 	}
 	return control.Heal{Done: true}, nil
@@ -71,7 +72,7 @@ func (f *fakeAdminAPI) Expand(_ context.Context, name string, req control.Expand
 func (f *fakeAdminAPI) Rebalance(_ context.Context, name string) (control.Rebalance, error) {
 	f.calls = append(f.calls, "rebalance "+name)
 	if f.rebalancing == nil {
-		f.rebalancing = map[string]bool{}
+		f.rebalancing = map[string]int{}
 	}
 	servers := []control.ServerRebalance{{Server: "10.0.0.1", Status: "in progress", RebalanceCounts: control.RebalanceCounts{Files: 5}}}
 	switch {
@@ -80,8 +81,8 @@ func (f *fakeAdminAPI) Rebalance(_ context.Context, name string) (control.Rebala
 	case f.failed != "":
 		servers[0].Status = f.failed
 		return control.Rebalance{Status: f.failed, Servers: servers}, nil
-	case !f.rebalancing[name]:
-		f.rebalancing[name] = true
+	case f.rebalancing[name] <= f.stalled:
+		f.rebalancing[name]++
 		return control.Rebalance{Status: "in progress", Running: true, RebalanceCounts: control.RebalanceCounts{Files: 5, Bytes: 5 << 20}, Servers: servers}, nil
 	}
 	servers[0].Status = "completed"
@@ -218,5 +219,30 @@ func TestAdminRebalanceEnds(t *testing.T) {
 				t.Errorf("output %q, want %q", out.String(), tc.output)
 			}
 		})
+	}
+}
+
+// TestAdminProgressShownOnChange: a heal or rebalance that reports the same
+// progress poll after poll shows it once.
+func TestAdminProgressShownOnChange(t *testing.T) {
+	api := &fakeAdminAPI{vols: []control.Volume{labelled("c", "10.0.0.1", "10.0.0.2")}, stalled: 3}
+	var out strings.Builder
+	a := admin{api: api, out: &out, wait: true}
+	ctx := context.Background()
+	if err := a.followHeals(ctx, []string{"c"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.followRebalance(ctx, "c"); err != nil {
+		t.Fatal(err)
+	}
+	want := "c: healing, 7 entries to heal: 10.0.0.1:/bricks/c 7\n" +
+		"c: healed\n" +
+		"c: rebalancing, 5 files moved (5MiB), 0 looked at, 0 failures, 0 skipped in 0 s: 10.0.0.1 in progress (5 files)\n" +
+		"c: rebalanced, 9 files moved (0B), 0 looked at, 0 failures, 0 skipped in 0 s: 10.0.0.1 completed (5 files)\n"
+	if out.String() != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
+	}
+	if n := strings.Count(strings.Join(api.calls, ","), "rebalance c"); n != 5 {
+		t.Errorf("%d rebalance polls, want 5: %v", n, api.calls)
 	}
 }

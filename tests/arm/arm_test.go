@@ -46,8 +46,9 @@ const (
 )
 
 // TestARM64MixedPool: an arm64 server (a Raspberry Pi) and an amd64 server
-// (an x86 NAS) form one pool, and the arm64 managed plugin, installed from
-// its architecture's tag, serves a replica 2 volume across both.
+// (an x86 NAS) form one pool with TLS, the default, and the arm64 managed
+// plugin, installed from its architecture's tag and pinned to their CA,
+// serves a replica 2 volume across both.
 func TestARM64MixedPool(t *testing.T) {
 	requireArtifacts(t)
 	ctx := context.Background()
@@ -56,6 +57,7 @@ func TestARM64MixedPool(t *testing.T) {
 	c := testbed.NewCluster(t, "gte2e-arm", 190, 2)
 	pi, nas := c.Servers[0], c.Servers[1]
 	pi.Image = serverImage
+	c.UseTLS()
 	c.StartAll(t)
 	c.WaitPool(t, poolTimeout)
 	t.Logf("pool of an arm64 and an amd64 server formed after %s", time.Since(start).Round(time.Second))
@@ -75,6 +77,9 @@ func TestARM64MixedPool(t *testing.T) {
 
 	const volume, gluster = "pi.data", "pi__data"
 	testbed.MustDocker(t, "volume", "create", "-d", p.Name, "-o", "replica=2", volume)
+	if v, err := c.Volume(ctx, gluster); err != nil || v.Options["client.ssl"] != "on" || v.Options["server.ssl"] != "on" {
+		t.Errorf("the volume should carry its I/O over TLS: options %v, %v", v.Options, err)
+	}
 	inspect := testbed.MustDocker(t, "volume", "inspect", "-f", "{{.Status.replica}} {{.Status.bricks}}", volume)
 	if !strings.HasPrefix(inspect, "2 ") || !strings.Contains(inspect, pi.Address) || !strings.Contains(inspect, nas.Address) {
 		t.Errorf("volume inspect: %q, want replica 2 with a brick on each server", inspect)
@@ -184,7 +189,8 @@ func installFromRegistry(t *testing.T, c *testbed.Cluster) *testbed.Plugin {
 	}
 	start := time.Now()
 	testbed.MustDocker(t, "plugin", "install", "--alias", p.Name, "--grant-all-permissions", ref,
-		"SERVERS="+strings.Join(c.Addresses(), ","), "TOKEN="+c.Token, "state.source="+p.StateDir, "ON_REMOVE=delete")
+		"SERVERS="+strings.Join(c.Addresses(), ","), "TOKEN="+c.Token, "CA_FINGERPRINT="+c.CAFingerprint(t),
+		"state.source="+p.StateDir, "ON_REMOVE=delete")
 	t.Logf("plugin %s installed and enabled in %s", ref, time.Since(start).Round(100*time.Millisecond))
 	return p
 }

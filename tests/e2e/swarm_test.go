@@ -20,7 +20,8 @@ import (
 )
 
 // swarmBed is a one-node Swarm on an isolated daemon, with two storage
-// servers and the plugin installed as "gluster", as on a user's host.
+// servers and the plugin installed as "gluster", as on a user's host: with
+// TLS, the servers' default, and the plugin pinned to their CA.
 type swarmBed struct {
 	node    *testbed.Node
 	cluster *testbed.Cluster
@@ -38,10 +39,11 @@ func newSwarmBedOn(t *testing.T, node *testbed.Node, cluster string, octet int) 
 	t.Helper()
 	node.LoadImages(t, testbed.ServerImage, standinWeb)
 	c := testbed.NewClusterOn(t, node, cluster, octet, 2)
+	c.UseTLS()
 	c.StartAll(t)
 	b := &swarmBed{node: node, cluster: c}
 	waitPoolOn(t, c)
-	node.CreatePlugin(t, "gluster", strings.Join(c.Addresses(), ","), c.Token)
+	node.CreatePlugin(t, "gluster", strings.Join(c.Addresses(), ","), c.Token, "CA_FINGERPRINT="+c.CAFingerprint(t))
 	node.MustDocker(t, "swarm", "init", "--advertise-addr", node.Address)
 	return b
 }
@@ -147,6 +149,9 @@ func testSwarmStack(t *testing.T, b *swarmBed) {
 	// is part of the Docker and the gluster name.
 	b.waitServes(t, "/", "<canvas", 3*time.Minute)
 	b.write(t, "all-up")
+	if v, err := srv1.CLI().Volume(context.Background(), "asteroids_content"); err != nil || v.Options["client.ssl"] != "on" || v.Options["server.ssl"] != "on" {
+		t.Errorf("the stack's volume should carry its I/O over TLS: options %v, %v", v.Options, err)
+	}
 
 	t.Run("first server down: still serving and writing", func(t *testing.T) {
 		b.stop(t, srv1)

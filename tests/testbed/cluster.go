@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -43,6 +44,9 @@ type Cluster struct {
 	Servers []*Server
 	docker  dockerFunc // the daemon of the bridge network
 	tls     bool       // the servers run with TLS=on
+	// onNode: the servers live in a node's network namespace, which the
+	// test process cannot reach.
+	onNode bool
 }
 
 // dockerFunc runs the docker CLI against one daemon.
@@ -87,7 +91,9 @@ func NewCluster(t testing.TB, name string, octet, n int) *Cluster {
 // tests look at them through `docker exec` (Gluster) rather than Client.
 func NewClusterOn(t testing.TB, node *Node, name string, octet, n int) *Cluster {
 	t.Helper()
-	return newCluster(t, node.Docker, node.DockerInput, name, octet, n)
+	c := newCluster(t, node.Docker, node.DockerInput, name, octet, n)
+	c.onNode = true
+	return c
 }
 
 func newCluster(t testing.TB, docker dockerFunc, dockerInput dockerInputFunc, name string, octet, n int) *Cluster {
@@ -116,7 +122,7 @@ func newCluster(t testing.TB, docker dockerFunc, dockerInput dockerInputFunc, na
 // through `docker exec` (CLI, Gluster).
 func NewHostCluster(t testing.TB, name string, nodes ...*Node) *Cluster {
 	t.Helper()
-	c := &Cluster{Name: name, Token: clusterToken(name)}
+	c := &Cluster{Name: name, Token: clusterToken(name), onNode: true}
 	for i, n := range nodes {
 		c.Servers = append(c.Servers, &Server{
 			cluster:   c,
@@ -301,13 +307,29 @@ func (s *Server) MetricsAddress() string {
 }
 
 // Client returns a control API client for this server, over TLS with the
-// cluster's CA in a cluster with TLS.
+// cluster's CA in a cluster with TLS. A server in a node's network
+// namespace gets a client that dials nothing: its address means nothing
+// outside the node, and a request would leave through the host's default
+// route.
 func (s *Server) Client() *control.Client {
-	hc := &http.Client{Timeout: 3 * time.Minute}
-	if s.cluster.tls {
-		hc.Transport = &http.Transport{TLSClientConfig: pki.ClientTLS(s.cluster.ca())}
+	transport := &http.Transport{}
+	refuse := func(err error) {
+		transport.DialContext = func(context.Context, string, string) (net.Conn, error) { return nil, err }
 	}
-	return control.NewClient(s.Address, control.DefaultPort, s.cluster.Token, hc)
+	if s.cluster.tls {
+		// Until the first server made the CA, there is nothing to verify
+		// against: the client fails, and callers that wait try again.
+		transport.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS13}
+		if ca := s.cluster.ca(); ca != nil {
+			transport.TLSClientConfig = pki.ClientTLS(ca)
+		} else {
+			refuse(fmt.Errorf("testbed: cluster %s has no CA yet", s.cluster.Name))
+		}
+	}
+	if s.cluster.onNode {
+		refuse(fmt.Errorf("testbed: %s lives in a node's network namespace, out of the test's reach: look at it through CLI or Gluster", s.Name))
+	}
+	return control.NewClient(s.Address, control.DefaultPort, s.cluster.Token, &http.Client{Timeout: 3 * time.Minute, Transport: transport})
 }
 
 // BrickDir is the host directory of this server's brick of volume.

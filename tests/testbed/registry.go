@@ -49,6 +49,8 @@ func startRegistry(t testing.TB, addr string, prefix []string, answers func() er
 	err := os.WriteFile(config, []byte(fmt.Sprintf(`version: 0.1
 log:
   level: warn
+  accesslog:
+    disabled: true
 storage:
   filesystem:
     rootdirectory: %s
@@ -59,14 +61,23 @@ http:
 		t.Fatal(err)
 	}
 	args := append(append(prefix, "docker-registry"), "serve", config)
+	logFile := filepath.Join(dir, "registry.log")
+	out, err := os.Create(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
 	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting docker-registry: %v", err)
 	}
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("last lines of docker-registry's log:\n%s", tail(logFile, 20))
+		}
 	})
 	Eventually(t, 30*time.Second, "registry answers", answers)
 }
