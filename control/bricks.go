@@ -155,7 +155,8 @@ func (s *Service) RemoveLocalBrick(ctx context.Context, volume, owner string) er
 	return nil
 }
 
-// refuseOwnBrick refuses while this server holds a brick of volume.
+// refuseOwnBrick refuses while this server holds a brick of volume: its
+// glusterd may not have learned of a delete yet.
 func (s *Service) refuseOwnBrick(ctx context.Context, volume string) error {
 	v, err := s.volume(ctx, volume)
 	if errors.Is(err, ErrNotFound) {
@@ -170,7 +171,7 @@ func (s *Service) refuseOwnBrick(ctx context.Context, volume string) error {
 	}
 	for _, b := range v.Bricks {
 		if addressOf(b.Host) == s.self && b.Path == s.brickPath(volume) {
-			return fmt.Errorf("%w: %s on %s is a brick of volume %s: it stays", ErrConflict, b.Path, s.self, volume)
+			return fmt.Errorf("%w: %s on %s is a brick of volume %s: it stays", ErrInUse, b.Path, s.self, volume)
 		}
 	}
 	return nil
@@ -212,18 +213,21 @@ func (s *Service) makeBricks(ctx context.Context, volume, owner string, servers 
 // each server and returns the servers where that failed.
 func (s *Service) removeBricks(ctx context.Context, volume, owner string, servers []string) (failed []string) {
 	for _, server := range servers {
-		var err error
-		if server == s.self {
-			err = s.RemoveLocalBrick(ctx, volume, owner)
-		} else {
-			err = s.peers.RemoveBrick(ctx, server, volume, owner)
-		}
-		if err != nil {
+		if err := s.removeBrick(ctx, server, volume, owner); err != nil {
 			s.logger.Error("removing brick directory", "volume", volume, "server", server, "error", err)
 			failed = append(failed, server)
 		}
 	}
 	return failed
+}
+
+// removeBrick removes the brick directory of volume that owner made on
+// server, this one or a peer.
+func (s *Service) removeBrick(ctx context.Context, server, volume, owner string) error {
+	if server == s.self {
+		return s.RemoveLocalBrick(ctx, volume, owner)
+	}
+	return s.peers.RemoveBrick(ctx, server, volume, owner)
 }
 
 // overlaps reports whether two brick paths are the same or one lies

@@ -153,7 +153,7 @@ func TestRemoveLocalBrick(t *testing.T) {
 		{"[Error] made by another create", other, owner, "", ErrConflict, false},
 		{"[Error] no owner", owner, "", "", ErrInvalid, false},
 		{"[Error] owner with a path", owner, "../../etc/passwd", "", ErrInvalid, false},
-		{"[Error] a brick of the volume here", owner, owner, "10.0.0.1", ErrConflict, false},
+		{"[Error] a brick of the volume here", owner, owner, "10.0.0.1", ErrInUse, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -155,7 +155,7 @@ type fakePeers struct {
 	made    []string         // "server/volume" of brick directories made
 	removed []string         // "server/volume" of brick directories removed
 	refuse  map[string]error // what MakeBrick answers on a server
-	silent  map[string]error // what Answers answers for a server
+	silent  map[string]error // what Answers and RemoveBrick answer for a server
 	owners  map[string]string
 }
 
@@ -183,6 +183,9 @@ func (f *fakePeers) Answers(_ context.Context, server string) error {
 func (f *fakePeers) RemoveBrick(_ context.Context, server, volume, owner string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err := f.silent[server]; err != nil {
+		return err
+	}
 	if f.owners[server+"/"+volume] != owner {
 		return fmt.Errorf("%w: %s/%s not made by owner %s", ErrConflict, server, volume, owner)
 	}

@@ -34,6 +34,7 @@ type testServer struct {
 	fuse    string // the first server's FUSE device, a file of the test's
 	client  *Client
 	url     string
+	svc     *Service
 }
 
 func newTestServer(t *testing.T, peers ...string) *testServer {
@@ -44,6 +45,7 @@ func newTestServer(t *testing.T, peers ...string) *testServer {
 		t.Fatal(err)
 	}
 	svc := NewService(peers[0], ts.bricks, ts.gluster, ts.peers, discard, WithFUSEDevice(ts.fuse))
+	ts.svc = svc
 	srv := httptest.NewServer(NewHandler(svc, token, discard))
 	t.Cleanup(srv.Close)
 	ts.url = srv.URL

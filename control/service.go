@@ -604,14 +604,21 @@ func (s *Service) destroy(ctx context.Context, name, owner string, servers []str
 		}
 		return err
 	}
-	failed := servers
-	if owner != "" {
-		failed = s.removeBricks(ctx, name, owner, servers)
+	if owner == "" {
+		return fmt.Errorf("volume %s deleted, but its brick directory %s is left on %s: it was made before brick directories were marked, so remove it there by hand before reusing the name",
+			name, s.brickPath(name), strings.Join(servers, ", "))
 	}
-	if len(failed) > 0 {
-		return fmt.Errorf("volume %s deleted, but its brick directory %s is left on %s: remove it there before reusing the name",
-			name, s.brickPath(name), strings.Join(failed, ", "))
+	failed := s.removeBricks(ctx, name, owner, servers)
+	if len(failed) == 0 {
+		return nil
 	}
+	// The volume is gone; what is left of it is removed once its
+	// servers answer again.
+	if err := s.recordLeftovers(name, owner, failed); err != nil {
+		return fmt.Errorf("volume %s deleted, but its brick directory %s is left on %s: remove it there before reusing the name (%w)",
+			name, s.brickPath(name), strings.Join(failed, ", "), err)
+	}
+	s.logger.Warn("volume deleted; its brick directories there are removed once those servers answer", "volume", name, "servers", failed)
 	return nil
 }
 

@@ -231,14 +231,19 @@ func (d *Driver) forgetIfRemoved(ctx context.Context, name, gluster string) bool
 	if !ok || known.references() > 0 || known.Gluster != gluster {
 		return false
 	}
-	if !removed(d.cache.lookup(ctx, gluster)) {
+	cv, err := d.cache.lookup(ctx, gluster)
+	if !removed(cv, err) {
 		return false
 	}
 	if err := d.update(func() { delete(d.volumes, name) }); err != nil {
 		d.logger.Warn("forgetting volume removed elsewhere", "volume", name, "error", err)
 		return false
 	}
-	d.logger.Info("volume removed elsewhere, forgotten", "volume", name, "gluster", gluster)
+	log := d.logger.With("volume", name, "gluster", gluster)
+	log.Info("volume removed elsewhere, forgotten")
+	if errors.Is(err, control.ErrNotFound) {
+		d.removeClientLog(gluster, log)
+	}
 	return true
 }
 
@@ -303,12 +308,17 @@ func (d *Driver) Remove(req *volume.RemoveRequest) error {
 		return err
 	}
 	if !kept {
-		// One log file per gluster volume ever mounted would pile up.
-		if err := os.Remove(d.logFile(v.Gluster)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			log.Warn("removing the gluster client log", "error", err)
-		}
+		d.removeClientLog(v.Gluster, log)
 	}
 	return nil
+}
+
+// removeClientLog removes the FUSE client log of a gluster volume that is
+// gone: one log file per gluster volume ever mounted would pile up.
+func (d *Driver) removeClientLog(gluster string, log *slog.Logger) {
+	if err := os.Remove(d.logFile(gluster)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		log.Warn("removing the gluster client log", "error", err)
+	}
 }
 
 // deleteWhenIdle deletes a gluster volume, retrying while the servers still

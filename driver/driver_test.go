@@ -462,12 +462,23 @@ func TestVolumeRemovedElsewhere(t *testing.T) {
 	delete(f.cluster.volumes, "used")
 	delete(f.cluster.volumes, "shared")
 	relist(t, f.driver)
+	for _, gluster := range []string{"v", "used"} {
+		if err := os.WriteFile(f.driver.logFile(gluster), []byte("client log\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	if got, want := listedNames(t, f.driver), []string{"sub", "used"}; !slices.Equal(got, want) {
 		t.Errorf("List() = %v, want %v", got, want)
 	}
 	if _, err := f.driver.Get(&volume.GetRequest{Name: "v"}); !errors.Is(err, control.ErrNotFound) {
 		t.Errorf("Get of a volume removed elsewhere: %v, want ErrNotFound", err)
+	}
+	if _, err := os.Stat(f.driver.logFile("v")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the client log of a volume removed elsewhere, forgotten here: %v, want it removed", err)
+	}
+	if _, err := os.Stat(f.driver.logFile("used")); err != nil {
+		t.Errorf("the client log of a volume in use here: %v, want it kept", err)
 	}
 	for _, name := range []string{"used", "sub"} {
 		if _, err := f.driver.Get(&volume.GetRequest{Name: name}); err != nil {

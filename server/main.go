@@ -120,6 +120,7 @@ func run(cfg config, logger *slog.Logger) error {
 	}
 	peers := control.RemoteBricks{Port: cfg.ControlPort, Token: cfg.Token, HTTP: peerHTTP}
 	svc := control.NewService(cfg.Address, cfg.BrickRoot, cli, peers, logger, serviceOptions...)
+	go svc.RemoveLeftovers(ctx)
 	if ident != nil {
 		revocations := &revoker{
 			ident: ident, gluster: cli, peers: svc.Peers, logger: logger,

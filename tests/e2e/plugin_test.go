@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/glusterdocker/gluster/control"
+	"github.com/glusterdocker/gluster/glustercli"
 	"github.com/glusterdocker/gluster/tests/testbed"
 )
 
@@ -211,6 +212,35 @@ func TestPluginVolumes(t *testing.T) {
 				t.Errorf("brick on %s after rm: %v", s.Name, err)
 			}
 		}
+	})
+
+	t.Run("a brick directory its server could not remove then is removed once it answers", func(t *testing.T) {
+		// glusterd deletes the volume, but the second server's control
+		// API, which removes its brick directory, refuses connections (a
+		// server going down between the two).
+		srv2 := b.cluster.Servers[1]
+		b.create(t, "e2e.late", "replica=2")
+		b.run(t, "e2e.late", "echo gone > /data/f")
+		answer := srv2.RefuseTCP(t, control.DefaultPort)
+		testbed.MustDocker(t, "volume", "rm", "e2e.late")
+		if _, err := b.cluster.Servers[0].CLI().Volume(ctx, "e2e__late"); !errors.Is(err, glustercli.ErrNotFound) {
+			t.Errorf("gluster volume after rm: %v, want none", err)
+		}
+		if _, err := os.Stat(srv2.BrickDir("e2e__late")); err != nil {
+			t.Fatalf("brick directory on %s while its control API refuses: %v; the removal should have been left for later", srv2.Name, err)
+		}
+		answer()
+		testbed.Eventually(t, 2*time.Minute, "leftover brick directory removed", func() error {
+			if _, err := os.Stat(srv2.BrickDir("e2e__late")); !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("%s on %s: %v", srv2.BrickDir("e2e__late"), srv2.Name, err)
+			}
+			return nil
+		})
+		b.create(t, "e2e.late", "replica=2")
+		if got := b.run(t, "e2e.late", "ls -A /data"); got != "" {
+			t.Errorf("the name created again holds %q, want a new, empty volume", got)
+		}
+		testbed.MustDocker(t, "volume", "rm", "e2e.late")
 	})
 }
 
