@@ -551,12 +551,19 @@ func (r *soakRun) assertNothingLeft(volumes []string) {
 			}
 		}
 	}
-	for _, s := range r.cluster.Servers {
-		for g := range glusterNames {
-			if _, err := os.Stat(s.BrickDir(g)); !os.IsNotExist(err) {
-				leak("brick directory %s on %s (%v)", s.BrickDir(g), s.Name, err)
+	// A brick directory a delete left on a server that did not answer is
+	// removed within 30 s of its answering again.
+	if err := testbed.Poll(time.Minute, func() error {
+		for _, s := range r.cluster.Servers {
+			for g := range glusterNames {
+				if _, err := os.Stat(s.BrickDir(g)); !os.IsNotExist(err) {
+					return fmt.Errorf("brick directory %s on %s (%v)", s.BrickDir(g), s.Name, err)
+				}
 			}
 		}
+		return nil
+	}); err != nil {
+		leak("%v", err)
 	}
 	out, err := r.cluster.Servers[0].Gluster(context.Background(), "volume", "list")
 	if err != nil {
