@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/glusterdocker/gluster/names"
+	"github.com/glusterdocker/gluster/periodic"
 )
 
 // leftoverBricks is the directory under the brick root where a server that
@@ -78,16 +79,7 @@ func (s *Service) leftovers() ([]leftover, error) {
 // RemoveLeftovers tries every leftoverRetry, until ctx is done, to remove
 // the recorded brick directories of deleted volumes.
 func (s *Service) RemoveLeftovers(ctx context.Context) {
-	ticker := time.NewTicker(leftoverRetry)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-		}
-		s.removeLeftovers(ctx)
-	}
+	periodic.Every(ctx, leftoverRetry, s.removeLeftovers)
 }
 
 // removeLeftovers tries once to remove each recorded leftover, and forgets

@@ -18,6 +18,7 @@ import (
 	"github.com/glusterdocker/gluster/control"
 	"github.com/glusterdocker/gluster/driver"
 	"github.com/glusterdocker/gluster/mounter"
+	"github.com/glusterdocker/gluster/periodic"
 	"github.com/glusterdocker/gluster/pki"
 )
 
@@ -184,18 +185,13 @@ func (h *hostCertificate) glusterTLS() (*tls.Config, error) {
 // renewLoop gets the host a certificate at once, and a new one whenever
 // due, until ctx ends.
 func (h *hostCertificate) renewLoop(ctx context.Context) {
-	ticker := time.NewTicker(certificateCheck)
-	defer ticker.Stop()
-	for {
+	ensure := func(ctx context.Context) {
 		if err := h.ensure(ctx); err != nil {
 			h.logger.Warn("no certificate yet; the next mount tries again", "error", err)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-		}
 	}
+	ensure(ctx)
+	periodic.Every(ctx, certificateCheck, ensure)
 }
 
 // turnOffTLS removes what makes gluster's clients use TLS, for a plugin

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/glusterdocker/gluster/glustercli"
+	"github.com/glusterdocker/gluster/periodic"
 	"github.com/prometheus/procfs"
 )
 
@@ -87,18 +88,11 @@ func NewRepairer(gluster Gluster, logger *slog.Logger) (*Repairer, error) {
 
 // Run checks every checkInterval until ctx is done.
 func (r *Repairer) Run(ctx context.Context) {
-	ticker := time.NewTicker(checkInterval)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-		}
+	periodic.Every(ctx, checkInterval, func(ctx context.Context) {
 		if err := r.check(ctx); err != nil {
 			r.logger.Error("repairing lost self-heal daemons", "error", err)
 		}
-	}
+	})
 }
 
 // check looks for lost daemons once and repairs those found lost the time

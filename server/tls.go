@@ -15,6 +15,7 @@ import (
 	"github.com/glusterdocker/gluster/backoff"
 	"github.com/glusterdocker/gluster/certstore"
 	"github.com/glusterdocker/gluster/control"
+	"github.com/glusterdocker/gluster/periodic"
 	"github.com/glusterdocker/gluster/pki"
 )
 
@@ -325,18 +326,11 @@ func (s *identity) renewIfDue() error {
 
 // renewLoop renews the certificate when due until ctx ends.
 func (s *identity) renewLoop(ctx context.Context) {
-	ticker := time.NewTicker(renewCheck)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-			if err := s.renewIfDue(); err != nil {
-				s.logger.Error("certificate renewal failed; the current one stays in use", "error", err)
-			}
+	periodic.Every(ctx, renewCheck, func(context.Context) {
+		if err := s.renewIfDue(); err != nil {
+			s.logger.Error("certificate renewal failed; the current one stays in use", "error", err)
 		}
-	}
+	})
 }
 
 // certificate is the control API's certificate, the current one.
