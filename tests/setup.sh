@@ -64,7 +64,8 @@ command -v go >/dev/null || { echo "setup: Go is needed to build the project: in
 # prometheus: the metrics test runs its own instance, never the package's service.
 # iputils-ping: the bench's baseline client pings the servers, as the tutorial does.
 # qemu-user-static: emulates arm64 and armhf for the ARM builds and tests.
-need_packages docker.io glusterfs-client debootstrap iproute2 iputils-ping ca-certificates curl systemd docker-registry prometheus qemu-user-static tcpdump
+# iptables: tests make a server's port refuse connections (testbed.RefuseTCP).
+need_packages docker.io glusterfs-client debootstrap iproute2 iptables iputils-ping ca-certificates curl systemd docker-registry prometheus qemu-user-static tcpdump
 enable_emulation
 start_dockerd
 make --no-print-directory server-image rootfs
