@@ -25,7 +25,9 @@ func TestPluginRestarts(t *testing.T) {
 	b := newPluginBed(t, "gte2e-restart", 103)
 	b.create(t, "keep", "replica=2")
 	b.run(t, "keep", "echo kept > /data/kept.txt")
-	listed := func() {
+	// listed takes its subtest's t: failing the parent from a subtest's
+	// goroutine would end that goroutine without a word.
+	listed := func(t *testing.T) {
 		t.Helper()
 		if vols := b.plugin.Volumes(t); !slices.Contains(vols, "keep") {
 			t.Errorf("volumes of the plugin = %q, want keep listed", vols)
@@ -46,27 +48,27 @@ func TestPluginRestarts(t *testing.T) {
 			t.Fatal(err)
 		}
 		w.waitLost(t)
-		listed()
+		listed(t)
 		w.waitWriting(t)
 	})
 
 	t.Run("plugin crash: the restarted plugin repairs the mount and the running container heals", func(t *testing.T) {
 		crash(t, b.plugin)
 		w.waitWriting(t)
-		listed()
+		listed(t)
 	})
 
 	t.Run("disable -f and enable: the running container loses the volume", func(t *testing.T) {
 		testbed.MustDocker(t, "plugin", "disable", "-f", b.plugin.Name)
 		testbed.MustDocker(t, "plugin", "enable", b.plugin.Name)
 		w.waitLost(t)
-		listed()
+		listed(t)
 	})
 
 	t.Run("re-created plugin on the same state", func(t *testing.T) {
 		testbed.MustDocker(t, "plugin", "rm", "-f", b.plugin.Name)
 		b.plugin.Create(t, b.cluster)
-		listed()
+		listed(t)
 	})
 
 	t.Run("upgrade", func(t *testing.T) {
@@ -74,7 +76,7 @@ func TestPluginRestarts(t *testing.T) {
 		w = startWorker(t, "gte2e-restart-worker", "keep")
 		upgrade(t, b)
 		w.waitLost(t)
-		listed()
+		listed(t)
 	})
 
 	// The worker's references were kept through every restart: once it
