@@ -44,6 +44,12 @@ func (s *Service) recordLeftovers(volume, owner string, servers []string) error 
 	}
 	for _, server := range servers {
 		l := leftover{volume: volume, server: server, owner: owner}
+		// The server comes from gluster's brick list: an address or a
+		// host name, never a path, but the record's name is checked all
+		// the same so that no name writes outside the directory.
+		if name := filepath.Base(s.leftoverPath(l)); name != l.volume+"@"+l.server {
+			return fmt.Errorf("recording the brick directory of %s left on %q: not a server's name", volume, server)
+		}
 		if err := os.WriteFile(s.leftoverPath(l), []byte(owner), 0o600); err != nil {
 			return fmt.Errorf("recording the brick directory of %s left on %s: %w", volume, server, err)
 		}

@@ -89,3 +89,26 @@ func TestLeftoversIgnoresForeignFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordLeftoversRefusesPaths: a server name that is a path is
+// refused, and nothing is written outside the leftovers' directory.
+func TestRecordLeftoversRefusesPaths(t *testing.T) {
+	ts := newTestServer(t, "10.0.0.1")
+	for _, server := range []string{"../../../escape", "a/b"} {
+		if err := ts.svc.recordLeftovers("v", "0123456789abcdef0123456789abcdef", []string{server}); err == nil {
+			t.Errorf("recorded a leftover on server %q", server)
+		}
+	}
+	entries, err := os.ReadDir(ts.bricks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() != leftoverBricks {
+			t.Errorf("%s written in the brick root", e.Name())
+		}
+	}
+	if list, err := ts.svc.leftovers(); err != nil || len(list) != 0 {
+		t.Errorf("leftovers() = %v, %v; want none", list, err)
+	}
+}
