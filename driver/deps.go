@@ -51,6 +51,13 @@ type Mounter interface {
 	Unmount(ctx context.Context, target string) error
 	IsMounted(target string) (bool, error)
 	IsStale(target string) bool
+	// MakeMountpoint creates a directory to mount on, if missing, and
+	// seals it: while nothing is mounted on it, it refuses writes.
+	MakeMountpoint(path string) error
+	// RemoveMountpoint unseals and removes a mountpoint nothing is mounted on.
+	RemoveMountpoint(path string) error
+	// SealMountpoints seals or unseals mountpoints, mounted on or not.
+	SealMountpoints(paths []string, sealed bool)
 	ForwardLog(ctx context.Context, logFile string, logger *slog.Logger)
 }
 

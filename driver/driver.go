@@ -355,6 +355,8 @@ func (d *Driver) Path(req *volume.PathRequest) (*volume.PathResponse, error) {
 func (d *Driver) Restore(ctx context.Context) {
 	// Docker's first calls then find the cluster's volumes listed already.
 	d.cache.refreshInBackground()
+	// Left unsealed by the last instance's Stop, or by a version before seals.
+	d.mounter.SealMountpoints(d.mountpoints(), true)
 	wanted := map[string][]volumeState{} // by gluster volume: the volumes in use
 	for _, v := range d.states() {
 		if v.references() > 0 {
@@ -391,6 +393,29 @@ func (d *Driver) Restore(ctx context.Context) {
 		}
 		unlock()
 	}
+}
+
+// Stop unseals every mountpoint, so that Docker can remove the plugin's
+// directory once the plugin is gone; the mounts stay for the containers
+// using them, and the next instance seals the mountpoints again. The volume
+// API must be closed first: a mountpoint made afterwards stays sealed.
+func (d *Driver) Stop() {
+	d.mounter.SealMountpoints(d.mountpoints(), false)
+}
+
+// mountpoints lists the directories under the mount root that gluster
+// volumes and subdirectory volumes are mounted on, or were.
+func (d *Driver) mountpoints() []string {
+	var paths []string
+	for _, dir := range []string{d.cfg.MountRoot, filepath.Join(d.cfg.MountRoot, bindRoot)} {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if e.IsDir() && !(dir == d.cfg.MountRoot && e.Name() == bindRoot) {
+				paths = append(paths, filepath.Join(dir, e.Name()))
+			}
+		}
+	}
+	return paths
 }
 
 // restoreMount makes sure the gluster mount that vols use is healthy, and

@@ -745,3 +745,42 @@ func TestParentWithSubvolumes(t *testing.T) {
 		t.Errorf("deletes = %v, want shared", f.cluster.deletes)
 	}
 }
+
+// TestMountpointsSealed follows the seal of the mountpoints through a
+// plugin's life: made sealed, sealed again by the next instance after Stop
+// unsealed them, and removed with the last unmount.
+func TestMountpointsSealed(t *testing.T) {
+	f := newFixture(t)
+	f.cluster.volumes["shared"] = control.Volume{Name: "shared", Status: "Started"}
+	mustCreate(t, f.driver, &volume.CreateRequest{Name: "v"})
+	mustCreate(t, f.driver, &volume.CreateRequest{Name: "sub", Options: map[string]string{"volume": "shared", "subdir": "sub"}})
+	mustMount(t, f.driver, &volume.MountRequest{Name: "v", ID: "a"})
+	mustMount(t, f.driver, &volume.MountRequest{Name: "sub", ID: "a"})
+	all := []string{
+		filepath.Join(f.cfg.MountRoot, ".subdirs", "sub"),
+		filepath.Join(f.cfg.MountRoot, "shared"),
+		filepath.Join(f.cfg.MountRoot, "v"),
+	}
+	steps := []struct {
+		name string
+		do   func()
+		want []string
+	}{
+		{"mounted", func() {}, all},
+		{"stopped", f.driver.Stop, nil},
+		{"restored", func() { f.restart(t); f.driver.Restore(t.Context()) }, all},
+		{"unmounted", func() {
+			mustUnmount(t, f.driver, &volume.UnmountRequest{Name: "v", ID: "a"})
+			mustUnmount(t, f.driver, &volume.UnmountRequest{Name: "sub", ID: "a"})
+		}, nil},
+	}
+	for _, step := range steps {
+		step.do()
+		if got := f.mounter.sealedMountpoints(); !slices.Equal(got, step.want) {
+			t.Errorf("%s: sealed mountpoints %q, want %q", step.name, got, step.want)
+		}
+	}
+	if entries, _ := os.ReadDir(f.cfg.MountRoot); len(entries) != 1 || entries[0].Name() != ".subdirs" {
+		t.Errorf("mount root after the last unmount: %v", entries)
+	}
+}

@@ -2,7 +2,9 @@ package driver
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"maps"
 	"os"
@@ -10,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/glusterdocker/gluster/control"
 	"github.com/glusterdocker/gluster/mounter"
@@ -212,6 +215,7 @@ type fakeMounter struct {
 	stale   map[string]bool
 	mounts  []mounter.Request
 	binds   map[string]string // target -> the directory bound there
+	sealed  map[string]bool   // mountpoints sealed, as MakeMountpoint and SealMountpoints left them
 	fail    error
 	// onMount, if set, runs on each new mount's target, as content the
 	// volume holds.
@@ -223,7 +227,7 @@ type fakeMounter struct {
 }
 
 func newFakeMounter() *fakeMounter {
-	return &fakeMounter{mounted: map[string]bool{}, stale: map[string]bool{}, binds: map[string]string{}}
+	return &fakeMounter{mounted: map[string]bool{}, stale: map[string]bool{}, binds: map[string]string{}, sealed: map[string]bool{}}
 }
 
 // Mount mounts, repairs a stale mount, or keeps a healthy one as the real
@@ -294,6 +298,53 @@ func (f *fakeMounter) Unmount(_ context.Context, target string) error {
 	delete(f.stale, target)
 	delete(f.binds, target)
 	return nil
+}
+
+// MakeMountpoint makes the directory and records it sealed.
+func (f *fakeMounter) MakeMountpoint(path string) error {
+	if err := os.Mkdir(path, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sealed[path] = true
+	return nil
+}
+
+// RemoveMountpoint refuses a mountpoint still mounted on, as rmdir does.
+func (f *fakeMounter) RemoveMountpoint(path string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.mounted[path] {
+		return fmt.Errorf("removing mountpoint %s: %w", path, syscall.EBUSY)
+	}
+	delete(f.sealed, path)
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+func (f *fakeMounter) SealMountpoints(paths []string, sealed bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, p := range paths {
+		f.sealed[p] = sealed
+	}
+}
+
+// sealedMountpoints lists the mountpoints recorded sealed.
+func (f *fakeMounter) sealedMountpoints() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for p, ok := range f.sealed {
+		if ok {
+			out = append(out, p)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func (f *fakeMounter) IsMounted(target string) (bool, error) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -170,7 +169,7 @@ func (d *Driver) attach(v volumeState, root string) error {
 	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 		return err
 	}
-	if err := os.Mkdir(target, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+	if err := d.mounter.MakeMountpoint(target); err != nil {
 		return err
 	}
 	if err := d.mounter.Bind(dir, target); err != nil {
@@ -194,7 +193,7 @@ func (d *Driver) unbind(docker string) error {
 }
 
 func (d *Driver) removeBindpoint(target string) {
-	if err := os.Remove(target); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := d.mounter.RemoveMountpoint(target); err != nil {
 		d.logger.Warn("removing a bindpoint", "path", target, "error", err)
 	}
 }

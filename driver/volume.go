@@ -2,10 +2,7 @@ package driver
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -112,8 +109,7 @@ func (d *Driver) healthy(target string) bool {
 // ones first, then the volume's brick hosts, so any live member of the pool
 // will do.
 func (d *Driver) mountGluster(ctx context.Context, gluster, target string) error {
-	// Not MkdirAll: it would look at a dead mount on target and fail.
-	if err := os.Mkdir(target, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+	if err := d.mounter.MakeMountpoint(target); err != nil {
 		return err
 	}
 	servers := slices.Clone(d.cluster.Servers())
@@ -136,7 +132,7 @@ func (d *Driver) mountGluster(ctx context.Context, gluster, target string) error
 		LogFile: d.logFile(gluster),
 	})
 	if err != nil {
-		_ = os.Remove(target)
+		_ = d.mounter.RemoveMountpoint(target)
 		return err
 	}
 	if d.cfg.DetachClients && pid > 0 {
@@ -237,8 +233,8 @@ func (d *Driver) releaseIfUnused(gluster, target string) error {
 		return fmt.Errorf("unmounting gluster volume %s: %w", gluster, err)
 	}
 	d.stopForwarding(gluster)
-	if err := os.Remove(target); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("removing mountpoint %s: %w", target, err)
+	if err := d.mounter.RemoveMountpoint(target); err != nil {
+		return err
 	}
 	d.logger.Info("gluster volume unmounted", "gluster", gluster)
 	return d.clients.Release(gluster)

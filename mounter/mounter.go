@@ -16,6 +16,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -123,7 +124,8 @@ type Mounter struct {
 	// servers the probe found dead; zero means defaultDeadBrickTimeout.
 	deadBrickTimeout time.Duration
 
-	health serverHealth // each server's last probe
+	health     serverHealth // each server's last probe
+	sealWarned atomic.Bool  // a mountpoint could not be sealed, and the log said why
 	// bindMount and statfs stand in for the system calls in tests; nil
 	// means the real ones.
 	bindMount func(source, target string) error

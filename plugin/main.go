@@ -130,6 +130,8 @@ func run(cfg config, logger *slog.Logger) error {
 		// instance takes them over from the state file.
 		notifier.Stopping()
 		logger.Info("stopping", "signal", sig.String())
+		listener.Close()
+		d.Stop()
 		return nil
 	case err := <-served:
 		return fmt.Errorf("serving the volume API: %w", err)
