@@ -337,14 +337,7 @@ func (f *fakeMounter) SealMountpoints(paths []string, sealed bool) {
 func (f *fakeMounter) sealedMountpoints() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var out []string
-	for p, ok := range f.sealed {
-		if ok {
-			out = append(out, p)
-		}
-	}
-	slices.Sort(out)
-	return out
+	return setMembers(f.sealed)
 }
 
 func (f *fakeMounter) IsMounted(target string) (bool, error) {
@@ -378,10 +371,15 @@ func (f *fakeMounter) forwards() int {
 func (f *fakeMounter) active() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	return setMembers(f.mounted)
+}
+
+// setMembers lists, sorted, the paths a set holds.
+func setMembers(set map[string]bool) []string {
 	var out []string
-	for t, ok := range f.mounted {
+	for p, ok := range set {
 		if ok {
-			out = append(out, t)
+			out = append(out, p)
 		}
 	}
 	slices.Sort(out)
