@@ -374,10 +374,9 @@ func (d *Driver) Restore(ctx context.Context) {
 
 	d.releaseStrayBinds()
 	unused := map[string]bool{}
-	entries, _ := os.ReadDir(d.cfg.MountRoot)
-	for _, e := range entries {
-		if e.IsDir() && e.Name() != bindRoot && wanted[e.Name()] == nil {
-			unused[e.Name()] = true
+	for _, gluster := range d.glusterMountpoints() {
+		if wanted[gluster] == nil {
+			unused[gluster] = true
 		}
 	}
 	// Clients of earlier instances whose containers all left meanwhile.
@@ -407,15 +406,36 @@ func (d *Driver) Stop() {
 // volumes and subdirectory volumes are mounted on, or were.
 func (d *Driver) mountpoints() []string {
 	var paths []string
-	for _, dir := range []string{d.cfg.MountRoot, filepath.Join(d.cfg.MountRoot, bindRoot)} {
-		entries, _ := os.ReadDir(dir)
-		for _, e := range entries {
-			if e.IsDir() && !(dir == d.cfg.MountRoot && e.Name() == bindRoot) {
-				paths = append(paths, filepath.Join(dir, e.Name()))
-			}
-		}
+	for _, gluster := range d.glusterMountpoints() {
+		paths = append(paths, d.mountpoint(gluster))
+	}
+	for _, docker := range d.bindpoints() {
+		paths = append(paths, d.bindpoint(docker))
 	}
 	return paths
+}
+
+// glusterMountpoints lists the gluster volumes with a mountpoint on this host.
+func (d *Driver) glusterMountpoints() []string {
+	return directories(d.cfg.MountRoot, bindRoot)
+}
+
+// bindpoints lists the subdirectory volumes with a bindpoint on this host.
+func (d *Driver) bindpoints() []string {
+	return directories(filepath.Join(d.cfg.MountRoot, bindRoot), "")
+}
+
+// directories lists the names of the directories in dir but except; a
+// directory that cannot be read has none.
+func directories(dir, except string) []string {
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() && e.Name() != except {
+			names = append(names, e.Name())
+		}
+	}
+	return names
 }
 
 // restoreMount makes sure the gluster mount that vols use is healthy, and

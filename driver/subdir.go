@@ -201,13 +201,12 @@ func (d *Driver) removeBindpoint(target string) {
 // releaseStrayBinds removes the binds of subdirectory volumes that no
 // container uses any more, left by a plugin that stopped before it could.
 func (d *Driver) releaseStrayBinds() {
-	entries, _ := os.ReadDir(filepath.Join(d.cfg.MountRoot, bindRoot))
-	for _, e := range entries {
-		if v, ok := d.state(e.Name()); ok && v.references() > 0 {
+	for _, docker := range d.bindpoints() {
+		if v, ok := d.state(docker); ok && v.references() > 0 {
 			continue
 		}
-		if err := d.unbind(e.Name()); err != nil {
-			d.logger.Warn("releasing the bind of an unused volume", "volume", e.Name(), "error", err)
+		if err := d.unbind(docker); err != nil {
+			d.logger.Warn("releasing the bind of an unused volume", "volume", docker, "error", err)
 		}
 	}
 }

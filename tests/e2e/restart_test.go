@@ -190,12 +190,16 @@ func disableForce(t *testing.T, p *testbed.Plugin) {
 	t.Helper()
 	dir := filepath.Dir(p.PropagatedMount(t))
 	testbed.MustDocker(t, "plugin", "disable", "-f", p.Name)
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if mounts, err := mountinfo.GetMounts(mountinfo.PrefixFilter(dir)); err == nil && len(mounts) == 0 {
-			return
+	err := testbed.Poll(10*time.Second, func() error {
+		mounts, err := mountinfo.GetMounts(mountinfo.PrefixFilter(dir))
+		if err == nil && len(mounts) > 0 {
+			err = fmt.Errorf("%d mounts under %s", len(mounts), dir)
 		}
+		return err
+	})
+	if err != nil {
+		t.Logf("10 s after the disable: %v; left by Docker", err)
 	}
-	t.Logf("mounts under %s remain 10 s after the disable: left by Docker", dir)
 }
 
 // worker is a running container that appends a line to /data/beat five
