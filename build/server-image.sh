@@ -27,6 +27,13 @@ links=$(mktemp -d)
 ln -s gluster-server "$links/gluster-admin"
 docker cp "$links/gluster-admin" "$container:/usr/local/bin/gluster-admin"
 rm -r "$links"
+# The package's option profiles (gluster volume set VOL group NAME) live in
+# /var/lib/glusterd, which a host directory hides: the server copies them
+# back from here at start (server/groups.go).
+share=$(mktemp -d)
+docker cp "$container:/var/lib/glusterd/groups" "$share/groups"
+docker cp "$share/." "$container:/usr/share/gluster-server"
+rm -r "$share"
 docker commit \
   --change 'ENTRYPOINT ["/usr/local/bin/gluster-server"]' \
   --change 'CMD []' \

@@ -82,6 +82,9 @@ func run(cfg config, logger *slog.Logger) error {
 	} else if err := os.Remove(secureAccessFile); err == nil {
 		logger.Warn("TLS turned off: glusterd's management connections are in clear again, and volumes created with TLS cannot be mounted")
 	}
+	if err := seedGroups(imageGroupsDir, groupsDir); err != nil {
+		return err
+	}
 	glusterd, err := startGlusterd(logger, cfg.LogLevel, glusterdEnv(os.Environ(), cfg.BrickMultiplex))
 	if err != nil {
 		return err

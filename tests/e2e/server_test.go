@@ -67,6 +67,12 @@ func TestVolumeLifecycle(t *testing.T) {
 	}
 	c.WaitBricksOnline(t, "life", time.Minute)
 
+	// GlusterFS's option profiles are there, although a host directory
+	// holds glusterd's state.
+	if out, err := c.Servers[2].Gluster(ctx, "volume", "set", "life", "group", "metadata-cache"); err != nil {
+		t.Errorf("volume set life group metadata-cache: %v\n%s", err, out)
+	}
+
 	// A file written through a FUSE mount lands in every brick.
 	mnt := testbed.MountFUSE(t, c.Servers[1].Address, "life")
 	if err := os.WriteFile(filepath.Join(mnt, "hello.txt"), []byte("replicated\n"), 0o644); err != nil {
