@@ -1,5 +1,5 @@
 // Package selfheal hands back to glusterd the self-heal daemons it has lost
-// track of on this server. Such a daemon keeps healing and stays connected
+// track of on this server, and has it start those it never started. Such a daemon keeps healing and stays connected
 // to every brick of its volumes while glusterd reports it offline, so its
 // connections look like a client's and block the volume's deletion.
 //
@@ -57,33 +57,39 @@ type Daemon struct {
 
 // Gluster is what a repair needs from the gluster CLI.
 type Gluster interface {
+	Volumes(ctx context.Context) ([]glustercli.Volume, error)
 	StatusAll(ctx context.Context) ([]glustercli.Status, error)
 	StartForce(ctx context.Context, name string) error
 }
 
 var _ Gluster = (*glustercli.CLI)(nil)
 
-// Repairer finds lost self-heal daemons and repairs them.
+// Repairer finds lost and missing self-heal daemons and repairs them.
 type Repairer struct {
 	gluster  Gluster
+	self     string // this server's address, as its bricks name it
+	runDir   string // glusterd's pid files
 	proc     procfs.FS
 	readFile func(string) ([]byte, error)
 	kill     func(pid int) error
 	logger   *slog.Logger
-	// suspects are the daemons found lost by the previous check: a daemon
-	// is repaired only when found lost twice, since glusterd restarting a
-	// daemon on purpose passes through the same state for a moment.
+	// suspects are the daemons found lost, and unhealed the volumes
+	// found without a daemon, by the previous check: either is repaired
+	// only when found twice, since glusterd (re)starting a daemon on
+	// purpose passes through the same state for a moment.
 	suspects []Daemon
+	unhealed []string
 }
 
-// NewRepairer returns a repairer of this server's self-heal daemons.
-func NewRepairer(gluster Gluster, logger *slog.Logger) (*Repairer, error) {
+// NewRepairer returns a repairer of the self-heal daemons of the server at
+// address self.
+func NewRepairer(gluster Gluster, self string, logger *slog.Logger) (*Repairer, error) {
 	proc, err := procfs.NewFS("/proc")
 	if err != nil {
 		return nil, fmt.Errorf("opening the process file system: %w (the server needs /proc mounted)", err)
 	}
 	kill := func(pid int) error { return syscall.Kill(pid, syscall.SIGTERM) }
-	return &Repairer{gluster: gluster, proc: proc, readFile: os.ReadFile, kill: kill, logger: logger}, nil
+	return &Repairer{gluster: gluster, self: self, runDir: runDir, proc: proc, readFile: os.ReadFile, kill: kill, logger: logger}, nil
 }
 
 // Run checks every checkInterval until ctx is done.
@@ -95,25 +101,20 @@ func (r *Repairer) Run(ctx context.Context) {
 	})
 }
 
-// check looks for lost daemons once and repairs those found lost the time
-// before too.
+// check looks for lost daemons and for volumes without a daemon once, and
+// repairs what the check before found too.
 func (r *Repairer) check(ctx context.Context) error {
 	lost, err := r.lost()
 	if err != nil {
 		return err
 	}
-	var confirmed []Daemon
-	for _, d := range lost {
-		if slices.Contains(r.suspects, d) {
-			confirmed = append(confirmed, d)
-		}
+	missing, err := r.missing(ctx)
+	if err != nil {
+		return err
 	}
-	r.suspects = lost
-	if len(confirmed) == 0 {
-		return nil
-	}
-	r.suspects = slices.DeleteFunc(r.suspects, func(d Daemon) bool { return slices.Contains(confirmed, d) })
-	for _, d := range confirmed {
+	confirmedLost := confirm(&r.suspects, lost)
+	confirmedMissing := confirm(&r.unhealed, missing)
+	for _, d := range confirmedLost {
 		r.logger.Warn("stopping a self-heal daemon glusterd lost track of", "pid", d.PID, "pid_file", d.PIDFile)
 		if err := r.stop(ctx, d); err != nil {
 			return err
@@ -121,7 +122,17 @@ func (r *Repairer) check(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, repairTimeout)
 	defer cancel()
-	return r.restartOffline(ctx)
+	if len(confirmedLost) > 0 {
+		return r.restartOffline(ctx)
+	}
+	var errs []error
+	for _, v := range confirmedMissing {
+		r.logger.Warn("starting the self-heal daemon of a volume glusterd did not give one on this server", "volume", v)
+		if err := r.gluster.StartForce(ctx, v); err != nil {
+			errs = append(errs, fmt.Errorf("starting the self-heal daemon of volume %s: %w", v, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // lost lists the running self-heal daemons whose pid file does not name a

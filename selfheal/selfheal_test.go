@@ -29,7 +29,7 @@ func newFakeProcs(t *testing.T) *fakeProcs {
 }
 
 func (f *fakeProcs) pidFile(volume string) string {
-	return filepath.Join(f.run, volume+"-shd.pid")
+	return shdPIDFile(f.run, volume)
 }
 
 // start adds a process; args is its command line.
@@ -58,7 +58,12 @@ func (f *fakeProcs) shd(pid int, started uint64, volume string) {
 		"--process-name", "glustershd", "--client-pid=-6")
 }
 
+// writePID writes volume's pid file, as glusterd does once it gave the
+// volume to the daemon pid.
 func (f *fakeProcs) writePID(volume string, pid int) {
+	if err := os.MkdirAll(filepath.Dir(f.pidFile(volume)), 0o755); err != nil {
+		f.t.Fatal(err)
+	}
 	f.write(f.pidFile(volume), strconv.Itoa(pid)+"\n")
 }
 
@@ -73,9 +78,12 @@ func (f *fakeProcs) kill(pid int) error {
 }
 
 type fakeGluster struct {
+	volumes  []glustercli.Volume
 	statuses []glustercli.Status
 	forced   []string
 }
+
+func (g *fakeGluster) Volumes(context.Context) ([]glustercli.Volume, error) { return g.volumes, nil }
 
 func (g *fakeGluster) StatusAll(context.Context) ([]glustercli.Status, error) { return g.statuses, nil }
 
@@ -95,7 +103,7 @@ func newTestRepairer(t *testing.T, f *fakeProcs, g *fakeGluster) (*Repairer, *[]
 		return f.kill(pid)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	return &Repairer{gluster: g, proc: proc, readFile: os.ReadFile, kill: kill, logger: logger}, &killed
+	return &Repairer{gluster: g, self: "10.0.0.1", runDir: f.run, proc: proc, readFile: os.ReadFile, kill: kill, logger: logger}, &killed
 }
 
 // offline is `volume status all` on a server whose daemon of each of

@@ -55,6 +55,11 @@ TOKEN_FILE of the server container).
   expand VOLUME [SERVER...]      add a replica set to a volume on servers
                                  without a brick of it, then rebalance
   heal VOLUME                    show a volume's heal progress until it is done
+  wait-healed [-timeout D] [VOLUME...]
+                                 wait until the volumes (all replicated ones
+                                 if none is named) have every brick online
+                                 and nothing to heal: before taking the next
+                                 server down; exits 1 after D (10m)
   rebalance VOLUME               show a volume's rebalance progress until it
                                  is done
   retained                       list the volumes docker volume rm retained
@@ -165,6 +170,8 @@ func (a *admin) run(ctx context.Context, args []string) error {
 			return err
 		}
 		return a.followHeals(ctx, []string{name})
+	case cmd == "wait-healed":
+		return a.waitHealed(ctx, args)
 	case cmd == "expand" && len(args) >= 1:
 		return a.expand(ctx, args[0], args[1:])
 	case cmd == "rebalance" && len(args) == 1:
@@ -311,6 +318,57 @@ func (a *admin) volume(ctx context.Context, name string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("no volume %q: `docker volume ls` or `gluster volume list` names them", name)
+}
+
+// waitHealedTimeout is how long wait-healed waits by default: heals take
+// seconds once the self-heal daemons run (docs/failures.md), and a heal that
+// takes longer wants a look before the next server goes down.
+const waitHealedTimeout = 10 * time.Minute
+
+// waitHealed follows the heals of the volumes named in args, or of every
+// started replicated volume, until each is done or -timeout passes.
+func (a *admin) waitHealed(ctx context.Context, args []string) error {
+	flags := flag.NewFlagSet("wait-healed", flag.ContinueOnError)
+	flags.SetOutput(io.Discard)
+	timeout := flags.Duration("timeout", waitHealedTimeout, "how long to wait")
+	var named []string
+	for {
+		if err := flags.Parse(args); err != nil {
+			return fmt.Errorf("%w: wait-healed: %w", errUsage, err)
+		}
+		if flags.NArg() == 0 {
+			break
+		}
+		named = append(named, flags.Arg(0))
+		args = flags.Args()[1:]
+	}
+	var volumes []string
+	for _, n := range named {
+		name, err := a.volume(ctx, n)
+		if err != nil {
+			return err
+		}
+		volumes = append(volumes, name)
+	}
+	if len(named) == 0 {
+		all, err := a.api.Volumes(ctx)
+		if err != nil {
+			return err
+		}
+		for _, v := range all {
+			if v.Status == "Started" && v.Replica > 1 {
+				volumes = append(volumes, v.Name)
+			}
+		}
+	}
+	waiting, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	a.wait = true
+	err := a.followHeals(waiting, volumes)
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("not healed within %s: %w", *timeout, err)
+	}
+	return err
 }
 
 // followHeals shows the heal progress of volumes until each is done, or

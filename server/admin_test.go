@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/glusterdocker/gluster/control"
 )
@@ -125,6 +126,16 @@ func TestAdmin(t *testing.T) {
 	adopted := labelled("adopted", "10.0.0.1", "10.0.0.2")
 	adopted.Options[control.RetainedOption] = "no"
 	retention := append(slices.Clone(vols), kept, adopted)
+	// Started replicated volumes, and two wait-healed leaves alone.
+	var replicas []control.Volume
+	for _, v := range vols[:2] {
+		v.Status, v.Replica = "Started", 2
+		replicas = append(replicas, v)
+	}
+	stopped, single := labelled("stopped", "10.0.0.1", "10.0.0.2"), labelled("single", "10.0.0.1")
+	stopped.Status, stopped.Replica = "Stopped", 2
+	single.Status, single.Replica = "Started", 1
+	replicas = append(replicas, stopped, single)
 	tests := []struct {
 		name   string
 		args   []string
@@ -144,6 +155,11 @@ func TestAdmin(t *testing.T) {
 		{"[Success] drain a server", []string{"-wait=false", "drain", "10.0.0.3"}, vols, nil,
 			[]string{"replace c 10.0.0.3>", "replace elsewhere 10.0.0.3>", "remove 10.0.0.3", "heal c", "heal elsewhere"}, "10.0.0.3 left the pool", nil},
 		{"[Success] heal progress once", []string{"-wait=false", "heal", "c"}, vols, nil, []string{"heal c"}, "c: healing, 7 entries", nil},
+		{"[Success] wait-healed waits for every started replicated volume", []string{"wait-healed"}, replicas, nil,
+			[]string{"heal a__b", "heal a__b", "heal c", "heal c"}, "c: healed", nil},
+		{"[Success] wait-healed with a timeout after the volumes named", []string{"wait-healed", "a.b", "-timeout", "1m"}, replicas, nil,
+			[]string{"heal a__b", "heal a__b"}, "a__b: healed", nil},
+		{"[Error] wait-healed with a timeout that is no duration", []string{"wait-healed", "-timeout", "soon"}, replicas, nil, nil, "", errUsage},
 		{"[Success] expand by Docker name, following the rebalance", []string{"expand", "a.b"}, vols, nil,
 			[]string{"expand a__b []", "rebalance a__b", "rebalance a__b"}, "a__b: rebalanced, 9 files moved", nil},
 		{"[Success] expand onto named servers without waiting", []string{"-wait=false", "expand", "c", "10.0.0.4", "10.0.0.5"}, vols, nil,
@@ -244,5 +260,18 @@ func TestAdminProgressShownOnChange(t *testing.T) {
 	}
 	if n := strings.Count(strings.Join(api.calls, ","), "rebalance c"); n != 5 {
 		t.Errorf("%d rebalance polls, want 5: %v", n, api.calls)
+	}
+}
+
+func TestAdminWaitHealedGivesUp(t *testing.T) {
+	api := &fakeAdminAPI{vols: []control.Volume{labelled("c", "10.0.0.1", "10.0.0.2")}, stalled: 1 << 30}
+	var out strings.Builder
+	a := admin{api: api, out: &out, poll: time.Millisecond}
+	err := a.run(t.Context(), []string{"wait-healed", "-timeout", "50ms", "c"})
+	if err == nil || !strings.Contains(err.Error(), "not healed within 50ms") {
+		t.Errorf("err = %v, want not healed within 50ms", err)
+	}
+	if !strings.Contains(out.String(), "c: healing, 7 entries") {
+		t.Errorf("output %q, want the heal's progress", out.String())
 	}
 }

@@ -108,7 +108,7 @@ func run(cfg config, logger *slog.Logger) error {
 		return fmt.Errorf("reading the open-file limit: %w", err)
 	}
 	go formPool(ctx, cli, cfg.Peers, poolOptions(cfg.BrickMultiplex, openFiles), 30*time.Second, logger)
-	healers, err := selfheal.NewRepairer(cli, logger)
+	healers, err := selfheal.NewRepairer(cli, cfg.Address, logger)
 	if err != nil {
 		return err
 	}
