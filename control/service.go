@@ -324,7 +324,7 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (vol Volume, cr
 		return Volume{}, false, fmt.Errorf("creating volume %s on %s: %w", req.Name, strings.Join(servers, ", "), err)
 	}
 	took.Step("create")
-	v, err := s.configureAndStart(ctx, req, owner, took)
+	v, err := s.configureAndStart(ctx, req, replica, owner, took)
 	var startErr *startError
 	if errors.As(err, &startErr) {
 		log.Warn("rolling back volume", "error", err)
@@ -386,13 +386,11 @@ func (s *Service) awaitConcurrentCreate(ctx context.Context, req CreateRequest, 
 // it as glusterd describes it. The description is asked for while the
 // volume starts: reading it needs no transaction, and a start takes
 // longer than a read, so the answer costs no time of its own.
-func (s *Service) configureAndStart(ctx context.Context, req CreateRequest, owner string, took *logging.Steps) (glustercli.Volume, error) {
+func (s *Service) configureAndStart(ctx context.Context, req CreateRequest, replica int, owner string, took *logging.Steps) (glustercli.Volume, error) {
 	// One transaction for all options: each costs glusterd as much as a
 	// volume start.
-	options := maps.Clone(req.Options)
-	if options == nil {
-		options = map[string]string{}
-	}
+	options := layoutOptions(replica, req.Arbiter)
+	maps.Copy(options, req.Options)
 	options[CreatedAtOption] = time.Now().UTC().Format(time.RFC3339)
 	options[BrickOwnerOption] = owner
 	if req.OnRemove != "" {

@@ -93,9 +93,30 @@ func rebalanceStatus(gluster string, r control.Rebalance, err error) string {
 	return fmt.Sprintf("%s, %d files moved: see /var/log/glusterfs/%s-rebalance.log on the servers", r.Status, r.Files, gluster)
 }
 
+// consistency says what a volume's layout guarantees when servers fail one
+// after another before a heal finished (docs/failures.md).
+func consistency(cv control.Volume) string {
+	switch {
+	case cv.Witness != "":
+		return "protected by witness " + cv.Witness + ": no stale reads, no split-brain; I/O fails while only an outdated copy is up"
+	case cv.Arbiter:
+		return "protected by an arbiter brick: no stale reads, no split-brain; writes need two of the three bricks"
+	case cv.Replica >= 3:
+		return fmt.Sprintf("protected by quorum of %d copies: no stale reads, no split-brain; writes need a majority", cv.Replica)
+	case cv.Replica == 2:
+		resolved := "split-brain files answer EIO until healed by hand"
+		if policy := cv.Options[control.FavoriteChildOption]; policy != "" && policy != "none" {
+			resolved = "split-brain files keep one copy by " + control.FavoriteChildOption + "=" + policy
+		}
+		return "at risk: two copies and no witness: a server failing while the other heals may serve stale data, and " + resolved + "; add a witness"
+	}
+	return "one copy: no replication"
+}
+
 func addStatus(status map[string]interface{}, cv control.Volume, checked bool) {
 	status["status"] = cv.Status
 	status["replica"] = cv.Replica
+	status["consistency"] = consistency(cv)
 	status["bricks"] = brickList(cv, checked)
 	if len(cv.Clients) > 0 {
 		status["clients"] = cv.Clients

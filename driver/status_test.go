@@ -2,6 +2,7 @@ package driver
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/docker/go-plugins-helpers/volume"
@@ -82,6 +83,29 @@ func TestInspectShowsRebalance(t *testing.T) {
 			})
 			if got["rebalance"] != tc.want {
 				t.Errorf("status rebalance = %v, want %v", got["rebalance"], tc.want)
+			}
+		})
+	}
+}
+
+func TestInspectShowsConsistency(t *testing.T) {
+	tests := []struct {
+		name string
+		vol  control.Volume
+		want string // the start of the answer
+	}{
+		{"[Success] witness", control.Volume{Replica: 2, Witness: "10.0.0.9:/witness/v"}, "protected by witness 10.0.0.9:/witness/v"},
+		{"[Success] arbiter", control.Volume{Replica: 3, Arbiter: true}, "protected by an arbiter brick"},
+		{"[Success] three copies", control.Volume{Replica: 3}, "protected by quorum of 3 copies"},
+		{"[Success] two copies resolving split-brain", control.Volume{Replica: 2, Options: map[string]string{control.FavoriteChildOption: "mtime"}},
+			"at risk: two copies and no witness: a server failing while the other heals may serve stale data, and split-brain files keep one copy by cluster.favorite-child-policy=mtime"},
+		{"[Success] two copies of an older volume", control.Volume{Replica: 2}, "at risk: two copies and no witness: a server failing while the other heals may serve stale data, and split-brain files answer EIO"},
+		{"[Success] one copy", control.Volume{Replica: 1}, "one copy"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := consistency(tc.vol); !strings.HasPrefix(got, tc.want) {
+				t.Errorf("consistency = %q, want it to start with %q", got, tc.want)
 			}
 		})
 	}
