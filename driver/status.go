@@ -97,8 +97,6 @@ func rebalanceStatus(gluster string, r control.Rebalance, err error) string {
 // after another before a heal finished (docs/failures.md).
 func consistency(cv control.Volume) string {
 	switch {
-	case cv.Witness != "":
-		return "protected by witness " + cv.Witness + ": no stale reads, no split-brain; I/O fails while only an outdated copy is up"
 	case cv.Arbiter:
 		return "protected by an arbiter brick: no stale reads, no split-brain; writes need two of the three bricks"
 	case cv.Replica >= 3:
@@ -108,7 +106,7 @@ func consistency(cv control.Volume) string {
 		if policy := cv.Options[control.FavoriteChildOption]; policy != "" && policy != "none" {
 			resolved = "split-brain files keep one copy by " + control.FavoriteChildOption + "=" + policy
 		}
-		return "at risk: two copies and no witness: a server failing while the other heals may serve stale data, and " + resolved + "; add a witness"
+		return "at risk: two copies and no third voter: a server failing while the other heals may serve stale data, and " + resolved + "; replica 3, or arbiter=true on three servers, keeps every read current"
 	}
 	return "one copy: no replication"
 }

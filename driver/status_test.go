@@ -94,12 +94,11 @@ func TestInspectShowsConsistency(t *testing.T) {
 		vol  control.Volume
 		want string // the start of the answer
 	}{
-		{"[Success] witness", control.Volume{Replica: 2, Witness: "10.0.0.9:/witness/v"}, "protected by witness 10.0.0.9:/witness/v"},
 		{"[Success] arbiter", control.Volume{Replica: 3, Arbiter: true}, "protected by an arbiter brick"},
 		{"[Success] three copies", control.Volume{Replica: 3}, "protected by quorum of 3 copies"},
 		{"[Success] two copies resolving split-brain", control.Volume{Replica: 2, Options: map[string]string{control.FavoriteChildOption: "mtime"}},
-			"at risk: two copies and no witness: a server failing while the other heals may serve stale data, and split-brain files keep one copy by cluster.favorite-child-policy=mtime"},
-		{"[Success] two copies of an older volume", control.Volume{Replica: 2}, "at risk: two copies and no witness: a server failing while the other heals may serve stale data, and split-brain files answer EIO"},
+			"at risk: two copies and no third voter: a server failing while the other heals may serve stale data, and split-brain files keep one copy by cluster.favorite-child-policy=mtime"},
+		{"[Success] two copies of an older volume", control.Volume{Replica: 2}, "at risk: two copies and no third voter: a server failing while the other heals may serve stale data, and split-brain files answer EIO"},
 		{"[Success] one copy", control.Volume{Replica: 1}, "one copy"},
 	}
 	for _, tc := range tests {

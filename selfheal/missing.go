@@ -24,7 +24,7 @@ func shdPIDFile(root, volume string) string {
 // whose pid file names no running self-heal daemon: glusterd never gave
 // them to this server's daemon, so nothing heals their bricks here until
 // the 10-minute crawl of a daemon elsewhere, or at all (seen on GlusterFS
-// 10.3 after a restart with several volumes; docs/glusterfs.md).
+// 10.3 after a restart with several volumes; docs/failures.md).
 func (r *Repairer) missing(ctx context.Context) ([]string, error) {
 	volumes, err := r.gluster.Volumes(ctx)
 	if err != nil {
