@@ -54,24 +54,10 @@ func TestRepairerStartsMissingDaemons(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeProcs(t)
 			g := &fakeGluster{volumes: tc.volumes}
-			r, killed := newTestRepairer(t, f, g)
-			tc.setUp(f)
-			if err := r.check(t.Context()); err != nil {
-				t.Fatal(err)
-			}
-			if len(g.forced) > 0 {
-				t.Fatalf("first check started %v: a volume must be found without a daemon twice", g.forced)
-			}
-			if tc.between != nil {
-				tc.between(f)
-			}
-			if err := r.check(t.Context()); err != nil {
-				t.Fatal(err)
-			}
-			if !slices.Equal(g.forced, tc.wantForced) || len(*killed) > 0 {
-				t.Errorf("started %v and killed %v, want %v and none", g.forced, *killed, tc.wantForced)
+			killed := checkTwice(t, g, tc.setUp, tc.between)
+			if !slices.Equal(g.forced, tc.wantForced) || len(killed) > 0 {
+				t.Errorf("started %v and killed %v, want %v and none", g.forced, killed, tc.wantForced)
 			}
 		})
 	}

@@ -165,24 +165,10 @@ func TestRepairer(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeProcs(t)
 			g := &fakeGluster{statuses: tc.statuses}
-			r, killed := newTestRepairer(t, f, g)
-			tc.setUp(f)
-			if err := r.check(t.Context()); err != nil {
-				t.Fatal(err)
-			}
-			if len(*killed) > 0 || len(g.forced) > 0 {
-				t.Fatalf("first check killed %v and started %v: a daemon must be found lost twice", *killed, g.forced)
-			}
-			if tc.between != nil {
-				tc.between(f)
-			}
-			if err := r.check(t.Context()); err != nil {
-				t.Fatal(err)
-			}
-			if !slices.Equal(*killed, tc.wantKilled) || !slices.Equal(g.forced, tc.wantForced) {
-				t.Errorf("killed %v and started %v, want %v and %v", *killed, g.forced, tc.wantKilled, tc.wantForced)
+			killed := checkTwice(t, g, tc.setUp, tc.between)
+			if !slices.Equal(killed, tc.wantKilled) || !slices.Equal(g.forced, tc.wantForced) {
+				t.Errorf("killed %v and started %v, want %v and %v", killed, g.forced, tc.wantKilled, tc.wantForced)
 			}
 		})
 	}
@@ -202,4 +188,27 @@ func TestRepairerGivesUpOnADaemonThatStays(t *testing.T) {
 	if err := r.check(ctx); err == nil || len(g.forced) > 0 {
 		t.Errorf("check = %v, started %v; want an error and no start while the lost daemon holds the socket", err, g.forced)
 	}
+}
+
+// checkTwice runs two checks of a repairer of g's pool, on processes setUp
+// prepares and between, if set, changes after the first; it fails the test
+// if the first repaired anything, and returns the pids the second killed.
+func checkTwice(t *testing.T, g *fakeGluster, setUp, between func(*fakeProcs)) []int {
+	t.Helper()
+	f := newFakeProcs(t)
+	r, killed := newTestRepairer(t, f, g)
+	setUp(f)
+	if err := r.check(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if len(*killed) > 0 || len(g.forced) > 0 {
+		t.Fatalf("first check killed %v and started %v: what is wrong must be found twice", *killed, g.forced)
+	}
+	if between != nil {
+		between(f)
+	}
+	if err := r.check(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return *killed
 }
