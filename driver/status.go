@@ -93,10 +93,17 @@ func rebalanceStatus(gluster string, r control.Rebalance, err error) string {
 	return fmt.Sprintf("%s, %d files moved: see /var/log/glusterfs/%s-rebalance.log on the servers", r.Status, r.Files, gluster)
 }
 
+// quorumOption is gluster's rule for when a replica set takes writes:
+// auto, a majority, is its default for three bricks and more.
+const quorumOption = "cluster.quorum-type"
+
 // consistency says what a volume's layout guarantees when servers fail one
 // after another before a heal finished (docs/failures.md).
 func consistency(cv control.Volume) string {
+	noQuorum := cv.Options[quorumOption] == "none"
 	switch {
+	case noQuorum && cv.Replica >= 3:
+		return quorumOption + "=none: a server failing while another heals may serve stale data; set it back to auto"
 	case cv.Arbiter:
 		return "protected by an arbiter brick: no stale reads, no split-brain; writes need two of the three bricks"
 	case cv.Replica >= 3:

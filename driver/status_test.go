@@ -100,6 +100,7 @@ func TestInspectShowsConsistency(t *testing.T) {
 			"at risk: two copies and no third voter: a server failing while the other heals may serve stale data, and split-brain files keep one copy by cluster.favorite-child-policy=mtime"},
 		{"[Success] two copies of an older volume", control.Volume{Replica: 2}, "at risk: two copies and no third voter: a server failing while the other heals may serve stale data, and split-brain files answer EIO"},
 		{"[Success] one copy", control.Volume{Replica: 1}, "one copy"},
+		{"[Success] three copies with quorum turned off", control.Volume{Replica: 3, Options: map[string]string{"cluster.quorum-type": "none"}}, "cluster.quorum-type=none: a server failing"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 // Package selfheal hands back to glusterd the self-heal daemons it has lost
-// track of on this server, and has it start those it never started. Such a daemon keeps healing and stays connected
-// to every brick of its volumes while glusterd reports it offline, so its
+// track of on this server, and has it start those that died or that it
+// never started. A lost daemon keeps healing and stays connected to every
+// brick of its volumes while glusterd reports it offline, so its
 // connections look like a client's and block the volume's deletion.
 //
 // GlusterFS 10.3 makes them when a server comes back after a volume changed

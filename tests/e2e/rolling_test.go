@@ -202,6 +202,10 @@ func settle(t *testing.T, c *testbed.Cluster, vols []*rollingVolume) {
 			t.Errorf("%s: unreadable once the servers are back: %v", v.name, err)
 			continue
 		}
+		var final int
+		if _, err := fmt.Sscanf(string(data), "version %d", &final); err != nil || final < v.acked {
+			t.Errorf("%s: reads %q once healed, version %d was acknowledged", v.name, data, v.acked)
+		}
 		for _, s := range c.Servers[:2] {
 			brick, err := os.ReadFile(filepath.Join(s.BrickDir(v.name), "record"))
 			if err != nil || string(brick) != string(data) {
