@@ -53,11 +53,14 @@ const CreatedAtOption = "user.created-at"
 // Volume describes a gluster volume. Bricks' Online and Clients are filled
 // only by the single-volume endpoint, which asks glusterd for its status.
 type Volume struct {
-	Name      string            `json:"name"`
-	ID        string            `json:"id"`
-	Status    string            `json:"status"`
-	Replica   int               `json:"replica"`
-	Arbiter   bool              `json:"arbiter,omitempty"`
+	Name    string `json:"name"`
+	ID      string `json:"id"`
+	Status  string `json:"status"`
+	Replica int    `json:"replica"`
+	Arbiter bool   `json:"arbiter,omitempty"`
+	// Witness is the thin arbiter of a replica 2 volume, SERVER:PATH: a
+	// third voter that holds no data.
+	Witness   string            `json:"witness,omitempty"`
 	CreatedAt string            `json:"created_at,omitempty"` // RFC 3339
 	Bricks    []Brick           `json:"bricks"`
 	Options   map[string]string `json:"options,omitempty"`

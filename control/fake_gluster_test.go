@@ -29,6 +29,7 @@ type fakeGluster struct {
 	failRebalance error                           // what RebalanceStart answers, if set
 	rebalance     map[string]glustercli.Rebalance // what RebalanceStatus answers
 	calls         []string
+	thinArbiters  []string // of each Create
 }
 
 func newFakeGluster(peers ...string) *fakeGluster {
@@ -90,6 +91,7 @@ func (f *fakeGluster) Create(_ context.Context, a glustercli.CreateArgs) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.record("create %s", a.Name)
+	f.thinArbiters = append(f.thinArbiters, a.ThinArbiter)
 	if f.failCreate != nil {
 		return f.failCreate
 	}

@@ -17,7 +17,7 @@ const DockerVolumeOption = "user.docker-volume"
 // serviceLabels are volume options only the service sets (or, for
 // DockerVolumeOption, checks against the volume's name): callers must not
 // forge them, and no server setting can hand them out.
-var serviceLabels = []string{DockerVolumeOption, CreatedAtOption, BrickOwnerOption, "user.docker-subvolume.*", SubvolumeSizeOptionPrefix + "*", SubvolumeOnRemoveOptionPrefix + "*", RetainedOption, OnRemoveOption}
+var serviceLabels = []string{DockerVolumeOption, CreatedAtOption, BrickOwnerOption, WitnessOption, "user.docker-subvolume.*", SubvolumeSizeOptionPrefix + "*", SubvolumeOnRemoveOptionPrefix + "*", RetainedOption, OnRemoveOption}
 
 // optionGroup is a set of gluster volume options that are safe to hand to
 // whoever creates volumes: each affects that volume only and names no path

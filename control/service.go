@@ -62,6 +62,7 @@ type Service struct {
 	// lookupHost resolves a name to addresses; tests replace it.
 	lookupHost func(ctx context.Context, host string) ([]string, error)
 	fuseDevice string // gluster's quota mounts volumes through it
+	witness    string // the address of the thin arbiter of replica 2 volumes
 	heals      *healQueries
 	logger     *slog.Logger
 	mu         sync.Mutex
@@ -311,8 +312,9 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (vol Volume, cr
 	for i, server := range servers {
 		bricks[i] = glustercli.Brick{Host: server, Path: s.brickPath(req.Name)}
 	}
-	log.Info("creating volume", "replica", replica, "arbiter", req.Arbiter, "servers", servers, "owner", owner)
-	err = s.gluster.Create(ctx, glustercli.CreateArgs{Name: req.Name, Replica: replica, Arbiter: req.Arbiter, Bricks: bricks})
+	witness := s.thinArbiter(replica, len(servers), req.Arbiter)
+	log.Info("creating volume", "replica", replica, "arbiter", req.Arbiter, "witness", witness, "servers", servers, "owner", owner)
+	err = s.gluster.Create(ctx, glustercli.CreateArgs{Name: req.Name, Replica: replica, Arbiter: req.Arbiter, ThinArbiter: witness, Bricks: bricks})
 	if err != nil {
 		s.removeBricks(ctx, req.Name, owner, servers)
 	}
@@ -324,7 +326,7 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (vol Volume, cr
 		return Volume{}, false, fmt.Errorf("creating volume %s on %s: %w", req.Name, strings.Join(servers, ", "), err)
 	}
 	took.Step("create")
-	v, err := s.configureAndStart(ctx, req, replica, owner, took)
+	v, err := s.configureAndStart(ctx, req, replica, witness, owner, took)
 	var startErr *startError
 	if errors.As(err, &startErr) {
 		log.Warn("rolling back volume", "error", err)
@@ -350,8 +352,10 @@ func (e *startError) Unwrap() error { return e.err }
 
 // concurrentCreateWait bounds how long a create waits for the volume that
 // another create of the same name, through another server, is making: that
-// takes a few seconds from its brick directories to the started volume.
-const concurrentCreateWait = 15 * time.Second
+// takes a few seconds from its brick directories to the started volume,
+// and more than 15 s was seen with both cores busy; Docker gives a create
+// two minutes.
+const concurrentCreateWait = 30 * time.Second
 
 // concurrentCreatePoll is how often the waiting create looks.
 const concurrentCreatePoll = 500 * time.Millisecond
@@ -386,10 +390,10 @@ func (s *Service) awaitConcurrentCreate(ctx context.Context, req CreateRequest, 
 // it as glusterd describes it. The description is asked for while the
 // volume starts: reading it needs no transaction, and a start takes
 // longer than a read, so the answer costs no time of its own.
-func (s *Service) configureAndStart(ctx context.Context, req CreateRequest, replica int, owner string, took *logging.Steps) (glustercli.Volume, error) {
+func (s *Service) configureAndStart(ctx context.Context, req CreateRequest, replica int, witness, owner string, took *logging.Steps) (glustercli.Volume, error) {
 	// One transaction for all options: each costs glusterd as much as a
 	// volume start.
-	options := layoutOptions(replica, req.Arbiter)
+	options := layoutOptions(replica, req.Arbiter, witness)
 	maps.Copy(options, req.Options)
 	options[CreatedAtOption] = time.Now().UTC().Format(time.RFC3339)
 	options[BrickOwnerOption] = owner
@@ -653,6 +657,7 @@ func fromGluster(v glustercli.Volume) Volume {
 		Status:    v.Status,
 		Replica:   replicaOf(v),
 		Arbiter:   v.Arbiter > 0,
+		Witness:   v.Options[WitnessOption],
 		CreatedAt: v.Options[CreatedAtOption],
 		Options:   v.Options,
 		Bricks:    make([]Brick, len(v.Bricks)),

@@ -104,6 +104,8 @@ func consistency(cv control.Volume) string {
 	switch {
 	case noQuorum && cv.Replica >= 3:
 		return quorumOption + "=none: a server failing while another heals may serve stale data; set it back to auto"
+	case cv.Witness != "":
+		return "protected by witness " + cv.Witness + ": no stale reads, no split-brain; I/O fails while only an outdated copy is up"
 	case cv.Arbiter:
 		return "protected by an arbiter brick: no stale reads, no split-brain; writes need two of the three bricks"
 	case cv.Replica >= 3:
@@ -113,7 +115,7 @@ func consistency(cv control.Volume) string {
 		if policy := cv.Options[control.FavoriteChildOption]; policy != "" && policy != "none" {
 			resolved = "split-brain files keep one copy by " + control.FavoriteChildOption + "=" + policy
 		}
-		return "at risk: two copies and no third voter: a server failing while the other heals may serve stale data, and " + resolved + "; replica 3, or arbiter=true on three servers, keeps every read current"
+		return "at risk: two copies and no third voter: a server failing while the other heals may serve stale data, and " + resolved + "; a witness (WITNESS on the servers), replica 3, or arbiter=true on three servers keeps every read current"
 	}
 	return "one copy: no replication"
 }

@@ -94,6 +94,7 @@ func TestInspectShowsConsistency(t *testing.T) {
 		vol  control.Volume
 		want string // the start of the answer
 	}{
+		{"[Success] witness", control.Volume{Replica: 2, Witness: "10.0.0.9:/witness"}, "protected by witness 10.0.0.9:/witness"},
 		{"[Success] arbiter", control.Volume{Replica: 3, Arbiter: true}, "protected by an arbiter brick"},
 		{"[Success] three copies", control.Volume{Replica: 3}, "protected by quorum of 3 copies"},
 		{"[Success] two copies resolving split-brain", control.Volume{Replica: 2, Options: map[string]string{control.FavoriteChildOption: "mtime"}},

@@ -142,10 +142,19 @@ func (c *CLI) absentFromStore(name string) bool {
 	return errors.Is(err, fs.ErrNotExist)
 }
 
+// zeroedMalloc has glibc hand the gluster CLI zeroed memory: GlusterFS
+// 10's CLI builds a thin arbiter's brick in memory it never clears
+// (gluster/glusterfs#3508, fixed in 11), and glusterd then fails the create
+// with "Commit failed on localhost" unless that memory happened to start
+// with a zero. The per-thread cache is off so that every allocation is
+// cleared; the CLI is a short-lived process.
+const zeroedMalloc = "GLIBC_TUNABLES=glibc.malloc.tcache_count=0:glibc.malloc.perturb=255"
+
 // Exec is the ExecFunc that runs the real command, killing it when ctx is
 // done. A command that printed nothing fails with its standard error.
 func Exec(ctx context.Context, name string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), zeroedMalloc)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -347,7 +356,10 @@ type CreateArgs struct {
 	Name    string
 	Replica int  // bricks in the replica set, arbiter included
 	Arbiter bool // the last brick holds metadata only
-	Bricks  []Brick
+	// ThinArbiter, HOST:PATH, is the witness of a replica 2 volume: a
+	// process outside the pool that records which copy is current.
+	ThinArbiter string
+	Bricks      []Brick
 }
 
 // Create creates a volume. force is always given: bricks on the same file
@@ -355,13 +367,19 @@ type CreateArgs struct {
 // already places replicas on distinct servers.
 func (c *CLI) Create(ctx context.Context, a CreateArgs) error {
 	args := []string{"volume", "create", a.Name}
-	if a.Arbiter {
+	switch {
+	case a.Arbiter:
 		args = append(args, "replica", fmt.Sprint(a.Replica-1), "arbiter", "1")
-	} else if a.Replica > 1 {
+	case a.ThinArbiter != "":
+		args = append(args, "replica", fmt.Sprint(a.Replica), "thin-arbiter", "1")
+	case a.Replica > 1:
 		args = append(args, "replica", fmt.Sprint(a.Replica))
 	}
 	for _, b := range a.Bricks {
 		args = append(args, b.Host+":"+b.Path)
+	}
+	if a.ThinArbiter != "" {
+		args = append(args, a.ThinArbiter)
 	}
 	args = append(args, "force")
 	_, err := c.run(ctx, args...)

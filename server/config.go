@@ -32,6 +32,9 @@ type config struct {
 	// certificates of the cluster's CA (tls.go). It is chosen when the
 	// cluster is made: volumes keep what they were created with.
 	TLS string `toml:"tls" env:"TLS"`
+	// Witness is the address of the thin arbiter (gluster-server witness)
+	// that replica 2 volumes created from now on get as their third voter.
+	Witness string `toml:"witness" env:"WITNESS"`
 	// ExtraVolumeOptions extends the volume options callers may set:
 	// option names, or prefixes ending in '*'.
 	ExtraVolumeOptions []string `toml:"extra_volume_options" env:"EXTRA_VOLUME_OPTIONS"`
@@ -81,6 +84,17 @@ func (c config) validate() error {
 	for _, h := range append([]string{c.Address}, c.Peers...) {
 		if err := control.ValidateHost(h); err != nil {
 			return fmt.Errorf("ADDRESS/PEERS: %w", err)
+		}
+	}
+	if c.Witness != "" {
+		if err := control.ValidateHost(c.Witness); err != nil {
+			return fmt.Errorf("WITNESS: %w", err)
+		}
+		if slices.Contains(append([]string{c.Address}, c.Peers...), c.Witness) {
+			return fmt.Errorf("WITNESS %s is a server of the pool: run the witness on a third host, where it holds no brick", c.Witness)
+		}
+		if c.TLS == "on" {
+			return fmt.Errorf("WITNESS with TLS=on: the witness serves without TLS so far, and TLS volumes could not reach it; leave WITNESS unset, or run the cluster with TLS=off")
 		}
 	}
 	if err := validateBrickRoot(c.BrickRoot); err != nil {

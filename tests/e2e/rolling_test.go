@@ -37,9 +37,9 @@ type rollingVolume struct {
 }
 
 // TestRollingFailure: servers fail one after the other before a heal
-// finished. Two copies without a third voter serve stale data then; with an
-// arbiter a read gives the last acknowledged write or fails, and nothing is
-// left in split-brain once the servers are back.
+// finished. Two copies without a third voter serve stale data then; with a
+// witness or an arbiter a read gives the last acknowledged write or fails,
+// and nothing is left in split-brain once the servers are back.
 func TestRollingFailure(t *testing.T) {
 	t.Run("replica 2 without a third voter serves stale data", func(t *testing.T) {
 		c := testbed.NewCluster(t, "gte2e-roll2", 63, 2)
@@ -47,18 +47,36 @@ func TestRollingFailure(t *testing.T) {
 		c.WaitPool(t, poolTimeout)
 		vols := rollingVolumes(t, c, map[string]control.CreateRequest{"roll-plain": {Replica: 2}})
 		rollServers(t, c, vols)
+		healOn(t, c, vols)
 		if len(vols[0].stale) == 0 {
 			t.Errorf("no stale read on replica 2 without a third voter: the test no longer meets the window it is about")
 		}
 		t.Logf("stale reads, as docker volume inspect warns: %v", vols[0].stale)
 		settle(t, c, vols)
 	})
-	t.Run("an arbiter keeps every read current", func(t *testing.T) {
+	t.Run("a witness and an arbiter keep every read current", func(t *testing.T) {
 		c := testbed.NewCluster(t, "gte2e-roll3", 64, 3)
+		w := c.NewWitness(t, "172.30.64.20")
+		w.Run(t)
+		for _, s := range c.Servers {
+			s.Env = append(s.Env, "WITNESS="+w.Address)
+		}
 		c.StartAll(t)
 		c.WaitPool(t, poolTimeout)
-		vols := rollingVolumes(t, c, map[string]control.CreateRequest{"roll-arbiter": {Replica: 3, Arbiter: true}})
+		vols := rollingVolumes(t, c, map[string]control.CreateRequest{
+			// Two copies on the servers the rounds stop, and the witness.
+			"roll-witness": {Replica: 2, Servers: c.Addresses()[:2]},
+			"roll-arbiter": {Replica: 3, Arbiter: true},
+		})
+		ctx := context.Background()
+		if got, err := c.Volume(ctx, "roll-witness"); err != nil || got.Witness != w.Address+":"+control.WitnessDir {
+			t.Fatalf("roll-witness has witness %q, %v; want %s:%s", got.Witness, err, w.Address, control.WitnessDir)
+		}
+		if got, err := c.Volume(ctx, "roll-arbiter"); err != nil || got.Witness != "" {
+			t.Fatalf("roll-arbiter has witness %q, %v; want none beside its arbiter brick", got.Witness, err)
+		}
 		rollServers(t, c, vols)
+		healOn(t, c, vols)
 		for _, v := range vols {
 			if len(v.stale) > 0 {
 				t.Errorf("%s: stale reads %v", v.name, v.stale)
@@ -160,9 +178,9 @@ func (v *rollingVolume) read(t *testing.T, when string) {
 		t.Logf("%s, %s: read refused: %v", v.name, when, err)
 		return
 	}
-	var got int
-	if _, err := fmt.Sscanf(string(data), "version %d", &got); err != nil {
-		t.Errorf("%s, %s: read %q", v.name, when, data)
+	got, err := parseVersion(data)
+	if err != nil {
+		t.Errorf("%s, %s: %v", v.name, when, err)
 		return
 	}
 	if got < v.acked {
@@ -170,10 +188,8 @@ func (v *rollingVolume) read(t *testing.T, when string) {
 	}
 }
 
-// settle turns healing on, waits for every heal, and checks that each file
-// is readable, current and the same on every data brick, with nothing in
-// split-brain.
-func settle(t *testing.T, c *testbed.Cluster, vols []*rollingVolume) {
+// healOn turns healing back on for the volumes and starts their heals.
+func healOn(t *testing.T, c *testbed.Cluster, vols []*rollingVolume) {
 	t.Helper()
 	ctx := context.Background()
 	for _, v := range vols {
@@ -185,6 +201,22 @@ func settle(t *testing.T, c *testbed.Cluster, vols []*rollingVolume) {
 		if out, err := c.Servers[0].Gluster(ctx, "volume", "heal", v.name); err != nil {
 			t.Logf("%s: volume heal: %v\n%s", v.name, err, out)
 		}
+	}
+}
+
+// settle waits until every volume healed, with nothing in split-brain, and
+// checks that each file is readable, holds at least its last acknowledged
+// version and is the same on the data bricks: those of the first two
+// servers (an arbiter brick, on the third, holds no data).
+func settle(t *testing.T, c *testbed.Cluster, vols []*rollingVolume) {
+	t.Helper()
+	ctx := context.Background()
+	healed := map[string]bool{}
+	for _, v := range vols {
+		if healed[v.name] {
+			continue
+		}
+		healed[v.name] = true
 		testbed.Eventually(t, 2*time.Minute, v.name+" healed", func() error {
 			h, err := c.Servers[0].Client().Heal(ctx, v.name)
 			switch {
@@ -197,37 +229,21 @@ func settle(t *testing.T, c *testbed.Cluster, vols []*rollingVolume) {
 			}
 			return nil
 		})
+	}
+	for _, v := range vols {
 		data, err := os.ReadFile(v.file)
 		if err != nil {
-			t.Errorf("%s: unreadable once the servers are back: %v", v.name, err)
+			t.Errorf("%s: unreadable once the servers are back: %v", v.file, err)
 			continue
 		}
-		var final int
-		if _, err := fmt.Sscanf(string(data), "version %d", &final); err != nil || final < v.acked {
-			t.Errorf("%s: reads %q once healed, version %d was acknowledged", v.name, data, v.acked)
+		if final, err := parseVersion(data); err != nil || final < v.acked {
+			t.Errorf("%s: reads %q once healed, version %d was acknowledged", v.file, data, v.acked)
 		}
 		for _, s := range c.Servers[:2] {
-			brick, err := os.ReadFile(filepath.Join(s.BrickDir(v.name), "record"))
+			brick, err := os.ReadFile(filepath.Join(s.BrickDir(v.name), filepath.Base(v.file)))
 			if err != nil || string(brick) != string(data) {
-				t.Errorf("%s: brick on %s holds %q, %v; the mount reads %q", v.name, s.Name, brick, err, data)
+				t.Errorf("%s: brick on %s holds %q, %v; the mount reads %q", v.file, s.Name, brick, err, data)
 			}
 		}
-		t.Logf("%s: %s, last acknowledged version %d", v.name, strings.TrimSpace(string(data)), v.acked)
 	}
-}
-
-// writeVersion replaces the file's content with version n, fsynced.
-func writeVersion(file string, n int) error {
-	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(f, "version %d\n", n)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
