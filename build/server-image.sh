@@ -30,6 +30,16 @@ rm -r "$links"
 # The package's option profiles (gluster volume set VOL group NAME) live in
 # /var/lib/glusterd, which a host directory hides: the server copies them
 # back from here at start (server/groups.go).
+# glusterd reconnects to a peer only once its pending connection attempt
+# fails, which the kernel's retries drag out to minutes after a partition:
+# TCP's user timeout of 5 s ends it (docs/failures.md).
+etc=$(mktemp -d)
+docker cp "$container:/etc/glusterfs/glusterd.vol" "$etc/glusterd.vol"
+grep -q 'transport.tcp-user-timeout' "$etc/glusterd.vol" ||
+  sed -i 's|^\( *\)type mgmt/glusterd$|&\n\1option transport.tcp-user-timeout 5|' "$etc/glusterd.vol"
+grep -q 'option transport.tcp-user-timeout 5' "$etc/glusterd.vol" || { echo "glusterd.vol: could not set transport.tcp-user-timeout" >&2; exit 1; }
+docker cp "$etc/glusterd.vol" "$container:/etc/glusterfs/glusterd.vol"
+rm -r "$etc"
 share=$(mktemp -d)
 docker cp "$container:/var/lib/glusterd/groups" "$share/groups"
 docker cp "$share/." "$container:/usr/share/gluster-server"
@@ -37,6 +47,7 @@ rm -r "$share"
 docker commit \
   --change 'ENTRYPOINT ["/usr/local/bin/gluster-server"]' \
   --change 'CMD []' \
+  --change 'HEALTHCHECK --interval=60s --timeout=60s --start-period=2m --retries=2 CMD ["/usr/local/bin/gluster-server", "health"]' \
   --change 'LABEL org.opencontainers.image.title=gluster-server' \
   "$container" "$image" >/dev/null
 # The image replaced is of no use any more, unless a container still runs it.

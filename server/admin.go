@@ -60,6 +60,10 @@ TOKEN_FILE of the server container).
                                  if none is named) have every brick online
                                  and nothing to heal: before taking the next
                                  server down; exits 1 after D (10m)
+  health                         exit 0 if every started replicated volume
+                                 with a brick here has every brick online and
+                                 nothing to heal, 1 if not: the image's
+                                 HEALTHCHECK
   rebalance VOLUME               show a volume's rebalance progress until it
                                  is done
   retained                       list the volumes docker volume rm retained
@@ -118,7 +122,7 @@ func runAdmin(args []string, stdout, stderr io.Writer) int {
 		hc.Transport = &http.Transport{TLSClientConfig: pki.ClientTLS(id.CA)}
 	}
 	client := control.NewClient(cfg.Address, cfg.ControlPort, cfg.Token, hc)
-	a := admin{api: client, out: stdout, poll: progressPoll}
+	a := admin{api: client, out: stdout, poll: progressPoll, self: cfg.Address}
 	err = a.run(ctx, args)
 	switch {
 	case errors.Is(err, errUsage):
@@ -137,6 +141,7 @@ type admin struct {
 	out  io.Writer
 	poll time.Duration
 	wait bool
+	self string // this server's address
 }
 
 func (a *admin) run(ctx context.Context, args []string) error {
@@ -172,6 +177,8 @@ func (a *admin) run(ctx context.Context, args []string) error {
 		return a.followHeals(ctx, []string{name})
 	case cmd == "wait-healed":
 		return a.waitHealed(ctx, args)
+	case cmd == "health" && len(args) == 0:
+		return a.health(ctx)
 	case cmd == "expand" && len(args) >= 1:
 		return a.expand(ctx, args[0], args[1:])
 	case cmd == "rebalance" && len(args) == 1:
@@ -369,6 +376,33 @@ func (a *admin) waitHealed(ctx context.Context, args []string) error {
 		return fmt.Errorf("not healed within %s: %w", *timeout, err)
 	}
 	return err
+}
+
+// health checks, once, that every started replicated volume with a brick
+// on this server has every brick online and nothing to heal.
+func (a *admin) health(ctx context.Context) error {
+	all, err := a.api.Volumes(ctx)
+	if err != nil {
+		return err
+	}
+	var unhealthy []string
+	for _, v := range all {
+		if v.Status != "Started" || v.Replica < 2 || !slices.ContainsFunc(v.Bricks, func(b control.Brick) bool { return b.Server == a.self }) {
+			continue
+		}
+		h, err := a.api.Heal(ctx, v.Name)
+		switch {
+		case err != nil:
+			unhealthy = append(unhealthy, fmt.Sprintf("%s: heal progress unknown: %v", v.Name, err))
+		case !h.Done:
+			unhealthy = append(unhealthy, fmt.Sprintf("%s: %s", v.Name, healProgress(h)))
+		}
+	}
+	if len(unhealthy) > 0 {
+		return fmt.Errorf("not healthy: %s", strings.Join(unhealthy, "; "))
+	}
+	fmt.Fprintln(a.out, "healthy: every brick online, nothing to heal")
+	return nil
 }
 
 // followHeals shows the heal progress of volumes until each is done, or

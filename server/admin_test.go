@@ -275,3 +275,38 @@ func TestAdminWaitHealedGivesUp(t *testing.T) {
 		t.Errorf("output %q, want the heal's progress", out.String())
 	}
 }
+
+func TestAdminHealth(t *testing.T) {
+	here, elsewhere := labelled("here", "10.0.0.1", "10.0.0.2"), labelled("elsewhere", "10.0.0.2", "10.0.0.3")
+	stopped := labelled("stopped", "10.0.0.1", "10.0.0.2")
+	for _, v := range []*control.Volume{&here, &elsewhere} {
+		v.Status, v.Replica = "Started", 2
+	}
+	stopped.Replica = 2
+	tests := []struct {
+		name    string
+		stalled int // heal queries that answer pending entries first
+		calls   []string
+		healthy bool
+	}{
+		{"[Success] healed", -1, []string{"heal here"}, true},
+		{"[Error] entries to heal", 0, []string{"heal here"}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			api := &fakeAdminAPI{vols: []control.Volume{here, elsewhere, stopped}, stalled: tc.stalled}
+			var out strings.Builder
+			a := admin{api: api, out: &out, self: "10.0.0.1"}
+			err := a.run(t.Context(), []string{"health"})
+			if (err == nil) != tc.healthy {
+				t.Errorf("health = %v, want healthy %t", err, tc.healthy)
+			}
+			if err != nil && !strings.Contains(err.Error(), "here: 7 entries to heal") {
+				t.Errorf("health = %v, want the volume and its entries named", err)
+			}
+			if !slices.Equal(api.calls, tc.calls) {
+				t.Errorf("calls %q, want %q: only started replicated volumes with a brick here", api.calls, tc.calls)
+			}
+		})
+	}
+}

@@ -39,8 +39,14 @@ func main() {
 	if filepath.Base(os.Args[0]) == adminName {
 		os.Exit(runAdmin(os.Args[1:], os.Stdout, os.Stderr))
 	}
+	if len(os.Args) == 2 && os.Args[1] == healthArg {
+		os.Exit(runHealth())
+	}
 	if code, ran := initproc.RunAsInit(); ran {
 		os.Exit(code)
+	}
+	if len(os.Args) == 2 && os.Args[1] == witnessRole {
+		os.Exit(runWitness())
 	}
 	cfg, err := loadConfig(os.LookupEnv)
 	if err != nil {
@@ -48,7 +54,7 @@ func main() {
 		os.Exit(2)
 	}
 	if len(os.Args) > 1 {
-		fmt.Fprintf(os.Stderr, "gluster-server takes no arguments; the operator's commands are %s's (docker exec SERVER %s)\n", adminName, adminName)
+		fmt.Fprintf(os.Stderr, "gluster-server takes no arguments but %q (the witness role) or %q (the health check); the operator's commands are %s's (docker exec SERVER %s)\n", witnessRole, healthArg, adminName, adminName)
 		os.Exit(2)
 	}
 	logger, err := logging.New(os.Stdout, cfg.LogLevel, cfg.LogFormat)
@@ -116,6 +122,9 @@ func run(cfg config, logger *slog.Logger) error {
 
 	peerHTTP := &http.Client{Timeout: 30 * time.Second}
 	serviceOptions := []control.ServiceOption{control.WithOptionPolicy(cfg.volumeOptions)}
+	if cfg.Witness != "" {
+		serviceOptions = append(serviceOptions, control.WithWitness(cfg.Witness))
+	}
 	var handlerOptions []control.HandlerOption
 	if ident != nil {
 		peerHTTP.Transport = &http.Transport{TLSClientConfig: ident.clientTLS()}

@@ -24,6 +24,9 @@ const healWithin = time.Minute
 // changes healed within seconds.
 func TestHealStartsAtOnce(t *testing.T) {
 	c := testbed.NewCluster(t, "gte2e-heal", 62, 2)
+	for _, s := range c.Servers {
+		s.HealthCheck = true
+	}
 	c.StartAll(t)
 	c.WaitPool(t, poolTimeout)
 	ctx := context.Background()
@@ -59,7 +62,12 @@ func TestHealStartsAtOnce(t *testing.T) {
 		for _, v := range volumes {
 			mounts[v] = testbed.MountFUSE(t, srv1.Address, v)
 		}
+		waitHealth(t, srv1, "healthy")
 		srv2.Stop(t)
+		if out, err := srv1.Admin(ctx, "health"); err == nil {
+			t.Errorf("gluster-admin health with a server down: %s, want an error", out)
+		}
+		waitHealth(t, srv1, "unhealthy")
 		for _, v := range volumes {
 			for i := range 50 {
 				if err := os.WriteFile(filepath.Join(mounts[v], fmt.Sprintf("f%d", i)), []byte(v), 0o644); err != nil {
@@ -84,11 +92,26 @@ func TestHealStartsAtOnce(t *testing.T) {
 			})
 		}
 		t.Logf("bricks online %.1f s after the server's start, every volume healed after %.1f s", online.Seconds(), time.Since(back).Seconds())
+		for _, s := range c.Servers {
+			waitHealth(t, s, "healthy")
+		}
 		for _, v := range volumes {
 			got, err := os.ReadFile(filepath.Join(srv2.BrickDir(v), "f49"))
 			if err != nil || string(got) != v {
 				t.Errorf("%s on %s's brick: %q, %v", v, srv2.Name, got, err)
 			}
 		}
+	})
+}
+
+// waitHealth waits until Docker reports the server's health check status.
+func waitHealth(t *testing.T, s *testbed.Server, status string) {
+	t.Helper()
+	testbed.Eventually(t, time.Minute, s.Name+" "+status, func() error {
+		got, err := testbed.Docker(context.Background(), "inspect", "-f", "{{.State.Health.Status}}", s.Name)
+		if err == nil && got != status {
+			err = fmt.Errorf("health %s", got)
+		}
+		return err
 	})
 }

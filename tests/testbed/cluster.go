@@ -76,6 +76,10 @@ type Server struct {
 	Image string
 	// Env are more settings of the server, KEY=VALUE.
 	Env []string
+	// HealthCheck runs the image's health check every 2 s; servers run
+	// without it otherwise, since each check asks for the heal progress of
+	// every volume, which tests with many volumes would pay for.
+	HealthCheck bool
 }
 
 // NewCluster prepares n servers on the network 172.30.<octet>.0/24 (the
@@ -237,6 +241,11 @@ func (s *Server) Run(t testing.TB) {
 	for _, kv := range s.Env {
 		env = append(env, "-e", kv)
 	}
+	health := []string{"--no-healthcheck"}
+	if s.HealthCheck {
+		health = []string{"--health-interval", "2s", "--health-start-period", "0s"}
+	}
+	env = append(env, health...)
 	s.must(t, append(append(append([]string{"run", "-d", "--name", s.Name}, network...), env...),
 		"--cap-add", "SYS_ADMIN", "--tmpfs", "/run", "--device", "/dev/fuse",
 		"--label", "gluster-testbed="+s.cluster.Name,
@@ -283,6 +292,19 @@ func (s *Server) Stop(t testing.TB) {
 func (s *Server) Start(t testing.TB) {
 	t.Helper()
 	s.must(t, "start", s.Name)
+}
+
+// Kill kills the server's container at once (SIGKILL), as a power cut
+// would; Start brings it back.
+func (s *Server) Kill(t testing.TB) {
+	t.Helper()
+	s.must(t, "kill", "--signal", "KILL", s.Name)
+}
+
+// Restart stops the server's container and starts it again.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	s.must(t, "restart", s.Name)
 }
 
 // Pause freezes the server's container: its processes stop answering but
