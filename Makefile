@@ -45,7 +45,7 @@ REGISTRY ?= 127.0.0.1:5000
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 PLUGIN_ARCHES ?= amd64 arm64 armhf
 
-.PHONY: all build server-image rootfs server-image-trixie rootfs-trixie plugin push-plugin push-plugins unit fuzz setup e2e test-arm bench bench-quick test demo demo-clean
+.PHONY: all build server-image rootfs server-image-trixie rootfs-trixie plugin push-plugin push-plugins unit fuzz setup e2e faults test-arm bench bench-quick test demo demo-clean
 
 all: build
 
@@ -113,6 +113,14 @@ e2e: setup
 	@mkdir -p $(dir $(E2E_LOG))
 	set -o pipefail; $(GO) test -tags e2e -count=1 -p 1 -timeout $(E2E_TIMEOUT) ./tests/e2e/... ./mounter/... 2>&1 | tee $(E2E_LOG) || \
 	  { tests/failed.sh $(E2E_LOG); exit 1; }
+
+## faults: the randomized fault test (stops, kills, restarts, partitions and
+## freezes of one server at a time, under writers and readers that check
+## every read) for FAULT_TIME; make test runs it for 2 minutes. FAULT_SEED
+## replays the schedule a run logged.
+FAULT_TIME ?= 15m
+faults: setup
+	FAULT_TIME=$(FAULT_TIME) $(GO) test -tags e2e -count=1 -timeout 2h -run '^TestRandomFaults$$' -v ./tests/e2e/
 
 ## test-arm: the arm64 end-to-end test on this machine, under emulation
 ## (qemu-user-static through binfmt_misc): builds the arm64 server image and
