@@ -57,8 +57,8 @@ type recordFile struct {
 // faultCounts are what the run did, for its report.
 type faultCounts struct {
 	writes, failedWrites, reads, failedReads, anomalies atomic.Int64
-	mu                                                   sync.Mutex
-	examples                                             []string
+	mu                                                  sync.Mutex
+	examples                                            []string
 }
 
 func (c *faultCounts) anomaly(format string, args ...any) {
