@@ -70,10 +70,10 @@ func Prepare(cfg Config) (string, error) {
 }
 
 // command is the thin arbiter's command line for volfile: a brick process
-// in the foreground, which listens on Port, its server's default.
+// in the foreground, without glusterd, which listens on Port, its server's
+// default.
 func command(volfile, logFile string) []string {
-	return []string{"glusterfsd", "-N", "--volfile-id", "ta-vol", "-f", volfile,
-		"--log-file=" + logFile, fmt.Sprintf("--brick-port=%d", Port)}
+	return []string{"glusterfsd", "-N", "--volfile-id", "ta-vol", "-f", volfile, "--log-file=" + logFile}
 }
 
 // Run runs the thin arbiter until ctx is done or it exits.

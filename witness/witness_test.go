@@ -84,9 +84,9 @@ func TestPrepareRefuses(t *testing.T) {
 	}
 }
 
-func TestCommandListensOnGlusterdsPort(t *testing.T) {
+func TestCommandRunsInTheForeground(t *testing.T) {
 	args := command("/run/w/thin-arbiter.vol", "-")
-	for _, want := range []string{"-N", "--brick-port=24007", "--log-file=-"} {
+	for _, want := range []string{"-N", "/run/w/thin-arbiter.vol", "--log-file=-"} {
 		if !slices.Contains(args, want) {
 			t.Errorf("command %q lacks %q", args, want)
 		}
