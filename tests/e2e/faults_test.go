@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/glusterdocker/gluster/control"
 	"github.com/glusterdocker/gluster/tests/testbed"
 )
 
@@ -96,22 +95,14 @@ func TestRandomFaults(t *testing.T) {
 	t.Logf("fault schedule: FAULT_SEED=%d, %s", seed, duration)
 	rng := rand.New(rand.NewPCG(seed, seed))
 
-	c := testbed.NewCluster(t, "gte2e-faults", 66, 3)
-	w := c.NewWitness(t, "172.30.66.20")
-	w.Run(t)
-	for _, s := range c.Servers {
-		s.Env = append(s.Env, "WITNESS="+w.Address)
-	}
-	c.StartAll(t)
-	c.WaitPool(t, poolTimeout)
+	c, _ := witnessCluster(t, "gte2e-faults", 66)
 	ctx := context.Background()
-	layouts := map[string]control.CreateRequest{
-		"faults-witness": {Replica: 2, Servers: c.Addresses()[:2]},
-		"faults-arbiter": {Replica: 3, Arbiter: true},
-	}
 	counts := &faultCounts{}
 	var files []*recordFile
-	for name, req := range layouts {
+	var volumes []string
+	for layout, req := range protectedLayouts(c) {
+		name := "faults-" + layout
+		volumes = append(volumes, name)
 		req.Name, req.Options = name, pluginLabel(name)
 		if _, err := c.Servers[0].Client().Create(ctx, req); err != nil {
 			t.Fatalf("create %s: %v", name, err)
@@ -149,7 +140,7 @@ func TestRandomFaults(t *testing.T) {
 		time.Sleep(between(rng, faultHold))
 		undo()
 		done[fl.name]++
-		for name := range layouts {
+		for _, name := range volumes {
 			c.WaitBricksOnline(t, name, 2*time.Minute)
 		}
 		time.Sleep(between(rng, faultGap))

@@ -55,18 +55,10 @@ func TestRollingFailure(t *testing.T) {
 		settle(t, c, vols)
 	})
 	t.Run("a witness and an arbiter keep every read current", func(t *testing.T) {
-		c := testbed.NewCluster(t, "gte2e-roll3", 64, 3)
-		w := c.NewWitness(t, "172.30.64.20")
-		w.Run(t)
-		for _, s := range c.Servers {
-			s.Env = append(s.Env, "WITNESS="+w.Address)
-		}
-		c.StartAll(t)
-		c.WaitPool(t, poolTimeout)
+		c, w := witnessCluster(t, "gte2e-roll3", 64)
 		vols := rollingVolumes(t, c, map[string]control.CreateRequest{
-			// Two copies on the servers the rounds stop, and the witness.
-			"roll-witness": {Replica: 2, Servers: c.Addresses()[:2]},
-			"roll-arbiter": {Replica: 3, Arbiter: true},
+			"roll-witness": protectedLayouts(c)["witness"],
+			"roll-arbiter": protectedLayouts(c)["arbiter"],
 		})
 		ctx := context.Background()
 		if got, err := c.Volume(ctx, "roll-witness"); err != nil || got.Witness != w.Address+":"+control.WitnessDir {
@@ -84,6 +76,31 @@ func TestRollingFailure(t *testing.T) {
 		}
 		settle(t, c, vols)
 	})
+}
+
+// witnessCluster starts three servers on subnet 172.30.octet.0/24 and a
+// witness at .20 that the servers name in WITNESS.
+func witnessCluster(t *testing.T, name string, octet int) (*testbed.Cluster, *testbed.Witness) {
+	t.Helper()
+	c := testbed.NewCluster(t, name, octet, 3)
+	w := c.NewWitness(t, fmt.Sprintf("172.30.%d.20", octet))
+	w.Run(t)
+	for _, s := range c.Servers {
+		s.Env = append(s.Env, "WITNESS="+w.Address)
+	}
+	c.StartAll(t)
+	c.WaitPool(t, poolTimeout)
+	return c, w
+}
+
+// protectedLayouts are the layouts with a third voter on a witnessCluster:
+// two copies on the first two servers and the witness, and three bricks,
+// the third server's an arbiter.
+func protectedLayouts(c *testbed.Cluster) map[string]control.CreateRequest {
+	return map[string]control.CreateRequest{
+		"witness": {Replica: 2, Servers: c.Addresses()[:2]},
+		"arbiter": {Replica: 3, Arbiter: true},
+	}
 }
 
 // rollingVolumes creates the volumes with healing off, mounts each on the
