@@ -136,13 +136,16 @@ func TestRandomFaults(t *testing.T) {
 		previous = next
 		s := c.Servers[next]
 		fl := faults[rng.IntN(len(faults))]
+		hold := between(rng, faultHold)
 		undo := fl.do(t, s)
-		time.Sleep(between(rng, faultHold))
+		time.Sleep(hold)
 		undo()
 		done[fl.name]++
+		undone := time.Now()
 		for _, name := range volumes {
 			c.WaitBricksOnline(t, name, 2*time.Minute)
 		}
+		t.Logf("%s of %s for %.1f s; bricks online %.1f s later", fl.name, s.Name, hold.Seconds(), time.Since(undone).Seconds())
 		time.Sleep(between(rng, faultGap))
 	}
 	close(stop)

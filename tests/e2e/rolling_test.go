@@ -95,7 +95,7 @@ func witnessCluster(t *testing.T, name string, octet int) (*testbed.Cluster, *te
 
 // protectedLayouts are the layouts with a third voter on a witnessCluster:
 // two copies on the first two servers and the witness, and three bricks,
-// the third server's an arbiter.
+// one of them an arbiter.
 func protectedLayouts(c *testbed.Cluster) map[string]control.CreateRequest {
 	return map[string]control.CreateRequest{
 		"witness": {Replica: 2, Servers: c.Addresses()[:2]},
@@ -223,8 +223,8 @@ func healOn(t *testing.T, c *testbed.Cluster, vols []*rollingVolume) {
 
 // settle waits until every volume healed, with nothing in split-brain, and
 // checks that each file is readable, holds at least its last acknowledged
-// version and is the same on the data bricks: those of the first two
-// servers (an arbiter brick, on the third, holds no data).
+// version and is the same on every data brick (an arbiter brick holds no
+// data).
 func settle(t *testing.T, c *testbed.Cluster, vols []*rollingVolume) {
 	t.Helper()
 	ctx := context.Background()
@@ -256,11 +256,33 @@ func settle(t *testing.T, c *testbed.Cluster, vols []*rollingVolume) {
 		if final, err := parseVersion(data); err != nil || final < v.acked {
 			t.Errorf("%s: reads %q once healed, version %d was acknowledged", v.file, data, v.acked)
 		}
-		for _, s := range c.Servers[:2] {
+		for _, s := range dataServers(t, c, v.name) {
 			brick, err := os.ReadFile(filepath.Join(s.BrickDir(v.name), filepath.Base(v.file)))
 			if err != nil || string(brick) != string(data) {
 				t.Errorf("%s: brick on %s holds %q, %v; the mount reads %q", v.file, s.Name, brick, err, data)
 			}
 		}
 	}
+}
+
+// dataServers are the servers holding a brick of volume that is not an
+// arbiter's: those with its files' content.
+func dataServers(t *testing.T, c *testbed.Cluster, volume string) []*testbed.Server {
+	t.Helper()
+	vol, err := c.Volume(context.Background(), volume)
+	if err != nil {
+		t.Fatalf("%s: %v", volume, err)
+	}
+	var servers []*testbed.Server
+	for _, b := range vol.Bricks {
+		for _, s := range c.Servers {
+			if s.Address == b.Server && !b.Arbiter {
+				servers = append(servers, s)
+			}
+		}
+	}
+	if len(servers) < 2 {
+		t.Fatalf("%s has data bricks on %d servers, want 2 or more", volume, len(servers))
+	}
+	return servers
 }
