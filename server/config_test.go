@@ -49,6 +49,11 @@ func TestLoadConfig(t *testing.T) {
 		{"[Error] brick root /", map[string]string{"ADDRESS": "h1", "TOKEN": tok, "BRICK_ROOT": "/"}, nil, "", "", "BRICK_ROOT"},
 		{"[Error] relative brick root", map[string]string{"ADDRESS": "h1", "TOKEN": tok, "BRICK_ROOT": "bricks"}, nil, "", "", "BRICK_ROOT"},
 		{"[Error] unclean brick root", map[string]string{"ADDRESS": "h1", "TOKEN": tok, "BRICK_ROOT": "/srv/../bricks/"}, nil, "", "", "BRICK_ROOT"},
+		{"[Success] a witness", map[string]string{"ADDRESS": "10.0.0.1", "PEERS": "10.0.0.2", "TOKEN": tok, "TLS": "off", "WITNESS": "10.0.0.9"}, []string{"10.0.0.2"}, tok, "", ""},
+		{"[Error] a witness with TLS", map[string]string{"ADDRESS": "10.0.0.1", "TOKEN": tok, "WITNESS": "10.0.0.9"}, nil, "", "", "WITNESS with TLS=on"},
+		{"[Error] a witness that is a server", map[string]string{"ADDRESS": "10.0.0.1", "PEERS": "10.0.0.2", "TOKEN": tok, "TLS": "off", "WITNESS": "10.0.0.2"}, nil, "", "", "a server of the pool"},
+		{"[Error] a witness that is this server", map[string]string{"ADDRESS": "10.0.0.1", "TOKEN": tok, "TLS": "off", "WITNESS": "10.0.0.1"}, nil, "", "", "a server of the pool"},
+		{"[Error] a witness address read as an option", map[string]string{"ADDRESS": "10.0.0.1", "TOKEN": tok, "TLS": "off", "WITNESS": "--log-file=/x"}, nil, "", "", "WITNESS"},
 		{"[Error] metrics address without port", map[string]string{"ADDRESS": "h1", "TOKEN": tok, "METRICS_ADDRESS": "h1"}, nil, "", "", "METRICS_ADDRESS"},
 	}
 	for _, tc := range tests {
